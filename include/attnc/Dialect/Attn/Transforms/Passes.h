@@ -1,0 +1,22 @@
+//===- Passes.h - attn transformation passes --------------------*- C++ -*-===//
+
+#ifndef ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_H
+#define ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+
+} // namespace mlir::attn
+
+#endif // ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_H

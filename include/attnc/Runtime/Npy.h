@@ -1,0 +1,44 @@
+//===- Npy.h - .npy array files ---------------------------------*- C++ -*-===//
+//
+// Reading and writing NumPy's .npy format (versions 1-3, little-endian, C
+// order). No MLIR dependency: compiled code and tools share it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_NPY_H
+#define ATTNC_RUNTIME_NPY_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnc::runtime {
+
+struct NpyArray {
+  /// NumPy type string, e.g. "<f4", "<u2", "|b1".
+  std::string descr;
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+
+  size_t getNumElements() const;
+  /// Human-readable dtype, e.g. "float32"; the descr itself if unknown.
+  std::string getDTypeName() const;
+};
+
+/// Size in bytes of one element of `descr`, or 0 if attnc does not read it.
+size_t getNpyItemSize(const std::string &descr);
+
+/// Reads `path`. On failure returns false and sets `error` to a message that
+/// says what is wrong with the file (not where it came from).
+bool readNpy(const std::string &path, NpyArray &array, std::string &error);
+
+/// Serialises `array` in .npy version 1.0 to `path`.
+bool writeNpy(const std::string &path, const NpyArray &array,
+              std::string &error);
+
+/// "(1, 8, 256)"-style rendering of a shape, as NumPy prints it.
+std::string formatShape(const std::vector<int64_t> &shape);
+
+} // namespace attnc::runtime
+
+#endif // ATTNC_RUNTIME_NPY_H

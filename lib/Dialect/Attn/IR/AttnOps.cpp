@@ -1,0 +1,329 @@
+//===- AttnOps.cpp - attn dialect ops -------------------------------------===//
+
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+StringRef mlir::attn::stringifyDimRole(DimRole role) {
+  switch (role) {
+  case DimRole::Batch:
+    return "batch";
+  case DimRole::M:
+    return "M";
+  case DimRole::K1:
+    return "K1";
+  case DimRole::K2:
+    return "K2";
+  case DimRole::N:
+    return "N";
+  }
+  llvm_unreachable("unknown dim role");
+}
+
+SmallVector<unsigned> AttentionDims::getDimsWithRole(DimRole role) const {
+  SmallVector<unsigned> dims;
+  for (auto [dim, r] : llvm::enumerate(roles))
+    if (r == role)
+      dims.push_back(dim);
+  return dims;
+}
+
+namespace {
+/// One operand of an attention op as the verifier sees it.
+struct OperandInfo {
+  std::string name;
+  Value value;
+  AffineMap map;
+  /// Whether a batch dimension of this operand may have an extent that
+  /// divides the output's (grouped heads).
+  bool mayGroup;
+};
+} // namespace
+
+static SmallVector<OperandInfo> collectOperands(AttentionOp op) {
+  SmallVector<OperandInfo> infos;
+  ArrayRef<Attribute> maps = op.getIndexingMaps().getValue();
+  unsigned mapIdx = 0;
+  auto nextMap = [&]() -> AffineMap {
+    if (mapIdx >= maps.size())
+      return AffineMap();
+    return cast<AffineMapAttr>(maps[mapIdx++]).getValue();
+  };
+  for (auto [i, q] : llvm::enumerate(op.getQueries()))
+    infos.push_back({"query #" + std::to_string(i), q, nextMap(), false});
+  for (auto [i, k] : llvm::enumerate(op.getKeys()))
+    infos.push_back({"key #" + std::to_string(i), k, nextMap(), true});
+  infos.push_back({"value", op.getValue(), nextMap(), true});
+  if (op.getMask())
+    infos.push_back({"mask", op.getMask(), nextMap(), true});
+  if (op.getKvLengths())
+    infos.push_back({"kv_lengths", op.getKvLengths(), nextMap(), true});
+  infos.push_back({"output", op.getOutput(), nextMap(), false});
+  return infos;
+}
+
+/// Infers the dimension roles and extents of `op`. Emits a diagnostic and
+/// fails if `emitErrors` is set and the op is malformed.
+static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
+  auto fail = [&](auto &&...args) -> FailureOr<AttentionDims> {
+    if (emitErrors)
+      (op.emitOpError() << ... << args);
+    return failure();
+  };
+
+  unsigned numQueries = op.getQueries().size();
+  if (numQueries == 0)
+    return fail("needs at least one query/key contraction");
+  if (op.getKeys().size() != numQueries)
+    return fail("has ", numQueries, " queries but ", op.getKeys().size(),
+                " keys; each query must be paired with one key");
+
+  SmallVector<OperandInfo> operands = collectOperands(op);
+  unsigned numMaps = op.getIndexingMaps().size();
+  if (numMaps != operands.size())
+    return fail("expects ", operands.size(),
+                " indexing maps (queries, keys, value, optional mask, optional "
+                "kv_lengths, output) but got ",
+                numMaps);
+
+  // Every map: same iteration space, no symbols, projected permutation whose
+  // result count matches the operand rank.
+  unsigned numDims = operands.front().map.getNumDims();
+  for (const OperandInfo &info : operands) {
+    if (info.map.getNumSymbols() != 0)
+      return fail("indexing map of ", info.name, " must not use symbols");
+    if (info.map.getNumDims() != numDims)
+      return fail("indexing map of ", info.name, " has ",
+                  info.map.getNumDims(), " dimensions but the map of ",
+                  operands.front().name, " has ", numDims,
+                  "; all maps must share one iteration space");
+    if (!info.map.isProjectedPermutation(/*allowZeroInResults=*/false))
+      return fail("indexing map of ", info.name,
+                  " must be a projected permutation of the iteration space");
+    auto type = cast<RankedTensorType>(info.value.getType());
+    if (info.map.getNumResults() != type.getRank())
+      return fail(info.name, " has rank ", type.getRank(),
+                  " but its indexing map has ", info.map.getNumResults(),
+                  " results");
+    if (!type.hasStaticShape())
+      return fail(info.name,
+                  " has a dynamic shape; only static shapes are supported");
+  }
+
+  // Which operands use each dimension.
+  auto usesDim = [](const OperandInfo &info, unsigned dim) {
+    return info.map.isFunctionOfDim(dim);
+  };
+  const OperandInfo &valueInfo = operands[2 * numQueries];
+  const OperandInfo &outputInfo = operands.back();
+  const OperandInfo *maskInfo =
+      op.getMask() ? &operands[2 * numQueries + 1] : nullptr;
+  const OperandInfo *lengthsInfo =
+      op.getKvLengths() ? &operands[operands.size() - 2] : nullptr;
+
+  AttentionDims dims;
+  dims.roles.resize(numDims);
+  dims.extents.assign(numDims, ShapedType::kDynamic);
+  dims.contractionDims.resize(numQueries);
+  for (unsigned d = 0; d < numDims; ++d) {
+    unsigned inQ = 0, inK = 0;
+    for (unsigned i = 0; i < numQueries; ++i) {
+      inQ += usesDim(operands[i], d);
+      inK += usesDim(operands[numQueries + i], d);
+    }
+    bool allQ = inQ == numQueries, anyQ = inQ > 0;
+    bool allK = inK == numQueries, anyK = inK > 0;
+    bool inV = usesDim(valueInfo, d), inO = usesDim(outputInfo, d);
+
+    if (allQ && allK && inV && inO) {
+      dims.roles[d] = DimRole::Batch;
+    } else if (allQ && !anyK && !inV && inO) {
+      dims.roles[d] = DimRole::M;
+    } else if (!anyQ && allK && inV && !inO) {
+      dims.roles[d] = DimRole::K2;
+    } else if (!anyQ && !anyK && inV && inO) {
+      dims.roles[d] = DimRole::N;
+    } else if (anyQ && anyK && !inV && !inO) {
+      dims.roles[d] = DimRole::K1;
+      for (unsigned i = 0; i < numQueries; ++i) {
+        bool q = usesDim(operands[i], d), k = usesDim(operands[numQueries + i], d);
+        if (q != k)
+          return fail("dimension d", d, " is contracted by query #", i,
+                      q ? "" : " (absent)", " and key #", i,
+                      k ? "" : " (absent)",
+                      " unevenly; a reduction dimension must appear in both "
+                      "operands of its contraction");
+        if (q)
+          dims.contractionDims[i].push_back(d);
+      }
+    } else {
+      std::string users;
+      for (const OperandInfo &info : operands)
+        if (usesDim(info, d))
+          users += (users.empty() ? "" : ", ") + info.name;
+      return fail("dimension d", d, " has no attention role: it is used by {",
+                  users,
+                  "}; expected batch (queries, keys, value, output), M "
+                  "(queries, output), K1 (a query and its key), K2 (keys, "
+                  "value) or N (value, output)");
+    }
+    if (maskInfo && usesDim(*maskInfo, d) && dims.roles[d] != DimRole::Batch &&
+        dims.roles[d] != DimRole::M && dims.roles[d] != DimRole::K2)
+      return fail("mask uses dimension d", d, " whose role is ",
+                  stringifyDimRole(dims.roles[d]),
+                  "; a mask may only use batch, M and K2 dimensions");
+    if (lengthsInfo && usesDim(*lengthsInfo, d) &&
+        dims.roles[d] != DimRole::Batch)
+      return fail("kv_lengths uses dimension d", d, " whose role is ",
+                  stringifyDimRole(dims.roles[d]),
+                  "; kv_lengths may only use batch dimensions");
+  }
+  for (unsigned i = 0; i < numQueries; ++i)
+    if (dims.contractionDims[i].empty())
+      return fail("query #", i, " and key #", i,
+                  " share no reduction (K1) dimension");
+  SmallVector<unsigned> keyDims = dims.getDimsWithRole(DimRole::K2);
+  if (keyDims.empty())
+    return fail("has no key (K2) dimension to take the softmax over");
+  dims.keyPosDim = keyDims.back();
+  SmallVector<unsigned> queryDims = dims.getDimsWithRole(DimRole::M);
+  if (!queryDims.empty())
+    dims.queryPosDim = queryDims.back();
+
+  // Full extents: batch, M and N from the output, K1 from the queries, K2 from
+  // the value.
+  auto extentOf = [](const OperandInfo &info, unsigned dim) -> int64_t {
+    auto pos = info.map.getResultPosition(getAffineDimExpr(dim, info.map.getContext()));
+    return cast<RankedTensorType>(info.value.getType()).getDimSize(*pos);
+  };
+  for (unsigned d = 0; d < numDims; ++d) {
+    switch (dims.roles[d]) {
+    case DimRole::Batch:
+    case DimRole::M:
+    case DimRole::N:
+      dims.extents[d] = extentOf(outputInfo, d);
+      break;
+    case DimRole::K2:
+      dims.extents[d] = extentOf(valueInfo, d);
+      break;
+    case DimRole::K1:
+      for (unsigned i = 0; i < numQueries; ++i)
+        if (usesDim(operands[i], d))
+          dims.extents[d] = extentOf(operands[i], d);
+      break;
+    }
+  }
+
+  // Every operand agrees with the full extents, except that grouped operands
+  // may divide a batch extent.
+  for (const OperandInfo &info : operands) {
+    for (unsigned d = 0; d < numDims; ++d) {
+      if (!usesDim(info, d))
+        continue;
+      int64_t extent = extentOf(info, d), full = dims.extents[d];
+      if (extent == full)
+        continue;
+      if (dims.roles[d] == DimRole::Batch && info.mayGroup) {
+        if (extent > 0 && full % extent == 0)
+          continue;
+        return fail("head counts do not divide: ", info.name, " has extent ",
+                    extent, " along batch dimension d", d,
+                    ", which does not divide the output's extent ", full);
+      }
+      return fail(info.name, " has extent ", extent, " along ",
+                  stringifyDimRole(dims.roles[d]), " dimension d", d,
+                  " but the iteration space has ", full);
+    }
+  }
+  return dims;
+}
+
+MutableOperandRange AttentionOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+
+AttentionDims AttentionOp::getAttentionDims() {
+  FailureOr<AttentionDims> dims = inferDims(*this, /*emitErrors=*/false);
+  assert(succeeded(dims) && "getAttentionDims on an op that does not verify");
+  return std::move(*dims);
+}
+
+LogicalResult AttentionOp::verify() {
+  auto elementTypeOf = [](Value v) { return getElementTypeOrSelf(v.getType()); };
+
+  // Element types: queries, keys and value share one float type; the output
+  // is a float type of its own choosing (the accumulator is f32).
+  Type inputType = elementTypeOf(getValue());
+  if (!isa<FloatType>(inputType))
+    return emitOpError("value must have a floating-point element type, got ")
+           << inputType;
+  for (auto [i, q] : llvm::enumerate(getQueries()))
+    if (elementTypeOf(q) != inputType)
+      return emitOpError("element type mismatch: query #")
+             << i << " has " << elementTypeOf(q) << " but the value has "
+             << inputType;
+  for (auto [i, k] : llvm::enumerate(getKeys()))
+    if (elementTypeOf(k) != inputType)
+      return emitOpError("element type mismatch: key #")
+             << i << " has " << elementTypeOf(k) << " but the value has "
+             << inputType;
+  if (!isa<FloatType>(elementTypeOf(getOutput())))
+    return emitOpError("output must have a floating-point element type, got ")
+           << elementTypeOf(getOutput());
+  if (getResult().getType() != getOutput().getType())
+    return emitOpError("result type ")
+           << getResult().getType() << " does not match the output type "
+           << getOutput().getType();
+  if (Value mask = getMask()) {
+    Type t = elementTypeOf(mask);
+    if (!isa<FloatType>(t) && !t.isInteger(1))
+      return emitOpError("mask must be additive (floating-point) or boolean "
+                         "(i1), got element type ")
+             << t;
+  }
+  if (Value lengths = getKvLengths()) {
+    Type t = elementTypeOf(lengths);
+    if (!t.isInteger(32) && !t.isInteger(64))
+      return emitOpError("kv_lengths must have element type i32 or i64, got ")
+             << t;
+  }
+
+  // Scale: a positive, finite float.
+  auto scale = dyn_cast<FloatAttr>(getScale());
+  if (!scale)
+    return emitOpError("scale must be a floating-point attribute, got ")
+           << getScale();
+  double s = scale.getValueAsDouble();
+  if (!(s > 0.0) || !std::isfinite(s))
+    return emitOpError("scale must be positive and finite, got ") << s;
+
+  // Structural mask parameters.
+  bool isWindow = getMaskKind() == MaskKind::SlidingWindow;
+  if (isWindow && !getWindow())
+    return emitOpError("masking(sliding_window) needs a window size");
+  if (!isWindow && getWindow())
+    return emitOpError("window is only meaningful with masking(sliding_window)");
+  if (getWindow() && *getWindow() <= 0)
+    return emitOpError("window must be positive, got ") << *getWindow();
+
+  FailureOr<AttentionDims> dims = inferDims(*this, /*emitErrors=*/true);
+  if (failed(dims))
+    return failure();
+  if (getMaskKind() != MaskKind::None && !dims->queryPosDim)
+    return emitOpError("masking(")
+           << stringifyMaskKind(getMaskKind())
+           << ") needs a query (M) dimension to take positions from";
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "attnc/Dialect/Attn/IR/AttnOps.cpp.inc"

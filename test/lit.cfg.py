@@ -1,0 +1,29 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "attnc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "lib"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
+llvm_config.use_default_substitutions()
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%check-attention",
+     "%s %s --attn-run %s" % (config.python_executable,
+                              os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
+                              os.path.join(config.attnc_tools_dir, "attn-run"))))
+
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], tool_dirs)
