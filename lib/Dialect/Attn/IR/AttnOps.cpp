@@ -325,5 +325,44 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Custom assembly: `masking(causal)`, `masking(sliding_window, window = W)`.
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseMasking(OpAsmParser &parser, MaskKindAttr &kind,
+                                IntegerAttr &window) {
+  if (failed(parser.parseOptionalKeyword("masking")))
+    return success();
+  StringRef keyword;
+  if (parser.parseLParen())
+    return failure();
+  SMLoc kindLoc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<MaskKind> parsed = symbolizeMaskKind(keyword);
+  if (!parsed)
+    return parser.emitError(kindLoc, "unknown mask kind '")
+           << keyword << "'; expected none, causal or sliding_window";
+  kind = MaskKindAttr::get(parser.getContext(), *parsed);
+  if (succeeded(parser.parseOptionalComma())) {
+    int64_t size;
+    if (parser.parseKeyword("window") || parser.parseEqual() ||
+        parser.parseInteger(size))
+      return failure();
+    window = parser.getBuilder().getI64IntegerAttr(size);
+  }
+  return parser.parseRParen();
+}
+
+static void printMasking(OpAsmPrinter &printer, AttentionOp op,
+                         MaskKindAttr kind, IntegerAttr window) {
+  if (!kind || kind.getValue() == MaskKind::None)
+    return;
+  printer << "masking(" << stringifyMaskKind(kind.getValue());
+  if (window)
+    printer << ", window = " << window.getInt();
+  printer << ")";
+}
+
 #define GET_OP_CLASSES
 #include "attnc/Dialect/Attn/IR/AttnOps.cpp.inc"

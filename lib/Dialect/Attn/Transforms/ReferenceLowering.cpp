@@ -185,9 +185,11 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
              b, loc, init.getType(), inputs, ValueRange{init}, maps,
              iterators(scoreDims, {}),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value negInf = arith::ConstantOp::create(
-                   nb, nl, nb.getF32FloatAttr(
-                               -std::numeric_limits<float>::infinity()));
+               auto negInf = [&]() -> Value {
+                 return arith::ConstantOp::create(
+                     nb, nl, nb.getF32FloatAttr(
+                                 -std::numeric_limits<float>::infinity()));
+               };
                Value v = arith::MulFOp::create(
                    nb, nl, args[0],
                    arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(scale)));
@@ -197,7 +199,7 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
                  if (isa<FloatType>(m.getType()))
                    v = arith::AddFOp::create(nb, nl, v, castFloat(nb, nl, m, f32));
                  else
-                   v = arith::SelectOp::create(nb, nl, m, v, negInf);
+                   v = arith::SelectOp::create(nb, nl, m, v, negInf());
                }
                if (!hasLengths && kind == MaskKind::None) {
                  linalg::YieldOp::create(nb, nl, v);
@@ -235,7 +237,7 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
                    visible = arith::AndIOp::create(nb, nl, visible, inWindow);
                  }
                }
-               v = arith::SelectOp::create(nb, nl, visible, v, negInf);
+               v = arith::SelectOp::create(nb, nl, visible, v, negInf());
                linalg::YieldOp::create(nb, nl, v);
              })
       .getResult(0);

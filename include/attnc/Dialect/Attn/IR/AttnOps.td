@@ -79,7 +79,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     `outs` `(` $output `:` type($output) `)`
     `scale` `(` $scale `)`
-    (`masking` `(` $mask_kind^ (`,` `window` `=` $window^)? `)`)?
+    custom<Masking>($mask_kind, $window)
     `indexing_maps` `=` $indexing_maps
     attr-dict `->` type($result)
   }];

@@ -1,0 +1,295 @@
+// RUN: attn-opt %s --split-input-file --verify-diagnostics
+
+func.func @no_contraction(%v: tensor<1x8x16xf32>, %o: tensor<1x1x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op needs at least one query/key contraction}}
+  %r = "attn.attention"(%v, %o) <{indexing_maps = [affine_map<(b, s, t, e) -> (b, t, e)>, affine_map<(b, s, t, e) -> (b, s, e)>], operandSegmentSizes = array<i32: 0, 0, 1, 0, 0, 1>, scale = 1.0 : f32}> : (tensor<1x8x16xf32>, tensor<1x1x16xf32>) -> tensor<1x1x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op has 2 queries but 1 keys; each query must be paired with one key}}
+  %r = attn.attention queries(%q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{expects 4 indexing maps (queries, keys, value, optional mask, optional kv_lengths, output) but got 3}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{indexing map of key #0 must not use symbols}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e)[x] -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{indexing map of value has 5 dimensions but the map of query #0 has 6; all maps must share one iteration space}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{indexing map of key #0 must be a projected permutation of the iteration space}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t + s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{key #0 has rank 4 but its indexing map has 3 results}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{query #0 has a dynamic shape; only static shapes are supported}}
+  %r = attn.attention queries(%q : tensor<1x4x?x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{dimension d4 is contracted by query #1 and key #1 (absent) unevenly; a reduction dimension must appear in both operands of its contraction}}
+  %r = attn.attention queries(%q, %q : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) keys(%k, %k : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{dimension d2 has no attention role: it is used by {query #0, value, output}}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>, %mask: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{mask uses dimension d4 whose role is K1; a mask may only use batch, M and K2 dimensions}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) mask(%mask : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>, %len: tensor<8xi32>) {
+  // expected-error @+1 {{kv_lengths uses dimension d2 whose role is M; kv_lengths may only use batch dimensions}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) kv_lengths(%len : tensor<8xi32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (s)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8xf32>, %k: tensor<1x4x8xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{query #0 and key #0 share no reduction (K1) dimension}}
+  %r = attn.attention queries(%q : tensor<1x4x8xf32>) keys(%k : tensor<1x4x8xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, e) -> (b, h, s)>, affine_map<(b, h, s, t, e) -> (b, h, t)>, affine_map<(b, h, s, t, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x16xf32>, %v: tensor<1x4x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{has no key (K2) dimension to take the softmax over}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x16xf32>) values(%v : tensor<1x4x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, d, e) -> (b, h, d)>, affine_map<(b, h, s, d, e) -> (b, h, e)>, affine_map<(b, h, s, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{head counts do not divide: key #0 has extent 3 along batch dimension d1, which does not divide the output's extent 4}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x3x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{query #0 has extent 2 along batch dimension d1 but the iteration space has 4}}
+  %r = attn.attention queries(%q : tensor<1x2x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x9x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{key #0 has extent 9 along K2 dimension d3 but the iteration space has 8}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x9x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xi32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{value must have a floating-point element type, got 'i32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xi32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf16>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{element type mismatch: query #0 has 'f16' but the value has 'f32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf16>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xbf16>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{element type mismatch: key #0 has 'bf16' but the value has 'f32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xbf16>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xi32>) {
+  // expected-error @+1 {{output must have a floating-point element type, got 'i32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xi32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xi32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{result type 'tensor<1x4x8x16xf16>' does not match the output type 'tensor<1x4x8x16xf32>'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf16>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>, %mask: tensor<1x4x8x8xi32>) {
+  // expected-error @+1 {{mask must be additive (floating-point) or boolean (i1), got element type 'i32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) mask(%mask : tensor<1x4x8x8xi32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, t)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>, %len: tensor<1xf32>) {
+  // expected-error @+1 {{kv_lengths must have element type i32 or i64, got 'f32'}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) kv_lengths(%len : tensor<1xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{scale must be a floating-point attribute, got 1 : i32}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(1 : i32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{scale must be positive and finite, got -2.5}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(-2.5 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{scale must be positive and finite, got 0}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.0 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{masking(sliding_window) needs a window size}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) masking(sliding_window) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{window is only meaningful with masking(sliding_window)}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) masking(causal, window = 4) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{window must be positive, got 0}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) masking(sliding_window, window = 0) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x16xf32>) {
+  // expected-error @+1 {{masking(causal) needs a query (M) dimension to take positions from}}
+  %r = attn.attention queries(%q : tensor<1x4x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x16xf32>)
+         scale(0.25 : f32) masking(causal) indexing_maps = [affine_map<(b, h, t, d, e) -> (b, h, d)>, affine_map<(b, h, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, t, d, e) -> (b, h, e)>] -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{dimension d5 has no attention role: it is used by {}}}
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>] -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
+  %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
+         // expected-error @+1 {{unknown mask kind 'diagonal'; expected none, causal or sliding_window}}
+         scale(0.25 : f32) masking(diagonal) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
+  return
+}

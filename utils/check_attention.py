@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Runs an attention function through attn-run on fresh random inputs and
+checks the result against the float64 reference in attn_reference.py.
+
+  check_attention.py --attn-run BIN FILE.mlir --scale 0.125 [--causal]
+      [--window W] [--layout bhsd|bshd] [--args q,k,v[,kv_lengths|mask]]
+      [--kv-lengths 3,17] [--empty-mask-row] [--benchmark N] [--rtol 1e-4]
+
+Shapes and dtypes come from the signature of @main (or --function). Prints
+one line per check and exits non-zero on a mismatch, NaN or Inf.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attn_reference  # noqa: E402
+
+TENSOR_RE = re.compile(r"tensor<((?:\d+x)*)(f32|f64|f16|bf16|i32|i64|i1)>")
+
+
+def parse_signature(text, function):
+    """Returns ([(shape, dtype)] for arguments, [(shape, dtype)] for results)."""
+    match = re.search(r"func\.func\s+@" + re.escape(function) + r"\s*\(", text)
+    if not match:
+        sys.exit(f"check_attention: no func.func @{function} in the input")
+    depth, pos = 1, match.end()
+    while depth:
+        depth += {"(": 1, ")": -1}.get(text[pos], 0)
+        pos += 1
+    args = text[match.end():pos - 1]
+    results = text[pos:text.index("{", pos)]
+
+    def tensors(s):
+        return [(tuple(int(d) for d in dims.split("x") if d), dtype)
+                for dims, dtype in TENSOR_RE.findall(s)]
+    return tensors(args), tensors(results)
+
+
+def to_bf16_bits(x):
+    """Rounds float32 to bf16 (nearest even); returns the raw uint16 bits."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def from_bf16_bits(bits):
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def make_input(rng, role, shape, dtype, opts):
+    """Returns (array passed to attn-run, float64/bool/int view for the reference)."""
+    if role == "kv_lengths":
+        if opts.kv_lengths:
+            values = np.array([int(x) for x in opts.kv_lengths.split(",")])
+        else:
+            values = rng.integers(1, opts.num_keys + 1, size=shape)
+        arr = values.reshape(shape).astype(np.int32 if dtype == "i32" else np.int64)
+        return arr, arr
+    if dtype == "i1":
+        arr = rng.random(shape) < 0.7
+        if opts.empty_mask_row:
+            arr[..., 0, :] = False  # query 0 sees no key at all
+        return arr, arr
+    values = rng.standard_normal(shape).astype(np.float32)
+    if role == "mask":
+        values = values * 2.0
+    if dtype == "bf16":
+        bits = to_bf16_bits(values)
+        return bits, from_bf16_bits(bits).astype(np.float64)
+    np_type = {"f32": np.float32, "f64": np.float64, "f16": np.float16}[dtype]
+    arr = values.astype(np_type)
+    return arr, arr.astype(np.float64)
+
+
+def to_bhsd(x, layout):
+    """Brings a [B, S, H, D] ('bshd') array to the reference's [B, H, S, D]."""
+    return x if layout == "bhsd" else np.swapaxes(x, 1, 2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file")
+    parser.add_argument("--attn-run", required=True)
+    parser.add_argument("--function", default="main")
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--causal", action="store_true")
+    parser.add_argument("--window", type=int)
+    parser.add_argument("--layout", choices=["bhsd", "bshd"], default="bhsd")
+    parser.add_argument("--args", default="q,k,v",
+                        help="role of each argument: q, k, v, kv_lengths, mask")
+    parser.add_argument("--kv-lengths", help="fixed kv_lengths values, comma-separated")
+    parser.add_argument("--empty-mask-row", action="store_true",
+                        help="mask out every key of query 0 (boolean masks)")
+    parser.add_argument("--rtol", type=float, default=1e-4,
+                        help="bound on max|out - ref| / max|ref|")
+    parser.add_argument("--benchmark", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="default: fresh entropy")
+    opts = parser.parse_args()
+
+    with open(opts.file) as f:
+        text = f.read()
+    arg_types, result_types = parse_signature(text, opts.function)
+    roles = opts.args.split(",")
+    if len(roles) != len(arg_types):
+        sys.exit(f"check_attention: @{opts.function} has {len(arg_types)} "
+                 f"arguments but --args names {len(roles)}")
+    key_shape = arg_types[roles.index("k")][0]
+    opts.num_keys = key_shape[2] if opts.layout == "bhsd" else key_shape[1]
+
+    seed = opts.seed if opts.seed is not None else np.random.SeedSequence().entropy
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [opts.attn_run, opts.file, f"--function={opts.function}"]
+        ref_inputs = {}
+        for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):
+            arr, ref = make_input(rng, role, shape, dtype, opts)
+            path = os.path.join(tmp, f"arg{i}.npy")
+            np.save(path, arr)
+            cmd.append(f"--input=@{path}")
+            ref_inputs[role] = ref
+        out_path = os.path.join(tmp, "out.npy")
+        cmd.append(f"--output=@{out_path}")
+        if opts.benchmark:
+            cmd.append(f"--benchmark={opts.benchmark}")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            sys.exit(f"check_attention: attn-run failed (exit {proc.returncode})")
+        out = np.load(out_path)
+        if result_types and result_types[0][1] == "bf16":
+            out = from_bf16_bits(out)
+        out = out.astype(np.float64)
+
+    mask = ref_inputs.get("mask")
+    if mask is not None and opts.layout == "bshd" and mask.ndim == 4:
+        mask = np.swapaxes(mask, 1, 2)
+    ref = attn_reference.attention(
+        to_bhsd(ref_inputs["q"], opts.layout), to_bhsd(ref_inputs["k"], opts.layout),
+        to_bhsd(ref_inputs["v"], opts.layout), opts.scale, causal=opts.causal,
+        window=opts.window, kv_lengths=ref_inputs.get("kv_lengths"), mask=mask)
+    ref = to_bhsd(ref, opts.layout)
+
+    if out.shape != ref.shape:
+        sys.exit(f"check_attention: output shape {out.shape} != reference {ref.shape}")
+    finite = bool(np.all(np.isfinite(out)))
+    scale = max(np.abs(ref).max(), 1e-30)
+    rel_err = float(np.abs(out - ref).max() / scale)
+    ok = finite and rel_err < opts.rtol
+    print(f"check: {'PASS' if ok else 'FAIL'} {os.path.basename(opts.file)} "
+          f"shape={list(out.shape)} max_rel_err={rel_err:.3e} (< {opts.rtol:g}) "
+          f"finite={finite} seed={seed}")
+    if opts.benchmark:
+        timing = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"time: median {timing['median_ms']:.3f} ms, min {timing['min_ms']:.3f} ms "
+              f"over {timing['iterations']} runs")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
