@@ -1,0 +1,33 @@
+// RUN: %check-attention %s --function bf16 --scale 0.17677669529663687 --causal
+// RUN: %check-attention %s --function f16 --scale 0.17677669529663687 --rtol 2e-3
+
+// bf16 inputs with an f32 output, and f16 in and out; accumulation is f32.
+// The reference sees the same rounded inputs; f16 output adds its own rounding.
+
+func.func @bf16(%q: tensor<1x8x2x32xbf16>, %k: tensor<1x2x64x32xbf16>, %v: tensor<1x2x64x32xbf16>) -> tensor<1x8x2x32xf32> {
+  %init = tensor.empty() : tensor<1x8x2x32xf32>
+  %o = attn.attention queries(%q : tensor<1x8x2x32xbf16>) keys(%k : tensor<1x2x64x32xbf16>)
+         values(%v : tensor<1x2x64x32xbf16>) outs(%init : tensor<1x8x2x32xf32>)
+         scale(0.17677669529663687 : f32) masking(causal)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x8x2x32xf32>
+  return %o : tensor<1x8x2x32xf32>
+}
+
+func.func @f16(%q: tensor<1x8x2x32xf16>, %k: tensor<1x2x64x32xf16>, %v: tensor<1x2x64x32xf16>) -> tensor<1x8x2x32xf16> {
+  %init = tensor.empty() : tensor<1x8x2x32xf16>
+  %o = attn.attention queries(%q : tensor<1x8x2x32xf16>) keys(%k : tensor<1x2x64x32xf16>)
+         values(%v : tensor<1x2x64x32xf16>) outs(%init : tensor<1x8x2x32xf16>)
+         scale(0.17677669529663687 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x8x2x32xf16>
+  return %o : tensor<1x8x2x32xf16>
+}

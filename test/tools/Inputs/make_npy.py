@@ -1,0 +1,30 @@
+"""Writes good and broken .npy files into the directory given as argv[1]."""
+import os
+import sys
+
+import numpy as np
+
+out = sys.argv[1]
+rng = np.random.default_rng()
+
+
+def save(name, array):
+    np.save(os.path.join(out, name), array)
+
+
+save("q.npy", rng.standard_normal((1, 2, 3, 8)).astype(np.float32))
+save("k.npy", rng.standard_normal((1, 2, 5, 8)).astype(np.float32))
+save("v.npy", rng.standard_normal((1, 2, 5, 8)).astype(np.float32))
+save("q_f64.npy", rng.standard_normal((1, 2, 3, 8)))
+save("q_rank3.npy", rng.standard_normal((2, 3, 8)).astype(np.float32))
+save("q_shape.npy", rng.standard_normal((1, 2, 4, 8)).astype(np.float32))
+save("q_fortran.npy", np.asfortranarray(rng.standard_normal((1, 2, 3, 8)).astype(np.float32)))
+
+with open(os.path.join(out, "q.npy"), "rb") as f:
+    good = f.read()
+with open(os.path.join(out, "truncated.npy"), "wb") as f:
+    f.write(good[:-10])
+with open(os.path.join(out, "bad_magic.npy"), "wb") as f:
+    f.write(b"NOTNUMPY" + good[8:])
+with open(os.path.join(out, "bad_header.npy"), "wb") as f:
+    f.write(good.replace(b"'shape': (1, 2, 3, 8)", b"'shape': [1, 2, 3, 8]"))
