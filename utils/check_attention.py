@@ -3,8 +3,15 @@
 checks the result against the float64 reference in attn_reference.py.
 
   check_attention.py --attn-run BIN FILE.mlir --scale 0.125 [--causal]
+      [--variant attention|latent|eg_mla|gta|grouped_tied]
       [--window W] [--layout bhsd|bshd] [--args q,k,v[,kv_lengths|mask]]
-      [--kv-lengths 3,17] [--empty-mask-row] [--benchmark N] [--rtol 1e-4]
+      [--kv-lengths 3,17] [--empty-mask-row] [--branches all|F:C,...]
+      [--weight ALPHA] [--benchmark N] [--rtol 1e-4]
+
+Each variant takes its arguments in the order of its example's contract
+(README); `attention` takes them in the order --args names. Weights (roles
+starting with w_) are drawn with standard deviation 1/sqrt(fan-in), as a
+trained layer's would be, so that logits stay O(1).
 
 Shapes and dtypes come from the signature of @main (or --function). Prints
 one line per check and exits non-zero on a mismatch, NaN or Inf.
@@ -55,8 +62,20 @@ def from_bf16_bits(bits):
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+VARIANT_ARGS = {
+    "latent": "q_nope,q_rope,latent,k_rope,w_uk,w_uv",
+    "eg_mla": "q_nope,q_rope,ids,latent,k_rope,gate_table,w_u,norm_w,w_uk,w_uv",
+    "gta": "x_gate,q,k,v,w_vb",
+    "grouped_tied": "q_nope,q_rope,kv,k_rope",
+}
+
+
 def make_input(rng, role, shape, dtype, opts):
     """Returns (array passed to attn-run, float64/bool/int view for the reference)."""
+    if role == "ids":
+        arr = rng.integers(0, opts.vocab, size=shape).astype(
+            np.int32 if dtype == "i32" else np.int64)
+        return arr, arr
     if role == "kv_lengths":
         if opts.kv_lengths:
             values = np.array([int(x) for x in opts.kv_lengths.split(",")])
@@ -72,6 +91,8 @@ def make_input(rng, role, shape, dtype, opts):
     values = rng.standard_normal(shape).astype(np.float32)
     if role == "mask":
         values = values * 2.0
+    elif role.startswith("w_"):
+        values = values / np.sqrt(shape[-2])
     if dtype == "bf16":
         bits = to_bf16_bits(values)
         return bits, from_bf16_bits(bits).astype(np.float64)
@@ -85,6 +106,37 @@ def to_bhsd(x, layout):
     return x if layout == "bhsd" else np.swapaxes(x, 1, 2)
 
 
+def compute_reference(opts, x):
+    """The float64 reference for `opts.variant` on the inputs by role."""
+    if opts.variant == "attention":
+        mask = x.get("mask")
+        if mask is not None and opts.layout == "bshd" and mask.ndim == 4:
+            mask = np.swapaxes(mask, 1, 2)
+        ref = attn_reference.attention(
+            to_bhsd(x["q"], opts.layout), to_bhsd(x["k"], opts.layout),
+            to_bhsd(x["v"], opts.layout), opts.scale, causal=opts.causal,
+            window=opts.window, kv_lengths=x.get("kv_lengths"), mask=mask)
+        return to_bhsd(ref, opts.layout)
+    latent_args = lambda latent: (x["q_nope"], x["q_rope"], latent, x["k_rope"],
+                                  x["w_uk"], x["w_uv"], opts.scale)
+    if opts.variant == "latent":
+        latent = x["latent"]
+        num_blocks = 1 if latent.ndim == 3 else latent.shape[2]
+        branches = ([(i, 1) for i in range(num_blocks)] if opts.branches == "all" else
+                    [tuple(int(n) for n in b.split(":")) for b in opts.branches.split(",")])
+        return attn_reference.latent_attention(*latent_args(latent), branches=branches,
+                                               weight=opts.weight, causal=opts.causal)
+    if opts.variant == "eg_mla":
+        gated = attn_reference.embedding_gate(x["latent"], x["ids"], x["gate_table"],
+                                              x["w_u"], x["norm_w"])
+        return attn_reference.mla(*latent_args(gated), causal=opts.causal)
+    if opts.variant == "gta":
+        return attn_reference.gta(x["x_gate"], x["q"], x["k"], x["v"], x["w_vb"],
+                                  opts.scale, causal=opts.causal)
+    return attn_reference.grouped_tied(x["q_nope"], x["q_rope"], x["kv"], x["k_rope"],
+                                       opts.scale, causal=opts.causal)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -95,8 +147,13 @@ def main():
     parser.add_argument("--causal", action="store_true")
     parser.add_argument("--window", type=int)
     parser.add_argument("--layout", choices=["bhsd", "bshd"], default="bhsd")
+    parser.add_argument("--variant", default="attention",
+                        choices=["attention"] + sorted(VARIANT_ARGS))
     parser.add_argument("--args", default="q,k,v",
-                        help="role of each argument: q, k, v, kv_lengths, mask")
+                        help="attention: role of each argument: q, k, v, kv_lengths, mask")
+    parser.add_argument("--branches", default="all",
+                        help="latent: 'all' (every head reads every block) or first:count,...")
+    parser.add_argument("--weight", type=float, default=1.0, help="latent: branch weight")
     parser.add_argument("--kv-lengths", help="fixed kv_lengths values, comma-separated")
     parser.add_argument("--empty-mask-row", action="store_true",
                         help="mask out every key of query 0 (boolean masks)")
@@ -109,12 +166,15 @@ def main():
     with open(opts.file) as f:
         text = f.read()
     arg_types, result_types = parse_signature(text, opts.function)
-    roles = opts.args.split(",")
+    roles = VARIANT_ARGS.get(opts.variant, opts.args).split(",")
     if len(roles) != len(arg_types):
         sys.exit(f"check_attention: @{opts.function} has {len(arg_types)} "
-                 f"arguments but --args names {len(roles)}")
-    key_shape = arg_types[roles.index("k")][0]
-    opts.num_keys = key_shape[2] if opts.layout == "bhsd" else key_shape[1]
+                 f"arguments but the {opts.variant} variant takes {len(roles)}")
+    if "k" in roles:
+        key_shape = arg_types[roles.index("k")][0]
+        opts.num_keys = key_shape[2] if opts.layout == "bhsd" else key_shape[1]
+    if "gate_table" in roles:
+        opts.vocab = arg_types[roles.index("gate_table")][0][0]
 
     seed = opts.seed if opts.seed is not None else np.random.SeedSequence().entropy
     rng = np.random.default_rng(seed)
@@ -140,14 +200,7 @@ def main():
             out = from_bf16_bits(out)
         out = out.astype(np.float64)
 
-    mask = ref_inputs.get("mask")
-    if mask is not None and opts.layout == "bshd" and mask.ndim == 4:
-        mask = np.swapaxes(mask, 1, 2)
-    ref = attn_reference.attention(
-        to_bhsd(ref_inputs["q"], opts.layout), to_bhsd(ref_inputs["k"], opts.layout),
-        to_bhsd(ref_inputs["v"], opts.layout), opts.scale, causal=opts.causal,
-        window=opts.window, kv_lengths=ref_inputs.get("kv_lengths"), mask=mask)
-    ref = to_bhsd(ref, opts.layout)
+    ref = compute_reference(opts, ref_inputs)
 
     if out.shape != ref.shape:
         sys.exit(f"check_attention: output shape {out.shape} != reference {ref.shape}")

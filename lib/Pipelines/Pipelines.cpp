@@ -16,7 +16,11 @@
 using namespace mlir;
 
 void mlir::attn::buildCpuPipeline(OpPassManager &pm) {
-  // attn -> linalg on tensors.
+  // Model-level attn ops -> the core op and linalg; the core op -> linalg on
+  // tensors.
+  pm.addPass(createAttnLowerEmbeddingGate());
+  pm.addPass(createAttnLowerLatentAttention());
+  pm.addPass(createAttnLowerGroupedHeadAttention());
   pm.addPass(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
 

@@ -6,7 +6,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cmath>
 
@@ -247,6 +248,121 @@ static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
   return dims;
 }
 
+//===----------------------------------------------------------------------===//
+// Shared verification
+//===----------------------------------------------------------------------===//
+
+/// The softmax scale: a positive, finite float attribute.
+static LogicalResult verifyScale(Operation *op, Attribute attr) {
+  auto scale = dyn_cast<FloatAttr>(attr);
+  if (!scale)
+    return op->emitOpError("scale must be a floating-point attribute, got ")
+           << attr;
+  double s = scale.getValueAsDouble();
+  if (!(s > 0.0) || !std::isfinite(s))
+    return op->emitOpError("scale must be positive and finite, got ") << s;
+  return success();
+}
+
+/// Structural mask parameters: a window exactly with sliding_window.
+static LogicalResult verifyMasking(Operation *op, MaskKind kind,
+                                   std::optional<int64_t> window) {
+  bool isWindow = kind == MaskKind::SlidingWindow;
+  if (isWindow && !window)
+    return op->emitOpError("masking(sliding_window) needs a window size");
+  if (!isWindow && window)
+    return op->emitOpError(
+        "window is only meaningful with masking(sliding_window)");
+  if (window && *window <= 0)
+    return op->emitOpError("window must be positive, got ") << *window;
+  return success();
+}
+
+namespace {
+/// Checks operand shapes of the model-level ops against named sizes: the
+/// first operand to mention a size fixes it, later ones must agree.
+class ShapeChecker {
+public:
+  explicit ShapeChecker(Operation *op) : op(op) {}
+
+  /// `value` must have rank `names.size()`; each dim is bound to its name.
+  LogicalResult expect(Value value, StringRef operand,
+                       ArrayRef<StringRef> names) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getRank() != static_cast<int64_t>(names.size())) {
+      std::string layout = "[" + llvm::join(names, ",") + "]";
+      return op->emitOpError() << operand << " must have rank " << names.size()
+                               << " (" << layout << "), got " << type;
+    }
+    if (!type.hasStaticShape())
+      return op->emitOpError()
+             << operand << " has a dynamic shape; only static shapes are supported";
+    for (auto [i, name] : llvm::enumerate(names)) {
+      int64_t size = type.getDimSize(i);
+      auto [it, inserted] = sizes.try_emplace(name, size, operand.str());
+      if (!inserted && it->second.first != size)
+        return op->emitOpError()
+               << operand << " has " << name << " = " << size << " but "
+               << it->second.second << " has " << name << " = "
+               << it->second.first;
+    }
+    return success();
+  }
+
+  int64_t get(StringRef name) const { return sizes.lookup(name).first; }
+
+private:
+  Operation *op;
+  llvm::StringMap<std::pair<int64_t, std::string>> sizes;
+};
+} // namespace
+
+static LogicalResult verifySameFloatElementType(Operation *op,
+                                                ArrayRef<Value> values,
+                                                ArrayRef<StringRef> names) {
+  Type first = getElementTypeOrSelf(values.front().getType());
+  if (!isa<FloatType>(first))
+    return op->emitOpError() << names.front()
+                             << " must have a floating-point element type, got "
+                             << first;
+  for (auto [value, name] : llvm::zip(values, names)) {
+    Type t = getElementTypeOrSelf(value.getType());
+    if (t != first)
+      return op->emitOpError("element type mismatch: ")
+             << name << " has " << t << " but " << names.front() << " has "
+             << first;
+  }
+  return success();
+}
+
+static LogicalResult verifyFloatOutput(Operation *op, Value output,
+                                       Type resultType) {
+  Type t = getElementTypeOrSelf(output.getType());
+  if (!isa<FloatType>(t))
+    return op->emitOpError("output must have a floating-point element type, got ")
+           << t;
+  if (resultType != output.getType())
+    return op->emitOpError("result type ")
+           << resultType << " does not match the output type "
+           << output.getType();
+  return success();
+}
+
+static LogicalResult verifyKvLengths(Operation *op, Value lengths,
+                                     ShapeChecker &shapes) {
+  if (!lengths)
+    return success();
+  Type t = getElementTypeOrSelf(lengths.getType());
+  if (!t.isInteger(32) && !t.isInteger(64))
+    return op->emitOpError("kv_lengths must have element type i32 or i64, got ")
+           << t;
+  return shapes.expect(lengths, "kv_lengths", {"B"});
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
   return getOutputMutable();
 }
@@ -297,23 +413,9 @@ LogicalResult AttentionOp::verify() {
              << t;
   }
 
-  // Scale: a positive, finite float.
-  auto scale = dyn_cast<FloatAttr>(getScale());
-  if (!scale)
-    return emitOpError("scale must be a floating-point attribute, got ")
-           << getScale();
-  double s = scale.getValueAsDouble();
-  if (!(s > 0.0) || !std::isfinite(s))
-    return emitOpError("scale must be positive and finite, got ") << s;
-
-  // Structural mask parameters.
-  bool isWindow = getMaskKind() == MaskKind::SlidingWindow;
-  if (isWindow && !getWindow())
-    return emitOpError("masking(sliding_window) needs a window size");
-  if (!isWindow && getWindow())
-    return emitOpError("window is only meaningful with masking(sliding_window)");
-  if (getWindow() && *getWindow() <= 0)
-    return emitOpError("window must be positive, got ") << *getWindow();
+  if (failed(verifyScale(*this, getScale())) ||
+      failed(verifyMasking(*this, getMaskKind(), getWindow())))
+    return failure();
 
   FailureOr<AttentionDims> dims = inferDims(*this, /*emitErrors=*/true);
   if (failed(dims))
@@ -323,6 +425,161 @@ LogicalResult AttentionOp::verify() {
            << stringifyMaskKind(getMaskKind())
            << ") needs a query (M) dimension to take positions from";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LatentAttentionOp
+//===----------------------------------------------------------------------===//
+
+MutableOperandRange LatentAttentionOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+
+int64_t LatentAttentionOp::getNumBlocks() {
+  auto type = cast<RankedTensorType>(getLatent().getType());
+  return type.getRank() == 3 ? 1 : type.getDimSize(2);
+}
+
+int64_t LatentAttentionOp::getBlockWidth() {
+  return cast<RankedTensorType>(getLatent().getType()).getShape().back();
+}
+
+SmallVector<LatentBranchAttr> LatentAttentionOp::getBranchList() {
+  SmallVector<LatentBranchAttr> list;
+  if (std::optional<ArrayAttr> branches = getBranches()) {
+    for (Attribute a : *branches)
+      list.push_back(cast<LatentBranchAttr>(a));
+    return list;
+  }
+  for (int64_t i = 0, e = getNumBlocks(); i < e; ++i)
+    list.push_back(LatentBranchAttr::get(getContext(), i, 1));
+  return list;
+}
+
+LogicalResult LatentAttentionOp::verify() {
+  if (failed(verifySameFloatElementType(
+          *this, {getLatent(), getQNope(), getQRope(), getKRope(), getWUk(), getWUv()},
+          {"latent", "q_nope", "q_rope", "k_rope", "w_uk", "w_uv"})) ||
+      failed(verifyFloatOutput(*this, getOutput(), getResult().getType())) ||
+      failed(verifyScale(*this, getScale())) ||
+      failed(verifyMasking(*this, getMaskKind(), getWindow())))
+    return failure();
+
+  ShapeChecker shapes(*this);
+  bool blocked = cast<RankedTensorType>(getLatent().getType()).getRank() == 4;
+  if (failed(shapes.expect(getQNope(), "q_nope", {"B", "S", "H", "dn"})) ||
+      failed(shapes.expect(getQRope(), "q_rope", {"B", "S", "H", "dR"})) ||
+      failed(blocked ? shapes.expect(getLatent(), "latent", {"B", "T", "nb", "db"})
+                     : shapes.expect(getLatent(), "latent", {"B", "T", "db"})) ||
+      failed(shapes.expect(getKRope(), "k_rope", {"B", "T", "dR"})) ||
+      failed(blocked ? shapes.expect(getWUk(), "w_uk", {"nb", "H", "db", "dn"})
+                     : shapes.expect(getWUk(), "w_uk", {"H", "db", "dn"})) ||
+      failed(blocked ? shapes.expect(getWUv(), "w_uv", {"nb", "H", "db", "dv"})
+                     : shapes.expect(getWUv(), "w_uv", {"H", "db", "dv"})) ||
+      failed(verifyKvLengths(*this, getKvLengths(), shapes)) ||
+      failed(shapes.expect(getOutput(), "output", {"B", "S", "H", "dv"})))
+    return failure();
+
+  double weight = getBranchWeight().convertToDouble();
+  if (!std::isfinite(weight) || weight == 0.0)
+    return emitOpError("weight must be finite and non-zero, got ") << weight;
+
+  int64_t numHeads = shapes.get("H"), numBlocks = getNumBlocks();
+  if (std::optional<ArrayAttr> branches = getBranches()) {
+    if (branches->empty())
+      return emitOpError("needs at least one branch");
+    for (auto [j, attr] : llvm::enumerate(*branches)) {
+      auto branch = cast<LatentBranchAttr>(attr);
+      if (branch.getFirst() < 0 || branch.getCount() < 1 ||
+          branch.getFirst() + branch.getCount() > numBlocks)
+        return emitOpError("branch #")
+               << j << " reads blocks [" << branch.getFirst() << ", "
+               << branch.getFirst() + branch.getCount()
+               << ") outside the latent's " << numBlocks << " blocks";
+      if (numHeads % branch.getCount() != 0)
+        return emitOpError("head counts do not divide: branch #")
+               << j << " spreads " << numHeads << " heads over "
+               << branch.getCount() << " blocks";
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GroupedHeadAttentionOp
+//===----------------------------------------------------------------------===//
+
+MutableOperandRange GroupedHeadAttentionOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+
+int64_t GroupedHeadAttentionOp::getExpansion() {
+  auto decoder = cast<RankedTensorType>(getDecoder().getType());
+  return decoder.getDimSize(2) / decoder.getDimSize(1);
+}
+
+LogicalResult GroupedHeadAttentionOp::verify() {
+  if (failed(verifySameFloatElementType(
+          *this, {getQueries(), getKeys(), getValues(), getDecoder(), getGate()},
+          {"queries", "keys", "values", "decoder", "gate"})) ||
+      failed(verifyFloatOutput(*this, getOutput(), getResult().getType())) ||
+      failed(verifyScale(*this, getScale())) ||
+      failed(verifyMasking(*this, getMaskKind(), getWindow())))
+    return failure();
+  ShapeChecker shapes(*this);
+  if (failed(shapes.expect(getQueries(), "queries", {"B", "S", "nq", "dq"})) ||
+      failed(shapes.expect(getKeys(), "keys", {"B", "T", "nk", "dq"})) ||
+      failed(shapes.expect(getValues(), "values", {"B", "T", "nc", "dl"})) ||
+      failed(shapes.expect(getDecoder(), "decoder", {"nq", "dl", "e*dl"})) ||
+      failed(shapes.expect(getGate(), "gate", {"B", "S", "D"})) ||
+      failed(verifyKvLengths(*this, getKvLengths(), shapes)) ||
+      failed(shapes.expect(getOutput(), "output", {"B", "S", "D"})))
+    return failure();
+  int64_t nq = shapes.get("nq"), nk = shapes.get("nk"), nc = shapes.get("nc"),
+          dl = shapes.get("dl"), width = shapes.get("e*dl"), d = shapes.get("D");
+  if (nq % nk != 0)
+    return emitOpError("head counts do not divide: ")
+           << nk << " key heads for " << nq << " score maps";
+  if (nq % nc != 0)
+    return emitOpError("head counts do not divide: ")
+           << nc << " value heads for " << nq << " score maps";
+  if (width % dl != 0)
+    return emitOpError("decoder width ")
+           << width << " is not a multiple of the value width dl = " << dl;
+  if (d != nq * width)
+    return emitOpError("gate and output width D = ")
+           << d << " must be nq * e * dl = " << nq * width;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingGateOp
+//===----------------------------------------------------------------------===//
+
+MutableOperandRange EmbeddingGateOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+
+LogicalResult EmbeddingGateOp::verify() {
+  if (failed(verifySameFloatElementType(
+          *this, {getLatent(), getTable(), getUpProjection(), getNormWeight()},
+          {"latent", "table", "up_projection", "norm_weight"})) ||
+      failed(verifyFloatOutput(*this, getOutput(), getResult().getType())))
+    return failure();
+  Type idType = getElementTypeOrSelf(getIds().getType());
+  if (!idType.isInteger(32) && !idType.isInteger(64))
+    return emitOpError("ids must have element type i32 or i64, got ") << idType;
+  double eps = getEpsilon().convertToDouble();
+  if (!(eps > 0.0) || !std::isfinite(eps))
+    return emitOpError("epsilon must be positive and finite, got ") << eps;
+  ShapeChecker shapes(*this);
+  return success(
+      succeeded(shapes.expect(getLatent(), "latent", {"B", "T", "dc"})) &&
+      succeeded(shapes.expect(getIds(), "ids", {"B", "T"})) &&
+      succeeded(shapes.expect(getTable(), "table", {"V", "du"})) &&
+      succeeded(shapes.expect(getUpProjection(), "up_projection", {"dc", "du"})) &&
+      succeeded(shapes.expect(getNormWeight(), "norm_weight", {"du"})) &&
+      succeeded(shapes.expect(getOutput(), "output", {"B", "T", "du"})));
 }
 
 //===----------------------------------------------------------------------===//
@@ -354,7 +611,7 @@ static ParseResult parseMasking(OpAsmParser &parser, MaskKindAttr &kind,
   return parser.parseRParen();
 }
 
-static void printMasking(OpAsmPrinter &printer, AttentionOp op,
+static void printMasking(OpAsmPrinter &printer, Operation *op,
                          MaskKindAttr kind, IntegerAttr window) {
   if (!kind || kind.getValue() == MaskKind::None)
     return;

@@ -31,4 +31,28 @@ def Attn_MaskKind : I32EnumAttr<"MaskKind", "structural attention mask", [
 
 def Attn_MaskKindAttr : EnumAttr<Attn_Dialect, Attn_MaskKind, "mask_kind">;
 
+def Attn_NormKind : I32EnumAttr<"NormKind", "normalisation", [
+    I32EnumAttrCase<"RMS", 0, "rms">,
+    I32EnumAttrCase<"Layer", 1, "layer">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_NormKindAttr : EnumAttr<Attn_Dialect, Attn_NormKind, "norm_kind">;
+
+def Attn_LatentBranchAttr : AttrDef<Attn_Dialect, "LatentBranch"> {
+  let mnemonic = "latent_branch";
+  let summary = "which latent block each head reads in one branch";
+  let description = [{
+    In this branch, query head `h` of `H` reads latent block
+    `first + floor(h * count / H)`: `count` consecutive blocks starting at
+    `first`, each shared by a contiguous group of `H / count` heads. MLA is one
+    branch `<first = 0, count = 1>`; GLA-k one branch `<first = 0, count = k>`;
+    MLRA-4 four branches `<first = i, count = 1>`; MLRA-2 the branches
+    `<first = 0, count = 2>` and `<first = 2, count = 2>`.
+  }];
+  let parameters = (ins "int64_t":$first, "int64_t":$count);
+  let assemblyFormat = "`<` `first` `=` $first `,` `count` `=` $count `>`";
+}
+
 #endif // ATTNC_DIALECT_ATTN_IR_ATTNBASE_TD

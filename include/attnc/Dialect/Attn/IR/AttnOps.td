@@ -118,4 +118,179 @@ def Attn_AttentionOp : Attn_Op<"attention", [
   }];
 }
 
+def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
+    Pure,
+    DeclareOpInterfaceMethods<DestinationStyleOpInterface>]> {
+  let summary = "block-latent attention: MLA, GLA-k, MLRA-4, MLRA-2";
+  let description = [{
+    Multi-head attention over a cached latent, as in DeepSeek's MLA and its
+    block-latent relatives (see VARIANTS.md, sections 2 and 3). Per token the
+    cache holds the latent `c_t` (`nb` blocks of width `db`) and one RoPE key
+    `kR_t` shared by all heads. For each branch `j` (see `#attn.latent_branch`)
+    head `h` reads block `i = i_j(h)`, and
+
+      o[s,h] = alpha * sum_j W_UV[i,h]^T sum_t softmax_t(
+                 scale * (q_nope[s,h] . (W_UK[i,h]^T c_{t,i}) + q_rope[s,h] . kR_t)) c_{t,i}
+
+    with a separate softmax per branch.
+
+    Shapes (row vectors, `@` contracts the last axis):
+    * `q_nope [B,S,H,dn]`, `q_rope [B,S,H,dR]`
+    * `latent [B,T,dc]` (one block, `db = dc`) or `[B,T,nb,db]`, `k_rope [B,T,dR]`
+    * `w_uk [H,dc,dn]` / `[nb,H,db,dn]`: `k[t,h] = c_{t,i} @ w_uk[i,h]`
+    * `w_uv [H,dc,dv]` / `[nb,H,db,dv]`: `v[t,h] = c_{t,i} @ w_uv[i,h]`
+    * optional `kv_lengths [B]`, output `[B,S,H,dv]`.
+
+    `branches` defaults to one branch per block that every head reads
+    (`count = 1`): MLA for one block, MLRA-4 for four. `weight` is alpha
+    (default 1). Masking is the core op's.
+
+    `attn-lower-latent-attention` lowers it to `attn.attention` in the
+    absorbed or the expanded form, as its cost model or option chooses.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$q_nope,
+    AnyRankedTensor:$q_rope,
+    AnyRankedTensor:$latent,
+    AnyRankedTensor:$k_rope,
+    AnyRankedTensor:$w_uk,
+    AnyRankedTensor:$w_uv,
+    Optional<AnyRankedTensor>:$kv_lengths,
+    AnyRankedTensor:$output,
+    AnyAttr:$scale,
+    OptionalAttr<TypedArrayAttrBase<Attn_LatentBranchAttr, "latent branches">>:$branches,
+    DefaultValuedAttr<F64Attr, "1.0">:$branch_weight,
+    DefaultValuedAttr<Attn_MaskKindAttr, "::mlir::attn::MaskKind::None">:$mask_kind,
+    OptionalAttr<I64Attr>:$window
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `queries` `(` $q_nope `,` $q_rope `:` type($q_nope) `,` type($q_rope) `)`
+    `latent` `(` $latent `,` $k_rope `:` type($latent) `,` type($k_rope) `)`
+    `up_projections` `(` $w_uk `,` $w_uv `:` type($w_uk) `,` type($w_uv) `)`
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    `outs` `(` $output `:` type($output) `)`
+    `scale` `(` $scale `)`
+    custom<Masking>($mask_kind, $window)
+    (`branches` $branches^)?
+    (`weight` `(` $branch_weight^ `)`)?
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Latent blocks and their width.
+    int64_t getNumBlocks();
+    int64_t getBlockWidth();
+    /// The branches, with the default (one per block, count 1) filled in.
+    SmallVector<LatentBranchAttr> getBranchList();
+    double getScaleValue() {
+      return ::llvm::cast<FloatAttr>(getScale()).getValueAsDouble();
+    }
+  }];
+}
+
+def Attn_GroupedHeadAttentionOp : Attn_Op<"grouped_head_attention", [
+    Pure,
+    DeclareOpInterfaceMethods<DestinationStyleOpInterface>]> {
+  let summary = "GTA (Sun et al.): shared score maps, latent values, gated decoder";
+  let description = [{
+    Grouped-head latent attention (VARIANTS.md, section 5). `nq` score maps;
+    map `i` reads key head `floor(i * nk / nq)` and value head
+    `floor(i * nc / nq)`; the values are a small latent decoded after
+    attention, and a sigmoid gate is applied as an epilogue:
+
+      o_i = softmax_t(scale * q_i . k_t) v_t                  (width dl)
+      u_i = o_i @ ([I_dl ... I_dl] + w_vb[i])                 (width e * dl)
+      y   = sigmoid(x_gate) * concat_i(u_i)                   (width D = nq * e * dl)
+
+    Shapes: `x_gate [B,S,D]`, `queries [B,S,nq,dq]`, `keys [B,T,nk,dq]`,
+    `values [B,T,nc,dl]`, `decoder [nq,dl,e*dl]`, optional `kv_lengths [B]`,
+    output `[B,S,D]`. Masking is the core op's.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$queries,
+    AnyRankedTensor:$keys,
+    AnyRankedTensor:$values,
+    AnyRankedTensor:$decoder,
+    AnyRankedTensor:$gate,
+    Optional<AnyRankedTensor>:$kv_lengths,
+    AnyRankedTensor:$output,
+    AnyAttr:$scale,
+    DefaultValuedAttr<Attn_MaskKindAttr, "::mlir::attn::MaskKind::None">:$mask_kind,
+    OptionalAttr<I64Attr>:$window
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `queries` `(` $queries `:` type($queries) `)`
+    `keys` `(` $keys `:` type($keys) `)`
+    `values` `(` $values `:` type($values) `)`
+    `decoder` `(` $decoder `:` type($decoder) `)`
+    `gate` `(` $gate `:` type($gate) `)`
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    `outs` `(` $output `:` type($output) `)`
+    `scale` `(` $scale `)`
+    custom<Masking>($mask_kind, $window)
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    double getScaleValue() {
+      return ::llvm::cast<FloatAttr>(getScale()).getValueAsDouble();
+    }
+    /// The decoder's expansion factor e.
+    int64_t getExpansion();
+  }];
+}
+
+def Attn_EmbeddingGateOp : Attn_Op<"embedding_gate", [
+    Pure, DeclareOpInterfaceMethods<DestinationStyleOpInterface>]> {
+  let summary = "EG-MLA's token-embedding gate on an up-projected latent";
+  let description = [{
+    `u[b,t] = norm((latent[b,t] @ up_projection) * table[ids[b,t]]) * norm_weight`
+
+    with `norm` RMS (`x / sqrt(mean(x^2) + eps)`) or layer normalisation
+    (`(x - mean(x)) / sqrt(var(x) + eps)`), over the last axis (VARIANTS.md,
+    section 4). Shapes: `latent [B,T,dc]`, `ids [B,T]` (i32 or i64, each in
+    `[0, V)`), `table [V,du]`, `up_projection [dc,du]`, `norm_weight [du]`,
+    output `[B,T,du]`.
+
+    The result is an ordinary tensor: apply it where the cache is written, or
+    feed it to `attn.latent_attention` as the latent so that the gate is
+    applied when the cache is read.
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$latent,
+    AnyRankedTensor:$ids,
+    AnyRankedTensor:$table,
+    AnyRankedTensor:$up_projection,
+    AnyRankedTensor:$norm_weight,
+    AnyRankedTensor:$output,
+    DefaultValuedAttr<Attn_NormKindAttr, "::mlir::attn::NormKind::RMS">:$norm,
+    DefaultValuedAttr<F64Attr, "1.0e-6">:$epsilon
+  );
+  let results = (outs AnyRankedTensor:$result);
+
+  let assemblyFormat = [{
+    `latent` `(` $latent `:` type($latent) `)`
+    `ids` `(` $ids `:` type($ids) `)`
+    `table` `(` $table `:` type($table) `)`
+    `up_projection` `(` $up_projection `:` type($up_projection) `)`
+    `norm_weight` `(` $norm_weight `:` type($norm_weight) `)`
+    `outs` `(` $output `:` type($output) `)`
+    `norm` `(` $norm `,` `epsilon` `=` $epsilon `)`
+    attr-dict `->` type($result)
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // ATTNC_DIALECT_ATTN_IR_ATTNOPS_TD

@@ -24,4 +24,66 @@ def AttnReferenceLowering : Pass<"attn-reference-lowering"> {
   ];
 }
 
+def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention"> {
+  let summary = "Lower attn.latent_attention to attn.attention, absorbed or expanded";
+  let description = [{
+    Each branch of an `attn.latent_attention` becomes one `attn.attention`:
+
+    * absorbed: `qa = q_nope @ W_UK^T` per head; attention with two score
+      contractions (`qa . c` and `q_rope . kR`) over the latent blocks
+      themselves, the latent also being the value; then `W_UV`. Heads that
+      share a block are grouped heads of the core op, so the latent is never
+      copied per head.
+    * expanded: `k = c @ W_UK`, `v = c @ W_UV` per head, then ordinary
+      attention with the RoPE term as a second contraction.
+
+    Branch outputs are summed and multiplied by the branch weight. With
+    `form=auto` a cost model on FLOPs and bytes for the op's static shapes
+    picks the form per op (absorbed for decode, expanded for long prefill).
+  }];
+  let options = [
+    Option<"form", "form", "::mlir::attn::LatentForm",
+           "::mlir::attn::LatentForm::Auto",
+           "Which form to lower to",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::attn::LatentForm::Auto, "auto",
+                          "the cheaper form by the cost model"),
+               clEnumValN(::mlir::attn::LatentForm::Absorbed, "absorbed",
+                          "always absorb the queries"),
+               clEnumValN(::mlir::attn::LatentForm::Expanded, "expanded",
+                          "always up-project keys and values"))}]>,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def AttnLowerGroupedHeadAttention : Pass<"attn-lower-grouped-head-attention"> {
+  let summary = "Lower attn.grouped_head_attention to attn.attention and linalg";
+  let description = [{
+    The score maps become one `attn.attention` whose key and value heads are
+    grouped heads of the maps (no copies); the latent-value decoder
+    `o_i @ ([I ... I] + w_vb[i])` and the sigmoid output gate become linalg
+    ops on its result.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def AttnLowerEmbeddingGate : Pass<"attn-lower-embedding-gate"> {
+  let summary = "Lower attn.embedding_gate to gather, matmul, multiply and norm";
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,38 @@
+//===- LinalgBuilders.h - small linalg helpers for attn lowerings -*- C++ -*-===//
+
+#ifndef ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
+#define ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+/// A zero-filled (or `value`-filled) tensor of the given shape.
+Value buildFilledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                        Type elementType, double value = 0.0);
+
+/// Converts a float scalar to `to` (extf, truncf, or nothing).
+Value castFloat(OpBuilder &b, Location loc, Value v, Type to);
+
+/// Einsum over a `numDims`-dimensional loop nest: for every point,
+/// `init[outMap] += lhs[lhsMap] * rhs[rhsMap]`, computed in the element type
+/// of `init`. Dimensions absent from `outMap` are reductions.
+Value buildContraction(OpBuilder &b, Location loc, unsigned numDims, Value lhs,
+                       AffineMap lhsMap, Value rhs, AffineMap rhsMap, Value init,
+                       AffineMap outMap);
+
+/// Elementwise `out = f(in)` of two same-shaped tensors; `f` gets the input
+/// scalar and returns the output scalar.
+Value buildElementwise(OpBuilder &b, Location loc, Value input, Value init,
+                       function_ref<Value(OpBuilder &, Location, Value)> f);
+
+/// `input` converted elementwise to `elementType`.
+Value buildTensorCast(OpBuilder &b, Location loc, Value input, Type elementType);
+
+/// `AffineMap::get(numDims, 0, exprs)` over `b`'s context.
+AffineMap makeMap(OpBuilder &b, unsigned numDims, ArrayRef<AffineExpr> exprs);
+
+} // namespace mlir::attn
+
+#endif // ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H

@@ -1,0 +1,228 @@
+//===- LowerLatentAttention.cpp - latent attention to the core op ---------===//
+//
+// Every branch of an attn.latent_attention becomes one attn.attention, in the
+// absorbed or the expanded form (VARIANTS.md, section 2). Heads that share a
+// latent block are grouped heads of the core op: the latent is read once per
+// group, never copied per head.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNLOWERLATENTATTENTION
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+class LatentLowering {
+public:
+  LatentLowering(OpBuilder &b, LatentAttentionOp op)
+      : b(b), op(op), loc(op.getLoc()), f32(b.getF32Type()),
+        elementType(getElementTypeOrSelf(op.getLatent().getType())) {
+    auto q = cast<RankedTensorType>(op.getQNope().getType());
+    auto out = cast<RankedTensorType>(op.getOutput().getType());
+    batch = q.getDimSize(0);
+    numQueries = q.getDimSize(1);
+    numHeads = q.getDimSize(2);
+    dn = q.getDimSize(3);
+    dv = out.getDimSize(3);
+    db = op.getBlockWidth();
+    numKeys = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(1);
+    dR = cast<RankedTensorType>(op.getKRope().getType()).getDimSize(2);
+  }
+
+  Value build(LatentForm form);
+
+private:
+  /// Unit-extent block dimensions make MLA's one-block operands look like the
+  /// blocked ones: latent [B,T,1,db], w_uk [1,H,db,dn], k_rope [B,T,1,dR].
+  void normaliseOperands();
+
+  /// Map expression of the latent block head `h` reads in `branch`.
+  AffineExpr blockOf(AffineExpr h, LatentBranchAttr branch) const {
+    return h.floorDiv(numHeads / branch.getCount()) + branch.getFirst();
+  }
+
+  /// One branch in absorbed form, accumulated into `acc` [B,S,H,dv] f32.
+  Value buildAbsorbedBranch(LatentBranchAttr branch, Value acc);
+  /// One branch in expanded form, accumulated into `acc` [B,S,H,dv] f32.
+  Value buildExpandedBranch(LatentBranchAttr branch, Value acc);
+
+  Value createAttention(ValueRange queries, ValueRange keys, Value value,
+                        ArrayRef<AffineMap> maps, int64_t width);
+
+  OpBuilder &b;
+  LatentAttentionOp op;
+  Location loc;
+  Type f32, elementType;
+  int64_t batch, numQueries, numHeads, dn, dv, db, numKeys, dR;
+  Value latent, wUk, wUv, kRope;
+};
+
+} // namespace
+
+void LatentLowering::normaliseOperands() {
+  latent = op.getLatent();
+  wUk = op.getWUk();
+  wUv = op.getWUv();
+  auto expand = [&](Value v, ArrayRef<int64_t> shape,
+                    ArrayRef<ReassociationIndices> groups) -> Value {
+    auto type = RankedTensorType::get(shape, elementType);
+    return tensor::ExpandShapeOp::create(b, loc, type, v, groups);
+  };
+  if (cast<RankedTensorType>(latent.getType()).getRank() == 3) {
+    latent = expand(latent, {batch, numKeys, 1, db}, {{0}, {1}, {2, 3}});
+    wUk = expand(wUk, {1, numHeads, db, dn}, {{0, 1}, {2}, {3}});
+    wUv = expand(wUv, {1, numHeads, db, dv}, {{0, 1}, {2}, {3}});
+  }
+  // One RoPE key shared by all heads: a head dimension of extent 1, which the
+  // core op reads as a grouped (MQA-style) operand.
+  kRope = expand(op.getKRope(), {batch, numKeys, 1, dR}, {{0}, {1}, {2, 3}});
+}
+
+Value LatentLowering::createAttention(ValueRange queries, ValueRange keys,
+                                      Value value, ArrayRef<AffineMap> maps,
+                                      int64_t width) {
+  SmallVector<AffineMap> allMaps(maps);
+  Value lengths = op.getKvLengths();
+  if (lengths)
+    allMaps.insert(allMaps.end() - 1,
+                   makeMap(b, maps.front().getNumDims(), {b.getAffineDimExpr(0)}));
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{batch, numQueries, numHeads, width}, f32);
+  return AttentionOp::create(b, loc, init.getType(), queries, keys, value,
+                             /*mask=*/Value(), lengths, init, op.getScale(),
+                             b.getAffineMapArrayAttr(allMaps),
+                             op.getMaskKindAttr(), op.getWindowAttr())
+      .getResult();
+}
+
+Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
+  // qa[b,s,h,c] = sum_n q_nope[b,s,h,n] * w_uk[blk(h),h,c,n]  over (b,s,h,c,n).
+  AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1),
+             d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
+             d4 = b.getAffineDimExpr(4), d5 = b.getAffineDimExpr(5),
+             d6 = b.getAffineDimExpr(6);
+  Value qa = buildContraction(
+      b, loc, 5, op.getQNope(), makeMap(b, 5, {d0, d1, d2, d4}), wUk,
+      makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}),
+      buildFilledTensor(b, loc, {batch, numQueries, numHeads, db}, f32),
+      makeMap(b, 5, {d0, d1, d2, d3}));
+  qa = buildTensorCast(b, loc, qa, elementType);
+
+  // The blocks this branch reads: [B,T,count,db], shared by groups of heads.
+  int64_t count = branch.getCount();
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(branch.getFirst()),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(batch), b.getIndexAttr(numKeys),
+                                     b.getIndexAttr(count), b.getIndexAttr(db)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  Value blocks =
+      tensor::ExtractSliceOp::create(b, loc, latent, offsets, sizes, strides);
+
+  // z = attention over (b, h, s, t, c, r, n): scores qa.c + q_rope.kR, the
+  // latent blocks also being the value.
+  Value z = createAttention(
+      {qa, op.getQRope()}, {blocks, kRope}, blocks,
+      {makeMap(b, 7, {d0, d2, d1, d4}), makeMap(b, 7, {d0, d2, d1, d5}),
+       makeMap(b, 7, {d0, d3, d1, d4}), makeMap(b, 7, {d0, d3, d1, d5}),
+       makeMap(b, 7, {d0, d3, d1, d6}), makeMap(b, 7, {d0, d2, d1, d6})},
+      db);
+
+  // acc[b,s,h,e] += z[b,s,h,c] * w_uv[blk(h),h,c,e]  over (b,s,h,c,e).
+  return buildContraction(b, loc, 5, z, makeMap(b, 5, {d0, d1, d2, d3}), wUv,
+                          makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}), acc,
+                          makeMap(b, 5, {d0, d1, d2, d4}));
+}
+
+Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
+  AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1),
+             d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
+             d4 = b.getAffineDimExpr(4), d5 = b.getAffineDimExpr(5),
+             d6 = b.getAffineDimExpr(6);
+  // k[b,t,h,n] = sum_c latent[b,t,blk(h),c] * w_uk[blk(h),h,c,n], and v alike,
+  // over (b,t,h,c,n).
+  auto upProject = [&](Value weight, int64_t width) {
+    Value projected = buildContraction(
+        b, loc, 5, latent, makeMap(b, 5, {d0, d1, blockOf(d2, branch), d3}),
+        weight, makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}),
+        buildFilledTensor(b, loc, {batch, numKeys, numHeads, width}, f32),
+        makeMap(b, 5, {d0, d1, d2, d4}));
+    return buildTensorCast(b, loc, projected, elementType);
+  };
+  Value keys = upProject(wUk, dn);
+  Value values = upProject(wUv, dv);
+
+  // Ordinary attention over (b, h, s, t, d, r, e), RoPE as a second term.
+  Value o = createAttention(
+      {op.getQNope(), op.getQRope()}, {keys, kRope}, values,
+      {makeMap(b, 7, {d0, d2, d1, d4}), makeMap(b, 7, {d0, d2, d1, d5}),
+       makeMap(b, 7, {d0, d3, d1, d4}), makeMap(b, 7, {d0, d3, d1, d5}),
+       makeMap(b, 7, {d0, d3, d1, d6}), makeMap(b, 7, {d0, d2, d1, d6})},
+      dv);
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, acc.getType(), ValueRange{o}, ValueRange{acc},
+             ArrayRef<AffineMap>{id, id}, parallel,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, args[0], args[1]).getResult());
+             })
+      .getResult(0);
+}
+
+Value LatentLowering::build(LatentForm form) {
+  if (form == LatentForm::Auto)
+    form = chooseLatentForm(op, numQueries, numKeys);
+  normaliseOperands();
+  Value acc = buildFilledTensor(b, loc, {batch, numQueries, numHeads, dv}, f32);
+  for (LatentBranchAttr branch : op.getBranchList())
+    acc = form == LatentForm::Absorbed ? buildAbsorbedBranch(branch, acc)
+                                       : buildExpandedBranch(branch, acc);
+  // output = weight * sum of branches, in the output's element type.
+  Type outType = getElementTypeOrSelf(op.getOutput().getType());
+  double weight = op.getBranchWeight().convertToDouble();
+  return buildElementwise(b, loc, acc, op.getOutput(),
+                          [&](OpBuilder &nb, Location nl, Value v) {
+                            Value w = arith::ConstantOp::create(
+                                nb, nl, nb.getF32FloatAttr(weight));
+                            Value scaled = arith::MulFOp::create(nb, nl, v, w);
+                            return castFloat(nb, nl, scaled, outType);
+                          });
+}
+
+namespace mlir::attn {
+namespace {
+struct AttnLowerLatentAttention
+    : public impl::AttnLowerLatentAttentionBase<AttnLowerLatentAttention> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<LatentAttentionOp> ops;
+    getOperation()->walk([&](LatentAttentionOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (LatentAttentionOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      Value result = LatentLowering(rewriter, op).build(form);
+      rewriter.replaceOp(op, result);
+    }
+  }
+};
+} // namespace
+} // namespace mlir::attn

@@ -1,0 +1,82 @@
+//===- LinalgBuilders.cpp - small linalg helpers for attn lowerings -------===//
+
+#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+
+Value attn::buildFilledTensor(OpBuilder &b, Location loc,
+                              ArrayRef<int64_t> shape, Type elementType,
+                              double value) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, elementType);
+  Value cst = arith::ConstantOp::create(b, loc, b.getFloatAttr(elementType, value));
+  return linalg::FillOp::create(b, loc, ValueRange{cst}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value attn::castFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+AffineMap attn::makeMap(OpBuilder &b, unsigned numDims,
+                        ArrayRef<AffineExpr> exprs) {
+  return AffineMap::get(numDims, 0, exprs, b.getContext());
+}
+
+Value attn::buildContraction(OpBuilder &b, Location loc, unsigned numDims,
+                             Value lhs, AffineMap lhsMap, Value rhs,
+                             AffineMap rhsMap, Value init, AffineMap outMap) {
+  SmallVector<utils::IteratorType> iterators(numDims,
+                                             utils::IteratorType::reduction);
+  for (AffineExpr e : outMap.getResults())
+    iterators[cast<AffineDimExpr>(e).getPosition()] =
+        utils::IteratorType::parallel;
+  Type accType = getElementTypeOrSelf(init.getType());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{lhs, rhs}, ValueRange{init},
+             ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value prod = arith::MulFOp::create(
+                   nb, nl, castFloat(nb, nl, args[0], accType),
+                   castFloat(nb, nl, args[1], accType));
+               linalg::YieldOp::create(
+                   nb, nl, arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+             })
+      .getResult(0);
+}
+
+Value attn::buildElementwise(
+    OpBuilder &b, Location loc, Value input, Value init,
+    function_ref<Value(OpBuilder &, Location, Value)> f) {
+  unsigned rank = cast<RankedTensorType>(input.getType()).getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{input}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, f(nb, nl, args[0]));
+             })
+      .getResult(0);
+}
+
+Value attn::buildTensorCast(OpBuilder &b, Location loc, Value input,
+                            Type elementType) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (type.getElementType() == elementType)
+    return input;
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), elementType);
+  return buildElementwise(b, loc, input, init,
+                          [&](OpBuilder &nb, Location nl, Value v) {
+                            return castFloat(nb, nl, v, elementType);
+                          });
+}
