@@ -106,6 +106,37 @@ def to_bhsd(x, layout):
     return x if layout == "bhsd" else np.swapaxes(x, 1, 2)
 
 
+def run_attn_run(opts, base_cmd, path, tmp, out_name, result_types):
+    """Runs attn-run on `path`; returns (output as float64, stdout)."""
+    out_path = os.path.join(tmp, out_name)
+    cmd = base_cmd[:1] + [path] + base_cmd[2:] + [f"--output=@{out_path}"]
+    if opts.benchmark:
+        cmd.append(f"--benchmark={opts.benchmark}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit(f"check_attention: attn-run failed on {path} (exit {proc.returncode})")
+    out = np.load(out_path)
+    if result_types and result_types[0][1] == "bf16":
+        out = from_bf16_bits(out)
+    return out.astype(np.float64), proc.stdout
+
+
+def report(path, out, ref, rtol):
+    """Prints the check line for one output; returns whether it passed."""
+    if out.shape != ref.shape:
+        print(f"check: FAIL {os.path.basename(path)} output shape {out.shape} != "
+              f"reference {ref.shape}")
+        return False
+    finite = bool(np.all(np.isfinite(out)))
+    rel_err = float(np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30))
+    ok = finite and rel_err < rtol
+    print(f"check: {'PASS' if ok else 'FAIL'} {os.path.basename(path)} "
+          f"shape={list(out.shape)} max_rel_err={rel_err:.3e} (< {rtol:g}) "
+          f"finite={finite}")
+    return ok
+
+
 def compute_reference(opts, x):
     """The float64 reference for `opts.variant` on the inputs by role."""
     if opts.variant == "attention":
@@ -159,6 +190,9 @@ def main():
                         help="mask out every key of query 0 (boolean masks)")
     parser.add_argument("--rtol", type=float, default=1e-4,
                         help="bound on max|out - ref| / max|ref|")
+    parser.add_argument("--also", metavar="FILE",
+                        help="run FILE on the same inputs too; both must match the "
+                             "reference and each other")
     parser.add_argument("--benchmark", type=int, default=0)
     parser.add_argument("--seed", type=int, help="default: fresh entropy")
     opts = parser.parse_args()
@@ -177,6 +211,7 @@ def main():
         opts.vocab = arg_types[roles.index("gate_table")][0][0]
 
     seed = opts.seed if opts.seed is not None else np.random.SeedSequence().entropy
+    print(f"seed: {seed}")
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [opts.attn_run, opts.file, f"--function={opts.function}"]
@@ -187,34 +222,26 @@ def main():
             np.save(path, arr)
             cmd.append(f"--input=@{path}")
             ref_inputs[role] = ref
-        out_path = os.path.join(tmp, "out.npy")
-        cmd.append(f"--output=@{out_path}")
-        if opts.benchmark:
-            cmd.append(f"--benchmark={opts.benchmark}")
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            sys.exit(f"check_attention: attn-run failed (exit {proc.returncode})")
-        out = np.load(out_path)
-        if result_types and result_types[0][1] == "bf16":
-            out = from_bf16_bits(out)
-        out = out.astype(np.float64)
+        outputs = [run_attn_run(opts, cmd, opts.file, tmp, "out.npy", result_types)]
+        if opts.also:
+            outputs.append(run_attn_run(opts, cmd, opts.also, tmp, "also.npy", result_types))
 
     ref = compute_reference(opts, ref_inputs)
 
-    if out.shape != ref.shape:
-        sys.exit(f"check_attention: output shape {out.shape} != reference {ref.shape}")
-    finite = bool(np.all(np.isfinite(out)))
-    scale = max(np.abs(ref).max(), 1e-30)
-    rel_err = float(np.abs(out - ref).max() / scale)
-    ok = finite and rel_err < opts.rtol
-    print(f"check: {'PASS' if ok else 'FAIL'} {os.path.basename(opts.file)} "
-          f"shape={list(out.shape)} max_rel_err={rel_err:.3e} (< {opts.rtol:g}) "
-          f"finite={finite} seed={seed}")
-    if opts.benchmark:
-        timing = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"time: median {timing['median_ms']:.3f} ms, min {timing['min_ms']:.3f} ms "
-              f"over {timing['iterations']} runs")
+    ok = True
+    for path, (out, stdout) in zip([opts.file, opts.also], outputs):
+        ok &= report(path, out, ref, opts.rtol)
+        if opts.benchmark:
+            timing = json.loads(stdout.strip().splitlines()[-1])
+            print(f"time: median {timing['median_ms']:.3f} ms, min {timing['min_ms']:.3f} ms "
+                  f"over {timing['iterations']} runs")
+    if opts.also:
+        first, second = outputs[0][0], outputs[1][0]
+        rel = float(np.abs(first - second).max() / max(np.abs(ref).max(), 1e-30))
+        agree = rel < opts.rtol
+        ok &= agree
+        print(f"agree: {'PASS' if agree else 'FAIL'} {os.path.basename(opts.file)} vs "
+              f"{os.path.basename(opts.also)} max_rel_diff={rel:.3e} (< {opts.rtol:g})")
     return 0 if ok else 1
 
 
