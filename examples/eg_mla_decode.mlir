@@ -16,7 +16,7 @@ func.func @main(%q_nope: tensor<1x1x12x64xf32>, %q_rope: tensor<1x1x12x64xf32>,
   %u = attn.embedding_gate latent(%latent : tensor<1x4096x64xf32>)
          ids(%ids : tensor<1x4096xi32>) table(%gate_table : tensor<1024x256xf32>)
          up_projection(%w_u : tensor<64x256xf32>) norm_weight(%norm_w : tensor<256xf32>)
-         outs(%u_init : tensor<1x4096x256xf32>) norm(rms, epsilon = 1.0e-6)
+         outs(%u_init : tensor<1x4096x256xf32>) norm = rms, epsilon = 1.0e-6
          -> tensor<1x4096x256xf32>
   %init = tensor.empty() : tensor<1x1x12x64xf32>
   %o = attn.latent_attention

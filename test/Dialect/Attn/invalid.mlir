@@ -293,3 +293,291 @@ func.func @unknown_mask(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: 
          scale(0.25 : f32) masking(diagonal) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>, affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>] -> tensor<1x4x8x16xf32>
   return
 }
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf16>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{element type mismatch: q_nope has 'f16' but latent has 'f32'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf16>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xi8>, %qr: tensor<1x1x4x4xi8>, %c: tensor<1x16x32xi8>, %kr: tensor<1x16x4xi8>, %wuk: tensor<4x32x8xi8>, %wuv: tensor<4x32x8xi8>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{latent must have a floating-point element type, got 'i8'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xi8>, tensor<1x1x4x4xi8>) latent(%c, %kr : tensor<1x16x32xi8>, tensor<1x16x4xi8>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xi8>, tensor<4x32x8xi8>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xi32>) {
+  // expected-error @+1 {{output must have a floating-point element type, got 'i32'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xi32>) scale(0.25 : f32)  -> tensor<1x1x4x8xi32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{latent must have rank 3 ([B,T,db]), got 'tensor<1x16xf32>'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x4x8xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x4x8x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{w_uk must have rank 4 ([nb,H,db,dn]), got 'tensor<4x32x8xf32>'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x4x8xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x4x8x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<2x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{q_rope has B = 2 but q_nope has B = 1}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<2x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x8xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{k_rope has dR = 8 but q_rope has dR = 4}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x8xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x16x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{w_uv has db = 16 but latent has db = 32}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x16x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x7xf32>) {
+  // expected-error @+1 {{output has dv = 7 but w_uv has dv = 8}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x7xf32>) scale(0.25 : f32)  -> tensor<1x1x4x7xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x?x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{latent has a dynamic shape; only static shapes are supported}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x?x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>, %len: tensor<1xf32>) {
+  // expected-error @+1 {{kv_lengths must have element type i32 or i64, got 'f32'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) kv_lengths(%len : tensor<1xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>, %len: tensor<3xi32>) {
+  // expected-error @+1 {{kv_lengths has B = 3 but q_nope has B = 1}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) kv_lengths(%len : tensor<3xi32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{weight must be finite and non-zero, got 0}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32) weight(0.0) -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x4x8xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x4x8x8xf32>, %wuv: tensor<4x4x8x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{needs at least one branch}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x4x8xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x4x8x8xf32>, tensor<4x4x8x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32) branches [] -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x4x8xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x4x8x8xf32>, %wuv: tensor<4x4x8x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{branch #1 reads blocks [3, 5) outside the latent's 4 blocks}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x4x8xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x4x8x8xf32>, tensor<4x4x8x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32) branches [#attn.latent_branch<first = 0, count = 1>, #attn.latent_branch<first = 3, count = 2>] -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x4x8xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x4x8x8xf32>, %wuv: tensor<4x4x8x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{head counts do not divide: branch #0 spreads 4 heads over 3 blocks}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x4x8xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x4x8x8xf32>, tensor<4x4x8x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32) branches [#attn.latent_branch<first = 0, count = 3>] -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{scale must be positive and finite, got -1}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(-1.0 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{window is only meaningful with masking(sliding_window)}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32) masking(causal, window = 3) -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{result type 'tensor<1x1x4x8xf16>' does not match the output type 'tensor<1x1x4x8xf32>'}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf16>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x64xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x3x16xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<4x8x16xf32>, %o: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{head counts do not divide: 3 key heads for 4 score maps}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x3x16xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<4x8x16xf32>) gate(%x : tensor<1x1x64xf32>) outs(%o : tensor<1x1x64xf32>) scale(0.25 : f32) -> tensor<1x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x64xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x16xf32>, %v: tensor<1x32x3x8xf32>, %w: tensor<4x8x16xf32>, %o: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{head counts do not divide: 3 value heads for 4 score maps}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x16xf32>) values(%v : tensor<1x32x3x8xf32>)
+         decoder(%w : tensor<4x8x16xf32>) gate(%x : tensor<1x1x64xf32>) outs(%o : tensor<1x1x64xf32>) scale(0.25 : f32) -> tensor<1x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x48xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x16xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<4x8x12xf32>, %o: tensor<1x1x48xf32>) {
+  // expected-error @+1 {{decoder width 12 is not a multiple of the value width dl = 8}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x16xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<4x8x12xf32>) gate(%x : tensor<1x1x48xf32>) outs(%o : tensor<1x1x48xf32>) scale(0.25 : f32) -> tensor<1x1x48xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x32xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x16xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<4x8x16xf32>, %o: tensor<1x1x32xf32>) {
+  // expected-error @+1 {{gate and output width D = 32 must be nq * e * dl = 64}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x16xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<4x8x16xf32>) gate(%x : tensor<1x1x32xf32>) outs(%o : tensor<1x1x32xf32>) scale(0.25 : f32) -> tensor<1x1x32xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x64xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x8xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<4x8x16xf32>, %o: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{keys has dq = 8 but queries has dq = 16}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x8xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<4x8x16xf32>) gate(%x : tensor<1x1x64xf32>) outs(%o : tensor<1x1x64xf32>) scale(0.25 : f32) -> tensor<1x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x64xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x16xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<3x8x16xf32>, %o: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{decoder has nq = 3 but queries has nq = 4}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x16xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<3x8x16xf32>) gate(%x : tensor<1x1x64xf32>) outs(%o : tensor<1x1x64xf32>) scale(0.25 : f32) -> tensor<1x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @gta(%x: tensor<1x1x64xf32>, %q: tensor<1x1x4x16xf32>, %k: tensor<1x32x2x16xf32>, %v: tensor<1x32x1x8xf32>, %w: tensor<4x8x16xf16>, %o: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{element type mismatch: decoder has 'f16' but queries has 'f32'}}
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x4x16xf32>) keys(%k : tensor<1x32x2x16xf32>) values(%v : tensor<1x32x1x8xf32>)
+         decoder(%w : tensor<4x8x16xf16>) gate(%x : tensor<1x1x64xf32>) outs(%o : tensor<1x1x64xf32>) scale(0.25 : f32) -> tensor<1x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xf32>, %t: tensor<50x16xf32>, %wu: tensor<4x16xf32>, %nw: tensor<16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{ids must have element type i32 or i64, got 'f32'}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xf32>) table(%t : tensor<50x16xf32>)
+         up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xi32>, %t: tensor<50x16xf32>, %wu: tensor<4x16xf32>, %nw: tensor<16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{epsilon must be positive and finite, got 0}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xi32>) table(%t : tensor<50x16xf32>)
+         up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 0.0 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x7xi32>, %t: tensor<50x16xf32>, %wu: tensor<4x16xf32>, %nw: tensor<16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{ids has T = 7 but latent has T = 8}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x7xi32>) table(%t : tensor<50x16xf32>)
+         up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xi32>, %t: tensor<50x16xf32>, %wu: tensor<4x8xf32>, %nw: tensor<16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{up_projection has du = 8 but table has du = 16}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xi32>) table(%t : tensor<50x16xf32>)
+         up_projection(%wu : tensor<4x8xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xi32>, %t: tensor<50x16xf32>, %wu: tensor<4x16xf32>, %nw: tensor<1x16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{norm_weight must have rank 1 ([du]), got 'tensor<1x16xf32>'}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xi32>) table(%t : tensor<50x16xf32>)
+         up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<1x16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xi32>, %t: tensor<50x16xf16>, %wu: tensor<4x16xf32>, %nw: tensor<16xf32>, %o: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{element type mismatch: table has 'f16' but latent has 'f32'}}
+  %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xi32>) table(%t : tensor<50x16xf16>)
+         up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}

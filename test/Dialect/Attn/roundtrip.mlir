@@ -102,3 +102,49 @@ func.func @shared_score_map(%q: tensor<1x1x32xf16>, %k: tensor<1x64x32xf16>,
          -> tensor<1x1x2x16xf16>
   return %r : tensor<1x1x2x16xf16>
 }
+
+// CHECK-LABEL: func.func @latent_attention
+// CHECK: attn.latent_attention queries(%{{.*}}, %{{.*}} : tensor<1x1x16x128xbf16>, tensor<1x1x16x64xbf16>) latent(%{{.*}}, %{{.*}} : tensor<1x4096x512xbf16>, tensor<1x4096x64xbf16>) up_projections(%{{.*}}, %{{.*}} : tensor<16x512x128xbf16>, tensor<16x512x128xbf16>) outs(%{{.*}} : tensor<1x1x16x128xf32>) scale(0.0721687824 : f32) masking(causal) -> tensor<1x1x16x128xf32>
+// CHECK: attn.latent_attention {{.*}} kv_lengths(%{{.*}} : tensor<1xi32>) outs({{.*}}) scale(0.0721687824 : f32) branches [#attn.latent_branch<first = 0, count = 2>, #attn.latent_branch<first = 2, count = 2>] weight(0.70710678118654757) -> tensor<1x1x16x128xf32>
+func.func @latent_attention(%qn: tensor<1x1x16x128xbf16>, %qr: tensor<1x1x16x64xbf16>,
+                            %c: tensor<1x4096x512xbf16>, %kr: tensor<1x4096x64xbf16>,
+                            %wuk: tensor<16x512x128xbf16>, %wuv: tensor<16x512x128xbf16>,
+                            %c4: tensor<1x4096x4x128xbf16>, %wuk4: tensor<4x16x128x128xbf16>,
+                            %wuv4: tensor<4x16x128x128xbf16>, %len: tensor<1xi32>,
+                            %o: tensor<1x1x16x128xf32>) -> (tensor<1x1x16x128xf32>, tensor<1x1x16x128xf32>) {
+  %mla = attn.latent_attention queries(%qn, %qr : tensor<1x1x16x128xbf16>, tensor<1x1x16x64xbf16>)
+           latent(%c, %kr : tensor<1x4096x512xbf16>, tensor<1x4096x64xbf16>)
+           up_projections(%wuk, %wuv : tensor<16x512x128xbf16>, tensor<16x512x128xbf16>)
+           outs(%o : tensor<1x1x16x128xf32>) scale(0.0721687824 : f32) masking(causal)
+           -> tensor<1x1x16x128xf32>
+  %mlra2 = attn.latent_attention queries(%qn, %qr : tensor<1x1x16x128xbf16>, tensor<1x1x16x64xbf16>)
+           latent(%c4, %kr : tensor<1x4096x4x128xbf16>, tensor<1x4096x64xbf16>)
+           up_projections(%wuk4, %wuv4 : tensor<4x16x128x128xbf16>, tensor<4x16x128x128xbf16>)
+           kv_lengths(%len : tensor<1xi32>) outs(%o : tensor<1x1x16x128xf32>) scale(0.0721687824 : f32)
+           branches [#attn.latent_branch<first = 0, count = 2>, #attn.latent_branch<first = 2, count = 2>]
+           weight(0.70710678118654757) -> tensor<1x1x16x128xf32>
+  return %mla, %mlra2 : tensor<1x1x16x128xf32>, tensor<1x1x16x128xf32>
+}
+
+// CHECK-LABEL: func.func @embedding_gate
+// CHECK: attn.embedding_gate latent(%{{.*}} : tensor<1x64x64xf32>) ids(%{{.*}} : tensor<1x64xi32>) table(%{{.*}} : tensor<1024x256xf32>) up_projection(%{{.*}} : tensor<64x256xf32>) norm_weight(%{{.*}} : tensor<256xf32>) outs(%{{.*}} : tensor<1x64x256xf32>) norm = layer, epsilon = 1.000000e-05 -> tensor<1x64x256xf32>
+func.func @embedding_gate(%c: tensor<1x64x64xf32>, %ids: tensor<1x64xi32>, %table: tensor<1024x256xf32>,
+                          %wu: tensor<64x256xf32>, %nw: tensor<256xf32>, %o: tensor<1x64x256xf32>) -> tensor<1x64x256xf32> {
+  %u = attn.embedding_gate latent(%c : tensor<1x64x64xf32>) ids(%ids : tensor<1x64xi32>)
+         table(%table : tensor<1024x256xf32>) up_projection(%wu : tensor<64x256xf32>)
+         norm_weight(%nw : tensor<256xf32>) outs(%o : tensor<1x64x256xf32>)
+         norm = layer, epsilon = 1.0e-5 -> tensor<1x64x256xf32>
+  return %u : tensor<1x64x256xf32>
+}
+
+// CHECK-LABEL: func.func @grouped_head_attention
+// CHECK: attn.grouped_head_attention queries(%{{.*}} : tensor<1x1x5x64xf32>) keys(%{{.*}} : tensor<1x128x1x64xf32>) values(%{{.*}} : tensor<1x128x1x128xf32>) decoder(%{{.*}} : tensor<5x128x256xf32>) gate(%{{.*}} : tensor<1x1x1280xf32>) outs(%{{.*}} : tensor<1x1x1280xf32>) scale(1.250000e-01 : f32) masking(sliding_window, window = 64) -> tensor<1x1x1280xf32>
+func.func @grouped_head_attention(%x: tensor<1x1x1280xf32>, %q: tensor<1x1x5x64xf32>, %k: tensor<1x128x1x64xf32>,
+                                  %v: tensor<1x128x1x128xf32>, %w: tensor<5x128x256xf32>,
+                                  %o: tensor<1x1x1280xf32>) -> tensor<1x1x1280xf32> {
+  %y = attn.grouped_head_attention queries(%q : tensor<1x1x5x64xf32>) keys(%k : tensor<1x128x1x64xf32>)
+         values(%v : tensor<1x128x1x128xf32>) decoder(%w : tensor<5x128x256xf32>)
+         gate(%x : tensor<1x1x1280xf32>) outs(%o : tensor<1x1x1280xf32>)
+         scale(0.125 : f32) masking(sliding_window, window = 64) -> tensor<1x1x1280xf32>
+  return %y : tensor<1x1x1280xf32>
+}

@@ -286,7 +286,7 @@ def Attn_EmbeddingGateOp : Attn_Op<"embedding_gate", [
     `up_projection` `(` $up_projection `:` type($up_projection) `)`
     `norm_weight` `(` $norm_weight `:` type($norm_weight) `)`
     `outs` `(` $output `:` type($output) `)`
-    `norm` `(` $norm `,` `epsilon` `=` $epsilon `)`
+    `norm` `=` $norm `,` `epsilon` `=` $epsilon
     attr-dict `->` type($result)
   }];
 
