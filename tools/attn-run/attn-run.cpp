@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Runtime/Npy.h"
 
@@ -181,6 +182,40 @@ LogicalResult checkSignature(func::FuncOp func) {
   return success();
 }
 
+/// Token ids index a gate table: an id outside [0, V) would read out of
+/// bounds, so every argument that reaches attn.embedding_gate's ids is checked
+/// before running.
+LogicalResult checkTokenIds(func::FuncOp func, ArrayRef<NpyArray> inputs) {
+  WalkResult result = func.walk([&](attn::EmbeddingGateOp gate) {
+    auto arg = dyn_cast<BlockArgument>(gate.getIds());
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return WalkResult::advance();
+    int64_t vocab = cast<RankedTensorType>(gate.getTable().getType()).getDimSize(0);
+    const NpyArray &ids = inputs[arg.getArgNumber()];
+    bool is64 = ids.descr == "<i8";
+    for (size_t i = 0, n = ids.getNumElements(); i < n; ++i) {
+      int64_t id;
+      if (is64) {
+        std::memcpy(&id, ids.data.data() + 8 * i, 8);
+      } else {
+        int32_t id32;
+        std::memcpy(&id32, ids.data.data() + 4 * i, 4);
+        id = id32;
+      }
+      if (id < 0 || id >= vocab) {
+        fail("input #" + llvm::Twine(arg.getArgNumber()) + " (" +
+             stripAt(inputFiles[arg.getArgNumber()]) + "): token id " +
+             llvm::Twine(id) + " at flat index " + llvm::Twine(i) +
+             " is outside [0, " + llvm::Twine(vocab) +
+             "), the rows of the gate table of attn.embedding_gate");
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -259,6 +294,8 @@ int main(int argc, char **argv) {
                   "), got dtype " + array.getDTypeName() + ", shape " +
                   attnc::runtime::formatShape(array.shape));
   }
+  if (failed(checkTokenIds(func, inputs)))
+    return EXIT_FAILURE;
   // Results go to temporaries next to their destinations, renamed into place
   // only once all are written: an error never leaves a partial output.
   for (const std::string &arg : outputFiles) {

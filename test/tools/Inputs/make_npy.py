@@ -28,3 +28,12 @@ with open(os.path.join(out, "bad_magic.npy"), "wb") as f:
     f.write(b"NOTNUMPY" + good[8:])
 with open(os.path.join(out, "bad_header.npy"), "wb") as f:
     f.write(good.replace(b"'shape': (1, 2, 3, 8)", b"'shape': [1, 2, 3, 8]"))
+
+# Token ids for a gate table of 5 rows: one good, two out of range.
+save("ids_good.npy", np.array([[0, 4, 2]], dtype=np.int32))
+save("ids_high.npy", np.array([[0, 5, 2]], dtype=np.int32))
+save("ids_negative.npy", np.array([[0, 1, -3]], dtype=np.int64))
+save("latent.npy", rng.standard_normal((1, 3, 2)).astype(np.float32))
+save("table.npy", rng.standard_normal((5, 4)).astype(np.float32))
+save("w_u.npy", rng.standard_normal((2, 4)).astype(np.float32))
+save("norm_w.npy", rng.standard_normal((4,)).astype(np.float32))
