@@ -129,13 +129,9 @@ namespace {
 struct AttnLowerEmbeddingGate
     : public impl::AttnLowerEmbeddingGateBase<AttnLowerEmbeddingGate> {
   void runOnOperation() override {
-    SmallVector<EmbeddingGateOp> ops;
-    getOperation()->walk([&](EmbeddingGateOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (EmbeddingGateOp op : ops) {
-      rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, lowerEmbeddingGate(rewriter, op));
-    }
+    replaceEach<EmbeddingGateOp>(getOperation(), [&](OpBuilder &b, EmbeddingGateOp op) {
+      return lowerEmbeddingGate(b, op);
+    });
   }
 };
 } // namespace

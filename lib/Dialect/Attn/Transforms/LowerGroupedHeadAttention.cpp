@@ -118,13 +118,9 @@ struct AttnLowerGroupedHeadAttention
     : public impl::AttnLowerGroupedHeadAttentionBase<
           AttnLowerGroupedHeadAttention> {
   void runOnOperation() override {
-    SmallVector<GroupedHeadAttentionOp> ops;
-    getOperation()->walk([&](GroupedHeadAttentionOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (GroupedHeadAttentionOp op : ops) {
-      rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, lowerGroupedHeadAttention(rewriter, op));
-    }
+    replaceEach<GroupedHeadAttentionOp>(getOperation(), [&](OpBuilder &b, GroupedHeadAttentionOp op) {
+      return lowerGroupedHeadAttention(b, op);
+    });
   }
 };
 } // namespace

@@ -214,14 +214,9 @@ struct AttnLowerLatentAttention
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<LatentAttentionOp> ops;
-    getOperation()->walk([&](LatentAttentionOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (LatentAttentionOp op : ops) {
-      rewriter.setInsertionPoint(op);
-      Value result = LatentLowering(rewriter, op).build(form);
-      rewriter.replaceOp(op, result);
-    }
+    replaceEach<LatentAttentionOp>(getOperation(), [&](OpBuilder &b, LatentAttentionOp op) {
+      return LatentLowering(b, op).build(form);
+    });
   }
 };
 } // namespace

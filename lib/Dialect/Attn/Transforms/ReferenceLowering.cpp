@@ -8,6 +8,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -92,19 +93,7 @@ private:
     SmallVector<int64_t> shape;
     for (unsigned d : tensorDims)
       shape.push_back(dims.extents[d]);
-    Value empty = tensor::EmptyOp::create(b, loc, shape, f32);
-    Value cst = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
-    return linalg::FillOp::create(b, loc, ValueRange{cst}, ValueRange{empty})
-        .getResult(0);
-  }
-
-  static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-    Type from = v.getType();
-    if (from == to)
-      return v;
-    if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
-      return arith::ExtFOp::create(b, loc, to, v);
-    return arith::TruncFOp::create(b, loc, to, v);
+    return buildFilledTensor(b, loc, shape, f32, value);
   }
 
   Value buildScores();
@@ -357,14 +346,9 @@ namespace {
 struct AttnReferenceLowering
     : public impl::AttnReferenceLoweringBase<AttnReferenceLowering> {
   void runOnOperation() override {
-    SmallVector<AttentionOp> ops;
-    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (AttentionOp op : ops) {
-      rewriter.setInsertionPoint(op);
-      Value result = ReferenceBuilder(rewriter, op).build();
-      rewriter.replaceOp(op, result);
-    }
+    replaceEach<AttentionOp>(getOperation(), [&](OpBuilder &b, AttentionOp op) {
+      return ReferenceBuilder(b, op).build();
+    });
   }
 };
 } // namespace

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {
 
@@ -32,6 +33,19 @@ Value buildTensorCast(OpBuilder &b, Location loc, Value input, Type elementType)
 
 /// `AffineMap::get(numDims, 0, exprs)` over `b`'s context.
 AffineMap makeMap(OpBuilder &b, unsigned numDims, ArrayRef<AffineExpr> exprs);
+
+/// Replaces every `OpTy` under `root` by the value `lower` builds in its place.
+/// Ops are collected first, so `lower` may create ops of any kind.
+template <typename OpTy>
+void replaceEach(Operation *root, function_ref<Value(OpBuilder &, OpTy)> lower) {
+  SmallVector<OpTy> ops;
+  root->walk([&](OpTy op) { ops.push_back(op); });
+  IRRewriter rewriter(root->getContext());
+  for (OpTy op : ops) {
+    rewriter.setInsertionPoint(op);
+    rewriter.replaceOp(op, lower(rewriter, op));
+  }
+}
 
 } // namespace mlir::attn
 
