@@ -54,8 +54,8 @@ func.func @gqa(%q: tensor<1x8x1x32xbf16>, %k: tensor<1x2x64x32xbf16>, %v: tensor
 // CHECK:       ^bb0(%{{.*}}: f32, %[[L:.*]]: i32, %{{.*}}: f32):
 // CHECK-DAG:     %[[T:.*]] = linalg.index 3 : index
 // CHECK-DAG:     %[[LI:.*]] = arith.index_cast %[[L]] : i32 to index
+// CHECK-DAG:     %[[S:.*]] = linalg.index 2 : index
 // CHECK:         %[[INLEN:.*]] = arith.cmpi slt, %[[T]], %[[LI]] : index
-// CHECK:         %[[S:.*]] = linalg.index 2 : index
 // CHECK:         %[[SHIFT:.*]] = arith.subi %[[LI]], %c3 : index
 // CHECK:         %[[ALIGNED:.*]] = arith.addi %[[S]], %[[SHIFT]] : index
 // CHECK:         %[[PAST:.*]] = arith.cmpi sle, %[[T]], %[[ALIGNED]] : index

@@ -194,38 +194,18 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
                  linalg::YieldOp::create(nb, nl, v);
                  return;
                }
-               Type indexType = nb.getIndexType();
-               auto indexConst = [&](int64_t c) -> Value {
-                 return arith::ConstantIndexOp::create(nb, nl, c);
-               };
                Value key = linalg::IndexOp::create(nb, nl, keyPos);
                Value length =
                    hasLengths
-                       ? arith::IndexCastOp::create(nb, nl, indexType, args[next])
+                       ? arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                    args[next])
                              .getResult()
-                       : indexConst(numKeys);
-               Value visible = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
-               if (hasLengths)
-                 visible = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
-                                                 key, length);
-               if (kind != MaskKind::None) {
-                 // Bottom-right alignment: query s sits at key position
-                 // s + L - S.
-                 Value query = linalg::IndexOp::create(nb, nl, *queryPos);
-                 Value aligned = arith::AddIOp::create(
-                     nb, nl, query,
-                     arith::SubIOp::create(nb, nl, length, indexConst(numQueries)));
-                 Value notFuture = arith::CmpIOp::create(
-                     nb, nl, arith::CmpIPredicate::sle, key, aligned);
-                 visible = arith::AndIOp::create(nb, nl, visible, notFuture);
-                 if (kind == MaskKind::SlidingWindow) {
-                   Value oldest = arith::SubIOp::create(nb, nl, aligned,
-                                                        indexConst(*window));
-                   Value inWindow = arith::CmpIOp::create(
-                       nb, nl, arith::CmpIPredicate::sgt, key, oldest);
-                   visible = arith::AndIOp::create(nb, nl, visible, inWindow);
-                 }
-               }
+                       : arith::ConstantIndexOp::create(nb, nl, numKeys).getResult();
+               Value query = queryPos ? linalg::IndexOp::create(nb, nl, *queryPos).getResult()
+                                      : Value();
+               Value visible = buildKeyVisibility(nb, nl, query, key, length,
+                                                  numQueries, kind, window,
+                                                  hasLengths);
                v = arith::SelectOp::create(nb, nl, visible, v, negInf());
                linalg::YieldOp::create(nb, nl, v);
              })

@@ -80,3 +80,29 @@ Value attn::buildTensorCast(OpBuilder &b, Location loc, Value input,
                             return castFloat(nb, nl, v, elementType);
                           });
 }
+
+Value attn::buildKeyVisibility(OpBuilder &b, Location loc, Value query,
+                               Value key, Value length, int64_t numQueries,
+                               MaskKind kind, std::optional<int64_t> window,
+                               bool hideBeyond) {
+  auto indexConst = [&](int64_t c) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, c);
+  };
+  Value visible = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  if (hideBeyond)
+    visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, key, length);
+  if (kind == MaskKind::None)
+    return visible;
+  Value aligned = arith::AddIOp::create(
+      b, loc, query, arith::SubIOp::create(b, loc, length, indexConst(numQueries)));
+  Value notFuture =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key, aligned);
+  visible = arith::AndIOp::create(b, loc, visible, notFuture);
+  if (kind == MaskKind::SlidingWindow) {
+    Value oldest = arith::SubIOp::create(b, loc, aligned, indexConst(*window));
+    Value inWindow =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, key, oldest);
+    visible = arith::AndIOp::create(b, loc, visible, inWindow);
+  }
+  return visible;
+}

@@ -3,6 +3,7 @@
 #ifndef ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
 #define ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
 
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -30,6 +31,14 @@ Value buildElementwise(OpBuilder &b, Location loc, Value input, Value init,
 
 /// `input` converted elementwise to `elementType`.
 Value buildTensorCast(OpBuilder &b, Location loc, Value input, Type elementType);
+
+/// Whether key position `key` is visible to query position `query` (both
+/// index values) under `kind`: keys `>= length` are hidden when `hideBeyond`
+/// (kv_lengths); causal and sliding-window masks are bottom-right aligned, the
+/// query sitting at key position `query + length - numQueries`.
+Value buildKeyVisibility(OpBuilder &b, Location loc, Value query, Value key,
+                         Value length, int64_t numQueries, MaskKind kind,
+                         std::optional<int64_t> window, bool hideBeyond);
 
 /// `AffineMap::get(numDims, 0, exprs)` over `b`'s context.
 AffineMap makeMap(OpBuilder &b, unsigned numDims, ArrayRef<AffineExpr> exprs);
