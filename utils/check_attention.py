@@ -193,6 +193,8 @@ def main():
     parser.add_argument("--also", metavar="FILE",
                         help="run FILE on the same inputs too; both must match the "
                              "reference and each other")
+    parser.add_argument("--reference-lowering", action="store_true",
+                        help="compile through the reference lowering (the oracle)")
     parser.add_argument("--benchmark", type=int, default=0)
     parser.add_argument("--seed", type=int, help="default: fresh entropy")
     opts = parser.parse_args()
@@ -215,6 +217,8 @@ def main():
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [opts.attn_run, opts.file, f"--function={opts.function}"]
+        if opts.reference_lowering:
+            cmd.append("--reference-lowering")
         ref_inputs = {}
         for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):
             arr, ref = make_input(rng, role, shape, dtype, opts)

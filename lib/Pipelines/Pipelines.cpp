@@ -4,23 +4,33 @@
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-void mlir::attn::buildCpuPipeline(OpPassManager &pm) {
+void mlir::attn::buildCpuPipeline(OpPassManager &pm,
+                                  const CpuPipelineOptions &options) {
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
   // tensors.
   pm.addPass(createAttnLowerEmbeddingGate());
   pm.addPass(createAttnLowerLatentAttention());
   pm.addPass(createAttnLowerGroupedHeadAttention());
+  if (!options.reference) {
+    AttnFlashLoweringOptions flash;
+    flash.queryTile = options.queryTile;
+    flash.keyTile = options.keyTile;
+    pm.addPass(createAttnFlashLowering(flash));
+  }
+  // What the tiled lowering does not cover, and everything with reference=1.
   pm.addPass(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
 
@@ -30,15 +40,21 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm) {
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // The tiled loop's running row max is read after its update; letting the
+  // loop carry a fresh buffer costs one [tile] vector copy per key tile.
+  bufferizeOptions.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers -> loops -> LLVM.
+  pm.addPass(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Subview offsets become affine.apply here, so affine is lowered after.
+  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(arith::createArithExpandOpsPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -46,8 +62,10 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm) {
 }
 
 void mlir::attn::registerPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CpuPipelineOptions>(
       "attn-cpu-pipeline",
       "Lower attn ops on tensors to the LLVM dialect for the CPU",
-      buildCpuPipeline);
+      [](OpPassManager &pm, const CpuPipelineOptions &options) {
+        buildCpuPipeline(pm, options);
+      });
 }

@@ -66,6 +66,11 @@ static llvm::cl::list<std::string>
                 llvm::cl::desc("@FILE.npy for the next function result, in "
                                "order (bf16 results are written as uint16)"),
                 llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> useReference(
+    "reference-lowering",
+    llvm::cl::desc("Compile attention through the reference lowering (the "
+                   "oracle) instead of the tiled loop"),
+    llvm::cl::init(false), llvm::cl::cat(runCategory));
 static llvm::cl::opt<unsigned> benchmarkIterations(
     "benchmark",
     llvm::cl::desc("Run N timed iterations after one warm-up and print, as the "
@@ -308,7 +313,9 @@ int main(int argc, char **argv) {
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                 UnitAttr::get(&context));
   PassManager pm(&context);
-  attn::buildCpuPipeline(pm);
+  attn::CpuPipelineOptions pipelineOptions;
+  pipelineOptions.reference = useReference;
+  attn::buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");
 

@@ -3,15 +3,30 @@
 #ifndef ATTNC_PIPELINES_PIPELINES_H
 #define ATTNC_PIPELINES_PIPELINES_H
 
+#include "mlir/Pass/PassOptions.h"
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
 
 namespace mlir::attn {
 
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<bool> reference{
+      *this, "reference",
+      llvm::cl::desc("Lower attention through the reference lowering (the "
+                     "oracle: materialised scores) instead of the tiled loop"),
+      llvm::cl::init(false)};
+  Option<int64_t> queryTile{*this, "query-tile",
+                            llvm::cl::desc("Queries per tile"),
+                            llvm::cl::init(64)};
+  Option<int64_t> keyTile{*this, "key-tile", llvm::cl::desc("Keys per tile"),
+                          llvm::cl::init(64)};
+};
+
 /// `attn-cpu-pipeline`: attn ops on tensors to the LLVM dialect, ready for
 /// mlir-translate or the ExecutionEngine.
-void buildCpuPipeline(OpPassManager &pm);
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options = {});
 
 /// Registers every named attnc pipeline with the global pass registry.
 void registerPipelines();

@@ -86,4 +86,38 @@ def AttnLowerEmbeddingGate : Pass<"attn-lower-embedding-gate"> {
   ];
 }
 
+def AttnFlashLowering : Pass<"attn-flash-lowering"> {
+  let summary = "Lower attn.attention to a FlashAttention-2 online-softmax loop";
+  let description = [{
+    Rewrites each `attn.attention` with one query-position (M) and one
+    key-position (K2) dimension into tiles: an `scf.forall` over every batch
+    point, every other M index and every tile of `query-tile` queries, and in
+    it an `scf.for` over tiles of `key-tile` keys that keeps the running row
+    max, row sum and rescaled accumulator (FlashAttention-2). Memory stays
+    linear: no score tensor larger than one tile exists.
+
+    All shapes are static: each loop runs over full tiles of a static size,
+    then one static remainder tile. Key tiles that a causal, sliding-window or
+    kv_lengths mask hides from every query of the tile are never visited;
+    visible tiles apply the mask per element. Grouped K/V heads are sliced at
+    `head floordiv group`, never copied.
+
+    Ops the tiling does not cover (several K2 dimensions, no M dimension) are
+    left for `attn-reference-lowering`.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", "64",
+           "Queries per tile (rows of the score tile)">,
+    Option<"keyTile", "key-tile", "int64_t", "64",
+           "Keys per tile (columns of the score tile)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,531 @@
+//===- FlashLowering.cpp - attn.attention to a FlashAttention-2 loop ------===//
+//
+// For every batch point, every M index other than the query position, and
+// every tile of queries (an scf.forall), loop over tiles of keys (an scf.for)
+// keeping the running row max m, row sum l and accumulator acc:
+//
+//   s   = scale * sum_i q_i k_i^T (+ mask, -inf where hidden)
+//   m'  = max(m, rowmax(s));  p = exp(s - m');  c = exp(m - m')
+//   l'  = c l + rowsum(p);    acc' = c acc + p v
+//
+// and write acc / l (0 for a row with no visible key). Shapes are static, so
+// every tile has a static size: full tiles, then one remainder tile.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <limits>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNFLASHLOWERING
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// An operand of the attention with its indexing map.
+struct MappedOperand {
+  Value value;
+  AffineMap map;
+};
+
+/// The online-softmax state carried across key tiles.
+struct RowState {
+  Value rowMax, rowSum, acc;
+};
+
+class FlashBuilder {
+public:
+  FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile);
+
+  /// One query-position (M) and one key-position (K2) dimension are needed.
+  static bool isSupported(AttentionOp op) {
+    AttentionDims dims = op.getAttentionDims();
+    return dims.queryPosDim && dims.getDimsWithRole(DimRole::K2).size() == 1;
+  }
+
+  Value build();
+
+private:
+  int64_t extent(unsigned dim) const { return dims.extents[dim]; }
+
+  /// The slice of `operand` at a point, query tile and key tile. Point
+  /// dimensions become unit dimensions (at `index floordiv group` for
+  /// grouped operands); the slice keeps the operand's rank.
+  Value slice(OpBuilder &b, const MappedOperand &operand, ArrayRef<Value> point,
+              Value q0, int64_t qSize, Value k0, int64_t kSize);
+
+  /// Map of an operand slice in `domain` (a list of op dims): point dims read
+  /// index 0 of their unit dimension.
+  AffineMap sliceMap(ArrayRef<unsigned> domain, AffineMap opMap) const;
+  /// Map of a tile-local tensor indexed by `tensorDims` in `domain`.
+  AffineMap tileMap(ArrayRef<unsigned> domain, ArrayRef<unsigned> tensorDims) const;
+
+  SmallVector<utils::IteratorType> iterators(ArrayRef<unsigned> domain,
+                                             ArrayRef<unsigned> reduced) const;
+
+  /// The normalised output tile for queries [q0, q0 + qSize) at `point`,
+  /// written into `outSlice`.
+  Value buildQueryTile(OpBuilder &b, ArrayRef<Value> point, Value q0,
+                       int64_t qSize, Value outSlice);
+  /// One key tile [k0, k0 + kSize) folded into `state`.
+  RowState buildKeyStep(OpBuilder &b, ArrayRef<Value> point, Value q0,
+                        int64_t qSize, Value k0, int64_t kSize, Value length,
+                        RowState state);
+  /// One scf.forall over the point dims and `numTiles` query tiles of
+  /// `qSize` queries starting at `firstQuery`, inserting into `output`.
+  Value buildForall(OpBuilder &b, Value output, int64_t firstQuery,
+                    int64_t numTiles, int64_t qSize);
+
+  AttentionOp op;
+  Location loc;
+  AttentionDims dims;
+  int64_t queryTile, keyTile;
+  Type f32;
+  unsigned qDim, kDim;
+  SmallVector<unsigned> pointDims, nDims;
+  SmallVector<MappedOperand> queries, keys;
+  MappedOperand value, output;
+  std::optional<MappedOperand> mask, lengths;
+};
+
+} // namespace
+
+FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
+                           int64_t keyTile)
+    : op(op), loc(op.getLoc()), dims(op.getAttentionDims()),
+      f32(b.getF32Type()) {
+  qDim = *dims.queryPosDim;
+  kDim = dims.keyPosDim;
+  this->queryTile = std::min(queryTile, extent(qDim));
+  this->keyTile = std::min(keyTile, extent(kDim));
+  for (unsigned d = 0; d < dims.getNumDims(); ++d) {
+    if (dims.roles[d] == DimRole::Batch ||
+        (dims.roles[d] == DimRole::M && d != qDim))
+      pointDims.push_back(d);
+    if (dims.roles[d] == DimRole::N)
+      nDims.push_back(d);
+  }
+  for (unsigned i = 0; i < op.getQueries().size(); ++i) {
+    queries.push_back({op.getQueries()[i], op.getQueryMap(i)});
+    keys.push_back({op.getKeys()[i], op.getKeyMap(i)});
+  }
+  value = {op.getValue(), op.getValueMap()};
+  output = {op.getOutput(), op.getOutputMap()};
+  if (op.getMask())
+    mask = MappedOperand{op.getMask(), op.getMaskMap()};
+  if (op.getKvLengths())
+    lengths = MappedOperand{op.getKvLengths(), op.getKvLengthsMap()};
+}
+
+Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
+                          ArrayRef<Value> point, Value q0, int64_t qSize,
+                          Value k0, int64_t kSize) {
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(operand.value.getType()).getShape();
+  SmallVector<OpFoldResult> offsets, sizes;
+  for (auto [r, expr] : llvm::enumerate(operand.map.getResults())) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    if (Value index = point[d]) {
+      int64_t group = extent(d) / shape[r];
+      if (group > 1)
+        index = arith::DivUIOp::create(
+            b, loc, index, arith::ConstantIndexOp::create(b, loc, group));
+      offsets.push_back(index);
+      sizes.push_back(b.getIndexAttr(1));
+    } else if (d == qDim) {
+      offsets.push_back(q0);
+      sizes.push_back(b.getIndexAttr(qSize));
+    } else if (d == kDim) {
+      offsets.push_back(k0);
+      sizes.push_back(b.getIndexAttr(kSize));
+    } else {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(shape[r]));
+    }
+  }
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  SmallVector<int64_t> staticSizes;
+  for (OpFoldResult size : sizes)
+    staticSizes.push_back(*getConstantIntValue(size));
+  auto type = RankedTensorType::get(
+      staticSizes, getElementTypeOrSelf(operand.value.getType()));
+  return tensor::ExtractSliceOp::create(b, loc, type, operand.value, offsets,
+                                        sizes, strides);
+}
+
+AffineMap FlashBuilder::sliceMap(ArrayRef<unsigned> domain,
+                                 AffineMap opMap) const {
+  MLIRContext *ctx = opMap.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (AffineExpr expr : opMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    if (llvm::is_contained(pointDims, d)) {
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+      continue;
+    }
+    auto it = llvm::find(domain, d);
+    assert(it != domain.end() && "slice dimension outside the domain");
+    exprs.push_back(getAffineDimExpr(it - domain.begin(), ctx));
+  }
+  return AffineMap::get(domain.size(), 0, exprs, ctx);
+}
+
+AffineMap FlashBuilder::tileMap(ArrayRef<unsigned> domain,
+                                ArrayRef<unsigned> tensorDims) const {
+  MLIRContext *ctx = f32.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : tensorDims)
+    exprs.push_back(getAffineDimExpr(llvm::find(domain, d) - domain.begin(), ctx));
+  return AffineMap::get(domain.size(), 0, exprs, ctx);
+}
+
+SmallVector<utils::IteratorType>
+FlashBuilder::iterators(ArrayRef<unsigned> domain,
+                        ArrayRef<unsigned> reduced) const {
+  SmallVector<utils::IteratorType> result;
+  for (unsigned d : domain)
+    result.push_back(llvm::is_contained(reduced, d)
+                         ? utils::IteratorType::reduction
+                         : utils::IteratorType::parallel);
+  return result;
+}
+
+RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
+                                    Value q0, int64_t qSize, Value k0,
+                                    int64_t kSize, Value length,
+                                    RowState state) {
+  SmallVector<unsigned> scoreDims = {qDim, kDim};
+  SmallVector<unsigned> rowDims = {qDim};
+  AffineMap scoreId = b.getMultiDimIdentityMap(2);
+  AffineMap scoreToRow = tileMap(scoreDims, rowDims);
+  SmallVector<utils::IteratorType> parallel2(2, utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> rowReduce = iterators(scoreDims, {kDim});
+  Value negInf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+
+  // s[q, k] = sum_i sum_{c in K1_i} q_i[q, c] * k_i[k, c].
+  Value scores = buildFilledTensor(b, loc, {qSize, kSize}, f32);
+  for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
+    SmallVector<unsigned> domain = scoreDims;
+    llvm::append_range(domain, contracted);
+    scores = buildContraction(
+        b, loc, domain.size(), slice(b, queries[i], point, q0, qSize, k0, kSize),
+        sliceMap(domain, queries[i].map),
+        slice(b, keys[i], point, q0, qSize, k0, kSize),
+        sliceMap(domain, keys[i].map), scores, tileMap(domain, scoreDims));
+  }
+
+  // Scale, mask, and hide invisible keys.
+  SmallVector<Value> inputs = {scores};
+  SmallVector<AffineMap> maps = {scoreId};
+  if (mask) {
+    inputs.push_back(slice(b, *mask, point, q0, qSize, k0, kSize));
+    maps.push_back(sliceMap(scoreDims, mask->map));
+  }
+  maps.push_back(scoreId);
+  MaskKind kind = op.getMaskKind();
+  std::optional<int64_t> window = op.getWindow();
+  bool positional = kind != MaskKind::None || lengths;
+  double scale = op.getScaleValue();
+  int64_t numQueries = extent(qDim);
+  Value masked =
+      linalg::GenericOp::create(
+          b, loc, scores.getType(), inputs,
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize, kSize}, f32)},
+          maps, parallel2,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value v = arith::MulFOp::create(
+                nb, nl, args[0],
+                arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(scale)));
+            if (mask) {
+              Value m = args[1];
+              v = isa<FloatType>(m.getType())
+                      ? arith::AddFOp::create(nb, nl, v, castFloat(nb, nl, m, f32))
+                            .getResult()
+                      : arith::SelectOp::create(nb, nl, m, v, negInf).getResult();
+            }
+            if (positional) {
+              Value query = arith::AddIOp::create(
+                  nb, nl, q0, linalg::IndexOp::create(nb, nl, 0));
+              Value key = arith::AddIOp::create(
+                  nb, nl, k0, linalg::IndexOp::create(nb, nl, 1));
+              Value visible = buildKeyVisibility(nb, nl, query, key, length,
+                                                 numQueries, kind, window,
+                                                 lengths.has_value());
+              v = arith::SelectOp::create(nb, nl, visible, v, negInf);
+            }
+            linalg::YieldOp::create(nb, nl, v);
+          })
+          .getResult(0);
+
+  // m' = max(m, rowmax(s)).
+  Value newMax =
+      linalg::GenericOp::create(
+          b, loc, state.rowMax.getType(), ValueRange{masked},
+          ValueRange{state.rowMax}, ArrayRef<AffineMap>{scoreId, scoreToRow},
+          rowReduce,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
+          })
+          .getResult(0);
+  // A row with no visible key so far keeps max -inf; exponents are taken
+  // against 0 there, so p = 0 and c = 0 instead of NaN.
+  auto safe = [&](OpBuilder &nb, Location nl, Value m) -> Value {
+    Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, m, negInf);
+    Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
+    return arith::SelectOp::create(nb, nl, isEmpty, zero, m);
+  };
+  Value probs =
+      linalg::GenericOp::create(
+          b, loc, scores.getType(), ValueRange{masked, newMax},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize, kSize}, f32)},
+          ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value shifted = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
+            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, shifted).getResult());
+          })
+          .getResult(0);
+  // c = exp(m - m'); l' = c l + rowsum(p).
+  AffineMap rowId = b.getMultiDimIdentityMap(1);
+  Value correction =
+      linalg::GenericOp::create(
+          b, loc, state.rowMax.getType(), ValueRange{state.rowMax, newMax},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize}, f32)},
+          ArrayRef<AffineMap>{rowId, rowId, rowId}, utils::IteratorType::parallel,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value diff = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
+            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, diff).getResult());
+          })
+          .getResult(0);
+  Value scaledSum =
+      linalg::GenericOp::create(
+          b, loc, state.rowSum.getType(), ValueRange{correction},
+          ValueRange{state.rowSum}, ArrayRef<AffineMap>{rowId, rowId},
+          utils::IteratorType::parallel,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]).getResult());
+          })
+          .getResult(0);
+  Value newSum =
+      linalg::GenericOp::create(
+          b, loc, state.rowSum.getType(), ValueRange{probs}, ValueRange{scaledSum},
+          ArrayRef<AffineMap>{scoreId, scoreToRow}, rowReduce,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, arith::AddFOp::create(nb, nl, args[0], args[1]).getResult());
+          })
+          .getResult(0);
+
+  // acc' = c acc + p v.
+  SmallVector<unsigned> accDims = {qDim};
+  llvm::append_range(accDims, nDims);
+  unsigned accRank = accDims.size();
+  AffineMap accId = b.getMultiDimIdentityMap(accRank);
+  Value scaledAcc =
+      linalg::GenericOp::create(
+          b, loc, state.acc.getType(), ValueRange{correction}, ValueRange{state.acc},
+          ArrayRef<AffineMap>{tileMap(accDims, rowDims), accId},
+          SmallVector<utils::IteratorType>(accRank, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]).getResult());
+          })
+          .getResult(0);
+  SmallVector<unsigned> pvDims = {qDim, kDim};
+  llvm::append_range(pvDims, nDims);
+  Value newAcc = buildContraction(
+      b, loc, pvDims.size(), probs, tileMap(pvDims, scoreDims),
+      slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value.map),
+      scaledAcc, tileMap(pvDims, accDims));
+  return {newMax, newSum, newAcc};
+}
+
+Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
+                                   Value q0, int64_t qSize, Value outSlice) {
+  auto indexConst = [&](int64_t c) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, c);
+  };
+  // The valid key length of this batch point.
+  int64_t numKeys = extent(kDim);
+  Value length = indexConst(numKeys);
+  if (lengths) {
+    SmallVector<Value> indices;
+    for (AffineExpr expr : lengths->map.getResults()) {
+      unsigned d = cast<AffineDimExpr>(expr).getPosition();
+      Value index = point[d];
+      int64_t group =
+          extent(d) / cast<RankedTensorType>(lengths->value.getType())
+                          .getDimSize(indices.size());
+      if (group > 1)
+        index = arith::DivUIOp::create(b, loc, index, indexConst(group));
+      indices.push_back(index);
+    }
+    Value raw = tensor::ExtractOp::create(b, loc, lengths->value, indices);
+    length = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  }
+
+  // Key tiles any query of this tile can see: [lo, hi) clamped to [0, T].
+  // Causal: the last query, q0 + qSize - 1, sees keys up to q0 + qSize - 1 +
+  // L - S. Sliding window: the first query sees keys after q0 + L - S - W.
+  MaskKind kind = op.getMaskKind();
+  Value zero = indexConst(0), numKeysValue = indexConst(numKeys);
+  Value hi = arith::MinSIOp::create(b, loc, length, numKeysValue);
+  if (kind != MaskKind::None) {
+    Value last = arith::AddIOp::create(
+        b, loc, q0,
+        arith::SubIOp::create(b, loc, length, indexConst(extent(qDim) - qSize)));
+    hi = arith::MinSIOp::create(b, loc, hi, last);
+  }
+  hi = arith::MaxSIOp::create(b, loc, hi, zero);
+  Value lo = zero;
+  if (kind == MaskKind::SlidingWindow) {
+    Value first = arith::AddIOp::create(
+        b, loc, q0,
+        arith::SubIOp::create(b, loc, length,
+                              indexConst(extent(qDim) + *op.getWindow() - 1)));
+    lo = arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, first, zero), hi);
+  }
+
+  // Full key tiles in [lo, hi) below the remainder, then the remainder tile.
+  int64_t numFullTiles = numKeys / keyTile, remainder = numKeys % keyTile;
+  Value tileSize = indexConst(keyTile);
+  Value fullEnd = arith::MinSIOp::create(b, loc, hi, indexConst(numFullTiles * keyTile));
+  Value firstTile = arith::DivUIOp::create(b, loc, lo, tileSize);
+  Value endTile = arith::CeilDivUIOp::create(b, loc, fullEnd, tileSize);
+  firstTile = arith::MinUIOp::create(b, loc, firstTile, endTile);
+
+  SmallVector<int64_t> accShape = {qSize};
+  for (unsigned d : nDims)
+    accShape.push_back(extent(d));
+  RowState state{
+      buildFilledTensor(b, loc, {qSize}, f32, -std::numeric_limits<float>::infinity()),
+      buildFilledTensor(b, loc, {qSize}, f32),
+      buildFilledTensor(b, loc, accShape, f32)};
+  auto loop = scf::ForOp::create(
+      b, loc, firstTile, endTile, indexConst(1),
+      ValueRange{state.rowMax, state.rowSum, state.acc},
+      [&](OpBuilder &nb, Location nl, Value tile, ValueRange iterArgs) {
+        Value k0 = arith::MulIOp::create(nb, nl, tile, tileSize);
+        RowState next = buildKeyStep(nb, point, q0, qSize, k0, keyTile, length,
+                                     {iterArgs[0], iterArgs[1], iterArgs[2]});
+        scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
+      });
+  state = {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
+  if (remainder > 0)
+    state = buildKeyStep(b, point, q0, qSize, indexConst(numFullTiles * keyTile),
+                         remainder, length, state);
+
+  // out = acc / l, 0 for a row with no visible key, in the output's type.
+  SmallVector<unsigned> accDims = {qDim};
+  llvm::append_range(accDims, nDims);
+  Type outType = getElementTypeOrSelf(output.value.getType());
+  SmallVector<utils::IteratorType> parallel(accDims.size(),
+                                            utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, outSlice.getType(), ValueRange{state.acc, state.rowSum},
+             ValueRange{outSlice},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(accDims.size()),
+                                 tileMap(accDims, {qDim}),
+                                 sliceMap(accDims, output.map)},
+             parallel,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value zeroF = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
+               Value isEmpty = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
+               Value quotient = arith::DivFOp::create(nb, nl, args[0], args[1]);
+               Value r = arith::SelectOp::create(nb, nl, isEmpty, zeroF, quotient);
+               linalg::YieldOp::create(nb, nl, castFloat(nb, nl, r, outType));
+             })
+      .getResult(0);
+}
+
+Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
+                                int64_t firstQuery, int64_t numTiles,
+                                int64_t qSize) {
+  SmallVector<OpFoldResult> upperBounds;
+  for (unsigned d : pointDims)
+    upperBounds.push_back(b.getIndexAttr(extent(d)));
+  upperBounds.push_back(b.getIndexAttr(numTiles));
+  auto forall = scf::ForallOp::create(b, loc, upperBounds, ValueRange{outputTensor},
+                                      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  SmallVector<Value> ivs = forall.getInductionVars();
+  SmallVector<Value> point(dims.getNumDims());
+  for (auto [i, d] : llvm::enumerate(pointDims))
+    point[d] = ivs[i];
+  Value q0 = arith::AddIOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, firstQuery),
+      arith::MulIOp::create(b, loc, ivs.back(),
+                            arith::ConstantIndexOp::create(b, loc, qSize)));
+  // The tile is computed into its slice of the shared output and inserted
+  // back where that slice was.
+  MappedOperand shared{forall.getRegionIterArgs()[0], output.map};
+  auto outSlice = cast<tensor::ExtractSliceOp>(
+      slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
+  Value tile = buildQueryTile(b, point, q0, qSize, outSlice);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared.value,
+                                        outSlice.getMixedOffsets(),
+                                        outSlice.getMixedSizes(),
+                                        outSlice.getMixedStrides());
+  return forall.getResult(0);
+}
+
+Value FlashBuilder::build() {
+  // The forall is built at the op; its body is built inside it.
+  OpBuilder b(op);
+  int64_t numQueries = extent(qDim);
+  int64_t numFull = numQueries / queryTile, remainder = numQueries % queryTile;
+  Value result = op.getOutput();
+  if (numFull > 0)
+    result = buildForall(b, result, 0, numFull, queryTile);
+  if (remainder > 0)
+    result = buildForall(b, result, numFull * queryTile, 1, remainder);
+  return result;
+}
+
+namespace mlir::attn {
+namespace {
+struct AttnFlashLowering
+    : public impl::AttnFlashLoweringBase<AttnFlashLowering> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (queryTile < 1 || keyTile < 1) {
+      getOperation()->emitError("attn-flash-lowering: tile sizes must be "
+                                "positive, got query-tile=")
+          << queryTile << " key-tile=" << keyTile;
+      return signalPassFailure();
+    }
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) {
+      if (FlashBuilder::isSupported(op))
+        ops.push_back(op);
+    });
+    for (AttentionOp op : ops) {
+      OpBuilder b(op);
+      Value result = FlashBuilder(b, op, queryTile, keyTile).build();
+      op.getResult().replaceAllUsesWith(result);
+      op.erase();
+    }
+  }
+};
+} // namespace
+} // namespace mlir::attn

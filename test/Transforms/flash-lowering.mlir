@@ -1,0 +1,93 @@
+// RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8" --split-input-file | FileCheck %s
+
+// GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles: one
+// forall over (batch, head, full query tiles) and one for the remainder
+// query tile; in each, a loop over the full key tiles the tile can see, then
+// the 4-key remainder tile. K and V of head h are sliced at h floordiv 2.
+
+// CHECK-LABEL: func.func @gqa_causal
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<1x4x6x16xf32>, %[[K:[^:]*]]: tensor<1x2x20x16xf32>
+// CHECK:       %[[FULL:.*]] = scf.forall (%[[B:.*]], %[[H:.*]], %[[QT:.*]]) in (1, 4, 1) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK:         %[[Q0:.*]] = arith.addi %c0, %{{.*}} : index
+// CHECK:         %[[OUT_TILE:.*]] = tensor.extract_slice %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, 4, 16]
+//                Causal: the tile's last query sees keys below q0 + 4 + T - S.
+// CHECK:         %[[LAST:.*]] = arith.addi %[[Q0]], %{{.*}} : index
+// CHECK:         %[[HI:.*]] = arith.minsi %{{.*}}, %[[LAST]] : index
+// CHECK:         %[[END:.*]] = arith.ceildivui %{{.*}}, %c8 : index
+// CHECK:         %[[STATE:.*]]:3 = scf.for %[[J:.*]] = %{{.*}} to %[[END]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<4xf32>, tensor<4xf32>, tensor<4x16xf32>)
+// CHECK:           %[[K0:.*]] = arith.muli %[[J]], %c8
+// CHECK:           %[[KV:.*]] = arith.divui %[[H]], %c2
+// CHECK:           tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16]
+// CHECK:           arith.maximumf
+// CHECK:           math.exp
+// CHECK:           scf.yield
+//                The remainder key tile, 4 keys at 16.
+// CHECK:         tensor.extract_slice %[[K]][%[[B]], %{{.*}}, %c16{{.*}}, 0] [1, 1, 4, 16]
+// CHECK:         %[[TILE:.*]] = linalg.generic {{.*}} outs(%[[OUT_TILE]] : tensor<1x1x4x16xf32>)
+// CHECK:           arith.divf
+// CHECK:         scf.forall.in_parallel
+// CHECK:           tensor.parallel_insert_slice %[[TILE]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, 4, 16]
+//              The remainder query tile: 2 queries at 4.
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 4, 1) shared_outs(%{{.*}} = %[[FULL]])
+// CHECK:         tensor.extract_slice %{{.*}} [1, 1, 2, 16]
+// CHECK-NOT:   attn.attention
+func.func @gqa_causal(%q: tensor<1x4x6x16xf32>, %k: tensor<1x2x20x16xf32>,
+                      %v: tensor<1x2x20x16xf32>, %o: tensor<1x4x6x16xf32>) -> tensor<1x4x6x16xf32> {
+  %r = attn.attention queries(%q : tensor<1x4x6x16xf32>) keys(%k : tensor<1x2x20x16xf32>)
+         values(%v : tensor<1x2x20x16xf32>) outs(%o : tensor<1x4x6x16xf32>)
+         scale(0.25 : f32) masking(causal)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x4x6x16xf32>
+  return %r : tensor<1x4x6x16xf32>
+}
+
+// -----
+
+// kv_lengths: the valid length is read once per (batch, query tile) and
+// bounds the key loop.
+
+// CHECK-LABEL: func.func @lengths
+// CHECK-SAME:    %[[LEN:[^:]*]]: tensor<2xi32>
+// CHECK:       scf.forall (%[[B:.*]], %{{.*}}, %{{.*}}) in (2, 2, 1)
+// CHECK:         %[[L:.*]] = tensor.extract %[[LEN]][%[[B]]] : tensor<2xi32>
+// CHECK:         %[[LI:.*]] = arith.index_cast %[[L]] : i32 to index
+// CHECK:         arith.minsi %[[LI]], %c16{{.*}} : index
+// CHECK:         scf.for
+func.func @lengths(%q: tensor<2x2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %v: tensor<2x2x16x8xf32>,
+                   %len: tensor<2xi32>, %o: tensor<2x2x4x8xf32>) -> tensor<2x2x4x8xf32> {
+  %r = attn.attention queries(%q : tensor<2x2x4x8xf32>) keys(%k : tensor<2x2x16x8xf32>)
+         values(%v : tensor<2x2x16x8xf32>) kv_lengths(%len : tensor<2xi32>) outs(%o : tensor<2x2x4x8xf32>)
+         scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<2x2x4x8xf32>
+  return %r : tensor<2x2x4x8xf32>
+}
+
+// -----
+
+// An op with no query (M) dimension is left for the reference lowering.
+
+// CHECK-LABEL: func.func @no_query_dim
+// CHECK:       attn.attention
+// CHECK-NOT:   scf.forall
+func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<2x16x8xf32>,
+                        %o: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %r = attn.attention queries(%q : tensor<2x8xf32>) keys(%k : tensor<2x16x8xf32>)
+         values(%v : tensor<2x16x8xf32>) outs(%o : tensor<2x8xf32>) scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, t, d, e) -> (b, d)>,
+           affine_map<(b, t, d, e) -> (b, t, d)>,
+           affine_map<(b, t, d, e) -> (b, t, e)>,
+           affine_map<(b, t, d, e) -> (b, e)>]
+         -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}
