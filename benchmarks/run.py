@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""attnc CPU benchmarks, measured side by side with the machine's ceilings.
+
+  benchmarks/run.py [--build build] [--cases 1,3,...] [--iterations N]
+                    [--no-reference] [--output benchmarks/RESULTS.md]
+
+In one run: compiles and runs the ceiling probes (probes.c: f32 FMA, bf16 dot,
+DRAM read), then times each case of issue 4 through `attn-run --benchmark`
+(tiled pipeline) and `attn-run --reference-lowering --benchmark` (the
+oracle), and prints a table of medians: time, GFLOP/s or GB/s, fraction of
+the measured ceiling, speed-up over the reference lowering, and
+torch.nn.functional.scaled_dot_product_attention where PyTorch is importable.
+The table goes to RESULTS.md with the date and the CPU model. FLOPs count a
+multiply-add as 2; causal cases count only unmasked work.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "utils"))
+from check_attention import parse_signature, to_bf16_bits  # noqa: E402
+
+CLANG = "/usr/lib/llvm-22/bin/clang"
+
+
+def core_attention(q_shape, k_shape, v_shape, dtype, scale, causal=False, out_dtype="f32"):
+    """A func.func @main over [B, H, S, D] attention; K/V heads may be grouped."""
+    t = lambda shape, dt: "tensor<" + "x".join(map(str, shape)) + f"x{dt}>"
+    qt, kt, vt = t(q_shape, dtype), t(k_shape, dtype), t(v_shape, dtype)
+    ot = t(q_shape[:3] + v_shape[3:], out_dtype)
+    maps = ", ".join(f"affine_map<(b, h, s, t, d, e) -> {m}>" for m in
+                     ("(b, h, s, d)", "(b, h, t, d)", "(b, h, t, e)", "(b, h, s, e)"))
+    masking = " masking(causal)" if causal else ""
+    return f"""func.func @main(%q: {qt}, %k: {kt}, %v: {vt}) -> {ot} {{
+  %init = tensor.empty() : {ot}
+  %o = attn.attention queries(%q : {qt}) keys(%k : {kt}) values(%v : {vt})
+         outs(%init : {ot}) scale({scale!r} : f32){masking} indexing_maps = [{maps}] -> {ot}
+  return %o : {ot}
+}}
+"""
+
+
+def edited_example(name, substitutions):
+    with open(os.path.join(ROOT, "examples", name)) as f:
+        text = f.read()
+    for old, new in substitutions:
+        text = re.sub(old, new, text)
+    return text
+
+
+def cases():
+    """(id, title, mlir, flops, bytes, bound, torch spec) with bound in
+    {fma, bf16, dram, roof}; the torch spec is (q shape, kv shape, dtype, causal)
+    for core cases, None otherwise."""
+    h, s, d = 8, 2048, 128
+    dense = 4.0 * h * s * s * d
+    causal = 4.0 * h * (s * (s + 1) / 2) * d
+    yield ("1", "MHA prefill f32 H=8 S=T=2048 D=128", core_attention(
+        [1, h, s, d], [1, h, s, d], [1, h, s, d], "f32", 1 / math.sqrt(d)), dense, 0, "fma",
+        ([1, h, s, d], [1, h, s, d], "f32", False))
+    yield ("2", "MHA prefill f32 causal", core_attention(
+        [1, h, s, d], [1, h, s, d], [1, h, s, d], "f32", 1 / math.sqrt(d), causal=True),
+        causal, 0, "fma", ([1, h, s, d], [1, h, s, d], "f32", True))
+    t = 16384
+    kv_bytes = 2.0 * 8 * t * d * 2
+    for hq, tag in ((32, "3"), (8, "3b")):
+        yield (tag, f"GQA decode bf16 Hq={hq} Hkv=8 T=16384 D=128", core_attention(
+            [1, hq, 1, d], [1, 8, t, d], [1, 8, t, d], "bf16", 1 / math.sqrt(d)),
+            4.0 * hq * t * d, kv_bytes, "dram", ([1, hq, 1, d], [1, 8, t, d], "bf16", False))
+    mla = edited_example("mla_decode.mlir", [
+        (r"1x1x16x", "1x1x128x"), (r"16x512x128", "128x512x128"), (r"1x4096x", "1x8192x"),
+        (r"xf32>", "xbf16>")])
+    heads, tk, dc, dr = 128, 8192, 512, 64
+    yield ("4", "MLA absorbed decode bf16 H=128 dc=512 dR=64 T=8192", mla,
+           2.0 * heads * tk * (2 * dc + dr), tk * (dc + dr) * 2.0, "bf16", None)
+    t = 16384
+    yield ("5a", "MLRA-4 decode f32 T=16384 (example sizes)",
+           edited_example("mlra4_decode.mlir", [(r"1x4096x", "1x16384x")]),
+           4 * (2.0 * 24 * t * (128 + 64) + 2.0 * 24 * t * 128), t * (512 + 64) * 4.0, "roof", None)
+    yield ("5b", "EG-MLA decode f32 T=16384 (example sizes)",
+           edited_example("eg_mla_decode.mlir", [(r"1x4096", "1x16384")]),
+           2.0 * 12 * t * (256 + 64) + 2.0 * 12 * t * 256 + t * (2.0 * 64 * 256 + 6 * 256),
+           t * (64 + 64 + 1) * 4.0, "roof", None)
+    yield ("5c", "GTA decode f32 T=16384 (example sizes)",
+           edited_example("gta_decode.mlir", [(r"1x4096x", "1x16384x")]),
+           2.0 * t * 5 * (64 + 128), t * (64 + 128) * 4.0, "roof", None)
+
+
+def make_inputs(mlir_path, tmp, rng):
+    with open(mlir_path) as f:
+        arg_types, _ = parse_signature(f.read(), "main")
+    paths = []
+    for i, (shape, dtype) in enumerate(arg_types):
+        if dtype in ("i32", "i64"):
+            arr = rng.integers(0, 1024, size=shape).astype(np.int32 if dtype == "i32" else np.int64)
+        else:
+            values = rng.standard_normal(shape).astype(np.float32) / math.sqrt(shape[-1])
+            arr = to_bf16_bits(values) if dtype == "bf16" else values
+        path = os.path.join(tmp, f"arg{i}.npy")
+        np.save(path, arr)
+        paths.append(path)
+    return paths
+
+
+def time_attn_run(attn_run, mlir_path, inputs, iterations, extra=()):
+    cmd = [attn_run, mlir_path, *extra, f"--benchmark={iterations}"]
+    cmd += [f"--input=@{p}" for p in inputs]
+    env = dict(os.environ, OMP_PROC_BIND="true")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip())
+    return json.loads(proc.stdout.strip().splitlines()[-1])["median_ms"]
+
+
+def torch_sdpa_ms(spec, iterations):
+    """Median ms of torch.nn.functional.scaled_dot_product_attention, one
+    thread, on a core case's shapes, or None (no spec, or no PyTorch >= 2.1)."""
+    if spec is None:
+        return None
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    if tuple(int(x) for x in torch.__version__.split(".")[:2]) < (2, 1):
+        return None
+    q_shape, k_shape, dtype, causal = spec
+    torch.set_num_threads(1)
+    torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    q = torch.randn(*q_shape, dtype=torch_dtype)
+    k = torch.randn(*k_shape, dtype=torch_dtype)
+    v = torch.randn(*k_shape, dtype=torch_dtype)
+    group = q_shape[1] // k_shape[1]
+    if group > 1:  # SDPA takes equal head counts (enable_gqa is 2.5+ only)
+        k, v = k.repeat_interleave(group, 1), v.repeat_interleave(group, 1)
+    times = []
+    for _ in range(iterations + 1):
+        start = time.perf_counter()
+        F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times[1:]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--cases", help="comma-separated case ids (default: all)")
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the reference lowering (slow on prefill)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "RESULTS.md"))
+    opts = parser.parse_args()
+    attn_run = os.path.join(opts.build, "bin", "attn-run")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "probes")
+        subprocess.run([CLANG, "-O2", "-march=native", os.path.join(ROOT, "benchmarks", "probes.c"),
+                        "-o", probe], check=True)
+        ceilings = json.loads(subprocess.run([probe], capture_output=True, text=True,
+                                             check=True).stdout)
+        print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
+              f"{ceilings['bf16_gflops'] or 'no'} bf16 dot, "
+              f"{ceilings['dram_read_gbs']} GB/s DRAM read", flush=True)
+
+        wanted = set(opts.cases.split(",")) if opts.cases else None
+        rng = np.random.default_rng()
+        rows = []
+        for cid, title, mlir, flops, nbytes, bound, torch_spec in cases():
+            if wanted and cid not in wanted:
+                continue
+            path = os.path.join(tmp, f"case{cid}.mlir")
+            with open(path, "w") as f:
+                f.write(mlir)
+            inputs = make_inputs(path, tmp, rng)
+            ms = time_attn_run(attn_run, path, inputs, opts.iterations)
+            ref_ms = None
+            if not opts.no_reference:
+                ref_ms = time_attn_run(attn_run, path, inputs, 1, ["--reference-lowering"])
+            gflops = flops / ms / 1e6
+            gbs = nbytes / ms / 1e6 if nbytes else None
+            fma, bf16, dram = (ceilings["fma_gflops"], ceilings["bf16_gflops"],
+                               ceilings["dram_read_gbs"])
+            if bound == "fma":
+                rate, fraction = f"{gflops:.1f} GFLOP/s", gflops / fma
+            elif bound == "bf16":
+                peak = bf16 or fma  # no bf16 dot unit: bf16 runs on the f32 FMA units
+                rate, fraction = f"{gflops:.1f} GFLOP/s", gflops / peak
+            elif bound == "dram":
+                rate, fraction = f"{gbs:.1f} GB/s", gbs / dram
+            else:
+                roof_ms = max(flops / fma / 1e6, nbytes / dram / 1e6)
+                rate, fraction = f"{gflops:.1f} GFLOP/s, {gbs:.1f} GB/s", roof_ms / ms
+            row = dict(id=cid, title=title, ms=ms, rate=rate, fraction=fraction,
+                       ref_ms=ref_ms, speedup=(ref_ms / ms if ref_ms else None),
+                       torch_ms=torch_sdpa_ms(torch_spec, opts.iterations))
+            rows.append(row)
+            print(f"{cid:>3} {title:<52} {ms:10.2f} ms  {rate:<26} {fraction:6.1%} of ceiling"
+                  + (f"  ref {ref_ms:.1f} ms ({row['speedup']:.1f}x)" if ref_ms else ""),
+                  flush=True)
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    date = datetime.date.today().isoformat()
+    lines = [
+        "# attnc CPU benchmark results",
+        "",
+        f"Measured {date} on `{cpu}` ({platform.machine()}, one thread unless stated), "
+        f"by `benchmarks/run.py`; medians of {opts.iterations} runs (reference: 1 run).",
+        "",
+        f"Ceilings measured in the same run (`benchmarks/probes.c`): "
+        f"{ceilings['fma_gflops']} GFLOP/s f32 FMA ({ceilings['vector_lanes']} lanes), "
+        f"bf16 dot: {str(ceilings['bf16_gflops']) + ' GFLOP/s' if ceilings['bf16_gflops'] else 'none (no avx512_bf16)'}, "
+        f"{ceilings['dram_read_gbs']} GB/s DRAM read.",
+        "",
+        "| case | time (ms) | rate | of ceiling | reference (ms) | speed-up | torch SDPA (ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ref = f"{r['ref_ms']:.1f}" if r["ref_ms"] else "-"
+        speed = f"{r['speedup']:.1f}x" if r["speedup"] else "-"
+        torch_ms = f"{r['torch_ms']:.2f}" if r["torch_ms"] else "n/a"
+        lines.append(f"| {r['id']}: {r['title']} | {r['ms']:.2f} | {r['rate']} | "
+                     f"{r['fraction']:.1%} | {ref} | {speed} | {torch_ms} |")
+    with open(opts.output, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {opts.output}")
+
+
+if __name__ == "__main__":
+    main()
