@@ -14,10 +14,12 @@
 // CHECK:         %[[LAST:.*]] = arith.addi %[[Q0]], %{{.*}} : index
 // CHECK:         %[[HI:.*]] = arith.minsi %{{.*}}, %[[LAST]] : index
 // CHECK:         %[[END:.*]] = arith.ceildivui %{{.*}}, %c8 : index
+// CHECK:         %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16x4xf32>)
 // CHECK:         %[[STATE:.*]]:3 = scf.for %[[J:.*]] = %{{.*}} to %[[END]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<4xf32>, tensor<4xf32>, tensor<4x16xf32>)
 // CHECK:           %[[K0:.*]] = arith.muli %[[J]], %c8
 // CHECK:           %[[KV:.*]] = arith.divui %[[H]], %c2
-// CHECK:           tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16]
+// CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16]
+// CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QT]] : tensor<1x1x8x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<8x4xf32>)
 // CHECK:           arith.maximumf
 // CHECK:           math.exp
 // CHECK:           scf.yield

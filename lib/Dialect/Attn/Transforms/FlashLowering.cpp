@@ -81,8 +81,13 @@ private:
   /// written into `outSlice`.
   Value buildQueryTile(OpBuilder &b, ArrayRef<Value> point, Value q0,
                        int64_t qSize, Value outSlice);
+  /// Query tile i transposed, [K1_i..., q]: built once per query tile so that
+  /// every key tile reads queries along contiguous rows.
+  Value buildTransposedQuery(OpBuilder &b, unsigned i, ArrayRef<Value> point,
+                             Value q0, int64_t qSize);
   /// One key tile [k0, k0 + kSize) folded into `state`.
-  RowState buildKeyStep(OpBuilder &b, ArrayRef<Value> point, Value q0,
+  RowState buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
+                        ArrayRef<Value> transposedQueries, Value q0,
                         int64_t qSize, Value k0, int64_t kSize, Value length,
                         RowState state);
   /// One scf.forall over the point dims and `numTiles` query tiles of
@@ -204,11 +209,37 @@ FlashBuilder::iterators(ArrayRef<unsigned> domain,
   return result;
 }
 
+Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
+                                         ArrayRef<Value> point, Value q0,
+                                         int64_t qSize) {
+  SmallVector<unsigned> tDims(dims.contractionDims[i]);
+  tDims.push_back(qDim);
+  SmallVector<int64_t> shape;
+  for (unsigned d : tDims)
+    shape.push_back(d == qDim ? qSize : extent(d));
+  Value init = tensor::EmptyOp::create(
+      b, loc, shape, getElementTypeOrSelf(queries[i].value.getType()));
+  return linalg::GenericOp::create(
+             b, loc, init.getType(),
+             ValueRange{slice(b, queries[i], point, q0, qSize, Value(), 0)},
+             ValueRange{init},
+             ArrayRef<AffineMap>{sliceMap(tDims, queries[i].map),
+                                 b.getMultiDimIdentityMap(tDims.size())},
+             SmallVector<utils::IteratorType>(tDims.size(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+      .getResult(0);
+}
+
 RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
-                                    Value q0, int64_t qSize, Value k0,
-                                    int64_t kSize, Value length,
-                                    RowState state) {
-  SmallVector<unsigned> scoreDims = {qDim, kDim};
+                                    ArrayRef<Value> transposedQueries, Value q0,
+                                    int64_t qSize, Value k0, int64_t kSize,
+                                    Value length, RowState state) {
+  // Scores are kept transposed, [k, q]: row statistics then reduce across
+  // rows, elementwise along contiguous queries.
+  SmallVector<unsigned> scoreDims = {kDim, qDim};
   SmallVector<unsigned> rowDims = {qDim};
   AffineMap scoreId = b.getMultiDimIdentityMap(2);
   AffineMap scoreToRow = tileMap(scoreDims, rowDims);
@@ -217,16 +248,17 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value negInf = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
 
-  // s[q, k] = sum_i sum_{c in K1_i} q_i[q, c] * k_i[k, c].
-  Value scores = buildFilledTensor(b, loc, {qSize, kSize}, f32);
+  // s[k, q] = sum_i sum_{c in K1_i} k_i[k, c] * qT_i[c, q].
+  Value scores = buildFilledTensor(b, loc, {kSize, qSize}, f32);
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
+    SmallVector<unsigned> tDims(contracted);
+    tDims.push_back(qDim);
     scores = buildContraction(
-        b, loc, domain.size(), slice(b, queries[i], point, q0, qSize, k0, kSize),
-        sliceMap(domain, queries[i].map),
-        slice(b, keys[i], point, q0, qSize, k0, kSize),
-        sliceMap(domain, keys[i].map), scores, tileMap(domain, scoreDims));
+        b, loc, domain.size(), slice(b, keys[i], point, q0, qSize, k0, kSize),
+        sliceMap(domain, keys[i].map), transposedQueries[i],
+        tileMap(domain, tDims), scores, tileMap(domain, scoreDims));
   }
 
   // Scale, mask, and hide invisible keys.
@@ -245,7 +277,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value masked =
       linalg::GenericOp::create(
           b, loc, scores.getType(), inputs,
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize, kSize}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, qSize}, f32)},
           maps, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value v = arith::MulFOp::create(
@@ -259,10 +291,10 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
                       : arith::SelectOp::create(nb, nl, m, v, negInf).getResult();
             }
             if (positional) {
-              Value query = arith::AddIOp::create(
-                  nb, nl, q0, linalg::IndexOp::create(nb, nl, 0));
               Value key = arith::AddIOp::create(
-                  nb, nl, k0, linalg::IndexOp::create(nb, nl, 1));
+                  nb, nl, k0, linalg::IndexOp::create(nb, nl, 0));
+              Value query = arith::AddIOp::create(
+                  nb, nl, q0, linalg::IndexOp::create(nb, nl, 1));
               Value visible = buildKeyVisibility(nb, nl, query, key, length,
                                                  numQueries, kind, window,
                                                  lengths.has_value());
@@ -293,7 +325,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value probs =
       linalg::GenericOp::create(
           b, loc, scores.getType(), ValueRange{masked, newMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize, kSize}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, qSize}, f32)},
           ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value shifted = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
@@ -347,8 +379,9 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
                 nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]).getResult());
           })
           .getResult(0);
-  SmallVector<unsigned> pvDims = {qDim, kDim};
+  SmallVector<unsigned> pvDims = {qDim};
   llvm::append_range(pvDims, nDims);
+  pvDims.push_back(kDim);
   Value newAcc = buildContraction(
       b, loc, pvDims.size(), probs, tileMap(pvDims, scoreDims),
       slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value.map),
@@ -417,19 +450,24 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
       buildFilledTensor(b, loc, {qSize}, f32, -std::numeric_limits<float>::infinity()),
       buildFilledTensor(b, loc, {qSize}, f32),
       buildFilledTensor(b, loc, accShape, f32)};
+  SmallVector<Value> transposedQueries;
+  for (unsigned i = 0; i < queries.size(); ++i)
+    transposedQueries.push_back(buildTransposedQuery(b, i, point, q0, qSize));
   auto loop = scf::ForOp::create(
       b, loc, firstTile, endTile, indexConst(1),
       ValueRange{state.rowMax, state.rowSum, state.acc},
       [&](OpBuilder &nb, Location nl, Value tile, ValueRange iterArgs) {
         Value k0 = arith::MulIOp::create(nb, nl, tile, tileSize);
-        RowState next = buildKeyStep(nb, point, q0, qSize, k0, keyTile, length,
-                                     {iterArgs[0], iterArgs[1], iterArgs[2]});
+        RowState next =
+            buildKeyStep(nb, point, transposedQueries, q0, qSize, k0, keyTile,
+                         length, {iterArgs[0], iterArgs[1], iterArgs[2]});
         scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
       });
   state = {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
   if (remainder > 0)
-    state = buildKeyStep(b, point, q0, qSize, indexConst(numFullTiles * keyTile),
-                         remainder, length, state);
+    state = buildKeyStep(b, point, transposedQueries, q0, qSize,
+                         indexConst(numFullTiles * keyTile), remainder, length,
+                         state);
 
   // out = acc / l, 0 for a row with no visible key, in the output's type.
   SmallVector<unsigned> accDims = {qDim};
