@@ -19,13 +19,13 @@
 // CHECK:           %[[K0:.*]] = arith.muli %[[J]], %c8
 // CHECK:           %[[KV:.*]] = arith.divui %[[H]], %c2
 // CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16]
-// CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QT]] : tensor<1x1x8x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QT]] : tensor<8x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<8x4xf32>)
 // CHECK:           arith.maximumf
 // CHECK:           math.exp
 // CHECK:           scf.yield
 //                The remainder key tile, 4 keys at 16.
 // CHECK:         tensor.extract_slice %[[K]][%[[B]], %{{.*}}, %c16{{.*}}, 0] [1, 1, 4, 16]
-// CHECK:         %[[TILE:.*]] = linalg.generic {{.*}} outs(%[[OUT_TILE]] : tensor<1x1x4x16xf32>)
+// CHECK:         %[[TILE:.*]] = linalg.generic {{.*}} outs(%[[OUT_TILE]] : tensor<4x16xf32>)
 // CHECK:           arith.divf
 // CHECK:         scf.forall.in_parallel
 // CHECK:           tensor.parallel_insert_slice %[[TILE]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, 4, 16]

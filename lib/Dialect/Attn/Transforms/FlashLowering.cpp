@@ -63,13 +63,13 @@ private:
   int64_t extent(unsigned dim) const { return dims.extents[dim]; }
 
   /// The slice of `operand` at a point, query tile and key tile. Point
-  /// dimensions become unit dimensions (at `index floordiv group` for
-  /// grouped operands); the slice keeps the operand's rank.
+  /// dimensions (read at `index floordiv group` for grouped operands) are
+  /// dropped, so that tile maps are plain projected permutations.
   Value slice(OpBuilder &b, const MappedOperand &operand, ArrayRef<Value> point,
               Value q0, int64_t qSize, Value k0, int64_t kSize);
 
-  /// Map of an operand slice in `domain` (a list of op dims): point dims read
-  /// index 0 of their unit dimension.
+  /// Map of an operand slice in `domain` (a list of op dims); point dims are
+  /// not in the slice.
   AffineMap sliceMap(ArrayRef<unsigned> domain, AffineMap opMap) const;
   /// Map of a tile-local tensor indexed by `tensorDims` in `domain`.
   AffineMap tileMap(ArrayRef<unsigned> domain, ArrayRef<unsigned> tensorDims) const;
@@ -164,8 +164,9 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
   }
   SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
   SmallVector<int64_t> staticSizes;
-  for (OpFoldResult size : sizes)
-    staticSizes.push_back(*getConstantIntValue(size));
+  for (auto [r, expr] : llvm::enumerate(operand.map.getResults()))
+    if (!point[cast<AffineDimExpr>(expr).getPosition()])
+      staticSizes.push_back(*getConstantIntValue(sizes[r]));
   auto type = RankedTensorType::get(
       staticSizes, getElementTypeOrSelf(operand.value.getType()));
   return tensor::ExtractSliceOp::create(b, loc, type, operand.value, offsets,
@@ -178,10 +179,8 @@ AffineMap FlashBuilder::sliceMap(ArrayRef<unsigned> domain,
   SmallVector<AffineExpr> exprs;
   for (AffineExpr expr : opMap.getResults()) {
     unsigned d = cast<AffineDimExpr>(expr).getPosition();
-    if (llvm::is_contained(pointDims, d)) {
-      exprs.push_back(getAffineConstantExpr(0, ctx));
+    if (llvm::is_contained(pointDims, d))
       continue;
-    }
     auto it = llvm::find(domain, d);
     assert(it != domain.end() && "slice dimension outside the domain");
     exprs.push_back(getAffineDimExpr(it - domain.begin(), ctx));

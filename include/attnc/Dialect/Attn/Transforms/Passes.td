@@ -120,4 +120,34 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
   ];
 }
 
+def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
+  let summary = "Tile the linalg ops of attention tiles to registers and vectorize";
+  let description = [{
+    Every statically shaped linalg op (the tile-level ops that
+    `attn-flash-lowering` emits) is tiled with the upstream SCF tiling driver
+    and vectorized with `linalg::vectorize`:
+
+    * contractions (one or more reduction loops) to register blocks of
+      `rows` x `lanes` outputs, reduction loops one step at a time: one step
+      is a `vector.contract` that lowers to `rows` broadcast FMAs;
+    * all other ops (elementwise, row statistics, copies) to whole rows along
+      the output's innermost dimension.
+
+    `exp` and other math ops on vectors are replaced by polynomial
+    approximations so that they stay vectorized.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", "4",
+           "Output rows per register block of a contraction">,
+    Option<"lanes", "lanes", "int64_t", "16",
+           "Output columns per register block of a contraction">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_TD

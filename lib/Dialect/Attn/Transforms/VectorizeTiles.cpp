@@ -1,0 +1,113 @@
+//===- VectorizeTiles.cpp - register tiling and vectorization -------------===//
+//
+// The tile-level linalg ops of the flash lowering have small static shapes.
+// Contractions are tiled to register blocks (rows x lanes outputs, one
+// reduction step at a time) and everything else to whole rows, then each tile
+// is vectorized by linalg::vectorize. Math on vectors is approximated by
+// polynomials so that it stays vectorized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNVECTORIZETILES
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+/// Tile sizes for `op`: register blocks for contractions, rows otherwise.
+static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
+                                            int64_t lanes) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned numLoops = ranges.size();
+  SmallVector<int64_t> sizes(numLoops, 1);
+  // The loop that walks the output's innermost dimension is the vector one.
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  std::optional<unsigned> laneLoop, rowLoop;
+  for (int r = outMap.getNumResults() - 1; r >= 0; --r) {
+    auto dim = dyn_cast<AffineDimExpr>(outMap.getResult(r));
+    if (!dim)
+      continue;
+    if (!laneLoop)
+      laneLoop = dim.getPosition();
+    else if (!rowLoop && ranges[dim.getPosition()] > 1)
+      rowLoop = dim.getPosition();
+  }
+  bool isContraction = llvm::any_of(iterators, [](utils::IteratorType t) {
+    return t == utils::IteratorType::reduction;
+  }) && op.getNumDpsInputs() == 2;
+  if (laneLoop)
+    sizes[*laneLoop] = isContraction ? std::min(lanes, ranges[*laneLoop])
+                                     : ranges[*laneLoop];
+  if (isContraction && rowLoop)
+    sizes[*rowLoop] = std::min(rows, ranges[*rowLoop]);
+  // Register blocks must divide the loop so that every tile is static.
+  for (unsigned i = 0; i < numLoops; ++i)
+    while (ranges[i] % sizes[i] != 0)
+      --sizes[i];
+  return sizes;
+}
+
+namespace mlir::attn {
+namespace {
+struct AttnVectorizeTiles
+    : public impl::AttnVectorizeTilesBase<AttnVectorizeTiles> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
+          !op.hasDynamicShape() && op.getNumLoops() > 0)
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : ops) {
+      SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes);
+      rewriter.setInsertionPoint(op);
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled)) {
+        op->emitError("attn-vectorize-tiles: tiling failed");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, tiled->replacements);
+      for (Operation *tiledOp : tiled->tiledOps) {
+        rewriter.setInsertionPoint(tiledOp);
+        FailureOr<linalg::VectorizationResult> vectorized =
+            linalg::vectorize(rewriter, tiledOp);
+        if (failed(vectorized))
+          continue; // Left scalar; later lowering handles it.
+        rewriter.replaceOp(tiledOp, vectorized->replacements);
+      }
+    }
+
+    // Keep math vectorized and fold the vector IR the tiles produced.
+    RewritePatternSet patterns(ctx);
+    populateMathPolynomialApproximationPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorReductionToContractPatterns(patterns);
+    vector::populateSinkVectorOpsPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mlir::attn

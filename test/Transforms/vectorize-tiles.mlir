@@ -1,0 +1,50 @@
+// RUN: attn-opt %s --attn-vectorize-tiles --split-input-file | FileCheck %s
+
+// A contraction (the score tile s[k, q] = sum_c k[k, c] * qT[c, q]) becomes
+// register blocks of 4 rows by 16 lanes, one reduction step at a time: each
+// step is a 4x16x1 vector.contract, i.e. 4 broadcast FMAs.
+
+// CHECK-LABEL: func.func @contraction
+// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK:         scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:           scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK:             vector.transfer_read {{.*}} : tensor<4x1xf32>, vector<4x1xf32>
+// CHECK:             vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK:             vector.contract {{.*}} vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK-NOT:   linalg.generic
+func.func @contraction(%k: tensor<8x64xf32>, %qt: tensor<64x32xf32>, %s: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                          affine_map<(k, q, c) -> (k, q)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %qt : tensor<8x64xf32>, tensor<64x32xf32>) outs(%s : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+// Elementwise ops and row statistics go a whole row at a time; exp is
+// replaced by a polynomial so that it stays a vector op.
+
+// CHECK-LABEL: func.func @row_exp
+// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK:         vector.transfer_read {{.*}} : tensor<1x32xf32>, vector<1x32xf32>
+// CHECK-NOT:     math.exp
+// CHECK:         math.fma {{.*}} : vector<1x32xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<1x32xf32>, tensor<1x32xf32>
+func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+         iterator_types = ["parallel", "parallel"]}
+       ins(%x : tensor<8x32xf32>) outs(%o : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
