@@ -1,9 +1,11 @@
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=LLVMIR
+// RUN: attn-opt %s --attn-cpu-pipeline=reference=1 | FileCheck %s --check-prefix=REFERENCE
 
 // attn-cpu-pipeline takes attn ops on tensors all the way to the LLVM
-// dialect: nothing of attn, linalg, tensor, memref or scf survives, and the
-// temporaries it allocates are freed.
+// dialect: nothing of attn, linalg, tensor, memref, scf or vector survives,
+// and the temporaries it allocates are freed. The tiled path computes with
+// vector FMAs (exp is a polynomial); reference=1 keeps the scalar oracle.
 
 // CHECK-LABEL: llvm.func @main
 // CHECK-NOT:   attn.
@@ -11,13 +13,19 @@
 // CHECK-NOT:   tensor.
 // CHECK-NOT:   memref.
 // CHECK-NOT:   scf.
+// CHECK-NOT:   vector.
+// CHECK-NOT:   llvm.intr.exp
 // CHECK:       llvm.call @malloc
-// CHECK:       llvm.intr.exp
+// CHECK:       llvm.intr.fma({{.*}}) : (vector<{{[0-9]+}}xf32>, {{.*}}) -> vector<{{[0-9]+}}xf32>
 // CHECK:       llvm.call @free
 // CHECK:       llvm.return
 
 // LLVMIR-LABEL: define { ptr, ptr, i64, [4 x i64], [4 x i64] } @main(
-// LLVMIR:       call {{.*}}float @llvm.exp.f32(
+// LLVMIR:       call <{{[0-9]+}} x float> @llvm.fma.v{{[0-9]+}}f32(
+
+// REFERENCE-LABEL: llvm.func @main
+// REFERENCE:       llvm.intr.exp({{.*}}) : (f32) -> f32
+// REFERENCE-NOT:   vector<
 func.func @main(%q: tensor<1x4x2x16xf32>, %k: tensor<1x2x8x16xf32>,
                 %v: tensor<1x2x8x16xf32>) -> tensor<1x4x2x16xf32> {
   %init = tensor.empty() : tensor<1x4x2x16xf32>
