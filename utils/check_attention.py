@@ -195,6 +195,8 @@ def main():
                              "reference and each other")
     parser.add_argument("--reference-lowering", action="store_true",
                         help="compile through the reference lowering (the oracle)")
+    parser.add_argument("--num-threads", type=int, default=1,
+                        help="threads for attn-run's parallel tile loops")
     parser.add_argument("--benchmark", type=int, default=0)
     parser.add_argument("--seed", type=int, help="default: fresh entropy")
     opts = parser.parse_args()
@@ -219,6 +221,8 @@ def main():
         cmd = [opts.attn_run, opts.file, f"--function={opts.function}"]
         if opts.reference_lowering:
             cmd.append("--reference-lowering")
+        if opts.num_threads > 1:
+            cmd.append(f"--num-threads={opts.num_threads}")
         ref_inputs = {}
         for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):
             arr, ref = make_input(rng, role, shape, dtype, opts)

@@ -56,24 +56,34 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 
-  // Buffers -> loops -> LLVM.
+  // Buffers -> loops -> LLVM. Parallel tile loops become OpenMP work-sharing
+  // loops, or sequential ones.
+  if (options.threads) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Inlines the alloca scopes the conversion wraps loop bodies in (they
+    // hold no allocas), which would otherwise not survive scf-to-cf.
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  // Subview offsets become affine.apply here, so affine is lowered after.
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  // n-D vector transfers and reductions to 1-D ones, contractions to FMAs.
+  // n-D vector transfers and reductions to 1-D ones.
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
+  // Subview offsets become affine.apply here, so affine is lowered after.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // MemRefs go to LLVM while regions are still structured: OpenMP's
+  // alloca scopes must be lowered before their bodies become CFGs.
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
+  // Contractions to FMAs.
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering = vector::VectorContractLowering::OuterProduct;
   vectorToLLVM.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

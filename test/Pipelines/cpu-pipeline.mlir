@@ -1,6 +1,7 @@
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=LLVMIR
 // RUN: attn-opt %s --attn-cpu-pipeline=reference=1 | FileCheck %s --check-prefix=REFERENCE
+// RUN: attn-opt %s --attn-cpu-pipeline=threads=1 | FileCheck %s --check-prefix=THREADS
 
 // attn-cpu-pipeline takes attn ops on tensors all the way to the LLVM
 // dialect: nothing of attn, linalg, tensor, memref, scf or vector survives,
@@ -22,6 +23,12 @@
 
 // LLVMIR-LABEL: define { ptr, ptr, i64, [4 x i64], [4 x i64] } @main(
 // LLVMIR:       call <{{[0-9]+}} x float> @llvm.fma.v{{[0-9]+}}f32(
+
+// With threads=1 the parallel tile loop is an OpenMP work-sharing loop.
+// THREADS-LABEL: llvm.func @main
+// THREADS:       omp.parallel
+// THREADS:       omp.wsloop
+// THREADS:       omp.loop_nest
 
 // REFERENCE-LABEL: llvm.func @main
 // REFERENCE:       llvm.intr.exp({{.*}}) : (f32) -> f32

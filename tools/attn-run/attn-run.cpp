@@ -71,6 +71,11 @@ static llvm::cl::opt<bool> useReference(
     llvm::cl::desc("Compile attention through the reference lowering (the "
                    "oracle) instead of the tiled loop"),
     llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<unsigned> numThreads(
+    "num-threads",
+    llvm::cl::desc("Threads for the parallel tile loops (OpenMP; pinned with "
+                   "OMP_PROC_BIND=true unless that is set)"),
+    llvm::cl::init(1), llvm::cl::cat(runCategory));
 static llvm::cl::opt<unsigned> benchmarkIterations(
     "benchmark",
     llvm::cl::desc("Run N timed iterations after one warm-up and print, as the "
@@ -315,6 +320,7 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   attn::CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = useReference;
+  pipelineOptions.threads = numThreads > 1;
   attn::buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");
@@ -326,6 +332,17 @@ int main(int argc, char **argv) {
       /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
+  // OpenMP reads its settings when libomp is loaded, which is now.
+  SmallVector<StringRef> sharedLibs;
+  if (numThreads > 1) {
+    if (!llvm::sys::fs::exists(ATTNC_LIBOMP_PATH))
+      return fail("--num-threads=" + llvm::Twine(numThreads) + " needs libomp (" +
+                  ATTNC_LIBOMP_PATH + "), which is not installed");
+    setenv("OMP_NUM_THREADS", std::to_string(numThreads).c_str(), 1);
+    setenv("OMP_PROC_BIND", "true", /*overwrite=*/0);
+    sharedLibs.push_back(ATTNC_LIBOMP_PATH);
+  }
+  engineOptions.sharedLibPaths = sharedLibs;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engineOrError = ExecutionEngine::create(*module, engineOptions);
   if (!engineOrError)

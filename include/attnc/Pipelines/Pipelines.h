@@ -22,6 +22,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                             llvm::cl::init(64)};
   Option<int64_t> keyTile{*this, "key-tile", llvm::cl::desc("Keys per tile"),
                           llvm::cl::init(64)};
+  Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "
+                     "compiled code then needs libomp)"),
+      llvm::cl::init(false)};
 };
 
 /// `attn-cpu-pipeline`: attn ops on tensors to the LLVM dialect, ready for
