@@ -1,37 +1,44 @@
 // RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8" --split-input-file | FileCheck %s
 
-// GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles: one
-// forall over (batch, head, full query tiles) and one for the remainder
-// query tile; in each, a loop over the full key tiles the tile can see, then
-// the 4-key remainder tile. K and V of head h are sliced at h floordiv 2.
+// GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles. The two
+// query heads that share a KV head are packed: the forall runs over (batch,
+// KV group, full query tiles), and a tile's 8 rows are (head, query) pairs,
+// head-major. The query tile is transposed once, before the key loop, as
+// [d, head, query] collapsed to [d, rows]; scores are [keys, rows]. The key
+// loop visits the full key tiles the tile can see, then the 4-key remainder
+// tile; K and V are sliced at the group's KV head. A remainder forall handles
+// the last 2 queries.
 
 // CHECK-LABEL: func.func @gqa_causal
 // CHECK-SAME:    %[[Q:[^:]*]]: tensor<1x4x6x16xf32>, %[[K:[^:]*]]: tensor<1x2x20x16xf32>
-// CHECK:       %[[FULL:.*]] = scf.forall (%[[B:.*]], %[[H:.*]], %[[QT:.*]]) in (1, 4, 1) shared_outs(%[[OUT:.*]] = %{{.*}})
-// CHECK:         %[[Q0:.*]] = arith.addi %c0, %{{.*}} : index
-// CHECK:         %[[OUT_TILE:.*]] = tensor.extract_slice %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, 4, 16]
+// CHECK:       %[[FULL:.*]] = scf.forall (%[[B:.*]], %[[G:.*]], %[[QT:.*]]) in (1, 2, 1) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK:         %[[H0:.*]] = arith.muli %[[G]], %c2 : index
+// CHECK:         %[[OUT_TILE:.*]] = tensor.extract_slice %[[OUT]][%[[B]], %[[H0]], %[[Q0:.*]], 0] [1, 2, 4, 16] {{.*}} to tensor<2x4x16xf32>
 //                Causal: the tile's last query sees keys below q0 + 4 + T - S.
 // CHECK:         %[[LAST:.*]] = arith.addi %[[Q0]], %{{.*}} : index
 // CHECK:         %[[HI:.*]] = arith.minsi %{{.*}}, %[[LAST]] : index
 // CHECK:         %[[END:.*]] = arith.ceildivui %{{.*}}, %c8 : index
-// CHECK:         %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16x4xf32>)
-// CHECK:         %[[STATE:.*]]:3 = scf.for %[[J:.*]] = %{{.*}} to %[[END]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<4xf32>, tensor<4xf32>, tensor<4x16xf32>)
+// CHECK:         %[[QSLICE:.*]] = tensor.extract_slice %[[Q]][%[[B]], %[[H0]], %[[Q0]], 0] [1, 2, 4, 16] {{.*}} to tensor<2x4x16xf32>
+// CHECK:         %[[QT3:.*]] = linalg.generic {{.*}} ins(%[[QSLICE]] : tensor<2x4x16xf32>) outs(%{{.*}} : tensor<16x2x4xf32>)
+// CHECK:         %[[QTR:.*]] = tensor.collapse_shape %[[QT3]] {{\[\[}}0], [1, 2]] : tensor<16x2x4xf32> into tensor<16x8xf32>
+// CHECK:         %[[STATE:.*]]:3 = scf.for %[[J:.*]] = %{{.*}} to %[[END]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<8xf32>, tensor<8xf32>, tensor<8x16xf32>)
 // CHECK:           %[[K0:.*]] = arith.muli %[[J]], %c8
-// CHECK:           %[[KV:.*]] = arith.divui %[[H]], %c2
-// CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16]
-// CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QT]] : tensor<8x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK:           %[[KV:.*]] = arith.divui %[[H0]], %c2
+// CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
+// CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QTR]] : tensor<8x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+//                  The query position of row r is q0 + r mod 4.
+// CHECK:             arith.remui %{{.*}}, %c4{{.*}} : index
 // CHECK:           arith.maximumf
 // CHECK:           math.exp
 // CHECK:           scf.yield
-//                The remainder key tile, 4 keys at 16.
 // CHECK:         tensor.extract_slice %[[K]][%[[B]], %{{.*}}, %c16{{.*}}, 0] [1, 1, 4, 16]
-// CHECK:         %[[TILE:.*]] = linalg.generic {{.*}} outs(%[[OUT_TILE]] : tensor<4x16xf32>)
+// CHECK:         %[[ACC:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+// CHECK:         %[[TILE:.*]] = linalg.generic {{.*}} ins(%[[ACC]], %{{.*}} : tensor<2x4x16xf32>, tensor<2x4xf32>) outs(%[[OUT_TILE]] : tensor<2x4x16xf32>)
 // CHECK:           arith.divf
 // CHECK:         scf.forall.in_parallel
-// CHECK:           tensor.parallel_insert_slice %[[TILE]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, 4, 16]
-//              The remainder query tile: 2 queries at 4.
-// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 4, 1) shared_outs(%{{.*}} = %[[FULL]])
-// CHECK:         tensor.extract_slice %{{.*}} [1, 1, 2, 16]
+// CHECK:           tensor.parallel_insert_slice %[[TILE]] into %[[OUT]][%[[B]], %[[H0]], %[[Q0]], 0] [1, 2, 4, 16]
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 1) shared_outs(%{{.*}} = %[[FULL]])
+// CHECK:         tensor.extract_slice %{{.*}} [1, 2, 2, 16]
 // CHECK-NOT:   attn.attention
 func.func @gqa_causal(%q: tensor<1x4x6x16xf32>, %k: tensor<1x2x20x16xf32>,
                       %v: tensor<1x2x20x16xf32>, %o: tensor<1x4x6x16xf32>) -> tensor<1x4x6x16xf32> {

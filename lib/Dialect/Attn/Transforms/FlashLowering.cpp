@@ -25,6 +25,7 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include <limits>
+#include <numeric>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNFLASHLOWERING
@@ -70,7 +71,9 @@ private:
 
   /// Map of an operand slice in `domain` (a list of op dims); point dims are
   /// not in the slice.
-  AffineMap sliceMap(ArrayRef<unsigned> domain, AffineMap opMap) const;
+  AffineMap sliceMap(ArrayRef<unsigned> domain, const MappedOperand &operand) const;
+  /// Whether `operand`'s slice drops op dimension `d`.
+  bool dropsDim(const MappedOperand &operand, unsigned d) const;
   /// Map of a tile-local tensor indexed by `tensorDims` in `domain`.
   AffineMap tileMap(ArrayRef<unsigned> domain, ArrayRef<unsigned> tensorDims) const;
 
@@ -90,6 +93,8 @@ private:
                         ArrayRef<Value> transposedQueries, Value q0,
                         int64_t qSize, Value k0, int64_t kSize, Value length,
                         RowState state);
+  /// Rows of a tile of `qSize` queries: one block of them per packed head.
+  int64_t rowsOf(int64_t qSize) const { return group * qSize; }
   /// One scf.forall over the point dims and `numTiles` query tiles of
   /// `qSize` queries starting at `firstQuery`, inserting into `output`.
   Value buildForall(OpBuilder &b, Value output, int64_t firstQuery,
@@ -102,6 +107,11 @@ private:
   Type f32;
   unsigned qDim, kDim;
   SmallVector<unsigned> pointDims, nDims;
+  /// Head packing: the query heads that share one K/V head along `packDim`
+  /// become `group` blocks of rows of one tile, so that K/V tiles are read
+  /// once per group and the row dimension is wide enough for vectors.
+  std::optional<unsigned> packDim;
+  int64_t group = 1;
   SmallVector<MappedOperand> queries, keys;
   MappedOperand value, output;
   std::optional<MappedOperand> mask, lengths;
@@ -134,6 +144,31 @@ FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
     mask = MappedOperand{op.getMask(), op.getMaskMap()};
   if (op.getKvLengths())
     lengths = MappedOperand{op.getKvLengths(), op.getKvLengthsMap()};
+
+  // Pack the batch dimension along which every key and the value are
+  // grouped the most (GQA's heads, MLA's absorbed heads, GTA's maps). A mask
+  // tensor keeps its per-row layout, so it disables packing.
+  if (mask)
+    return;
+  SmallVector<MappedOperand> kvOperands(keys);
+  kvOperands.push_back(value);
+  for (unsigned d : pointDims) {
+    if (dims.roles[d] != DimRole::Batch ||
+        (lengths && lengths->map.isFunctionOfDim(d)))
+      continue;
+    int64_t g = 0;
+    for (const MappedOperand &kv : kvOperands) {
+      auto pos = kv.map.getResultPosition(getAffineDimExpr(d, b.getContext()));
+      int64_t e = cast<RankedTensorType>(kv.value.getType()).getDimSize(*pos);
+      g = std::gcd(g, extent(d) / e);
+    }
+    if (g > group) {
+      group = g;
+      packDim = d;
+    }
+  }
+  if (packDim)
+    llvm::erase(pointDims, *packDim);
 }
 
 Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
@@ -144,7 +179,11 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
   SmallVector<OpFoldResult> offsets, sizes;
   for (auto [r, expr] : llvm::enumerate(operand.map.getResults())) {
     unsigned d = cast<AffineDimExpr>(expr).getPosition();
-    if (Value index = point[d]) {
+    if (packDim && d == *packDim && !dropsDim(operand, d)) {
+      // Queries and output: the group's heads, starting at point[d].
+      offsets.push_back(point[d]);
+      sizes.push_back(b.getIndexAttr(group));
+    } else if (Value index = point[d]) {
       int64_t group = extent(d) / shape[r];
       if (group > 1)
         index = arith::DivUIOp::create(
@@ -165,7 +204,7 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
   SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
   SmallVector<int64_t> staticSizes;
   for (auto [r, expr] : llvm::enumerate(operand.map.getResults()))
-    if (!point[cast<AffineDimExpr>(expr).getPosition()])
+    if (!dropsDim(operand, cast<AffineDimExpr>(expr).getPosition()))
       staticSizes.push_back(*getConstantIntValue(sizes[r]));
   auto type = RankedTensorType::get(
       staticSizes, getElementTypeOrSelf(operand.value.getType()));
@@ -173,13 +212,23 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
                                         sizes, strides);
 }
 
+bool FlashBuilder::dropsDim(const MappedOperand &operand, unsigned d) const {
+  if (llvm::is_contained(pointDims, d))
+    return true;
+  if (!packDim || d != *packDim)
+    return false;
+  // A grouped operand reads one head for the whole packed group.
+  auto pos = operand.map.getResultPosition(getAffineDimExpr(d, f32.getContext()));
+  return cast<RankedTensorType>(operand.value.getType()).getDimSize(*pos) != extent(d);
+}
+
 AffineMap FlashBuilder::sliceMap(ArrayRef<unsigned> domain,
-                                 AffineMap opMap) const {
-  MLIRContext *ctx = opMap.getContext();
+                                 const MappedOperand &operand) const {
+  MLIRContext *ctx = f32.getContext();
   SmallVector<AffineExpr> exprs;
-  for (AffineExpr expr : opMap.getResults()) {
+  for (AffineExpr expr : operand.map.getResults()) {
     unsigned d = cast<AffineDimExpr>(expr).getPosition();
-    if (llvm::is_contained(pointDims, d))
+    if (dropsDim(operand, d))
       continue;
     auto it = llvm::find(domain, d);
     assert(it != domain.end() && "slice dimension outside the domain");
@@ -212,24 +261,36 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
                                          ArrayRef<Value> point, Value q0,
                                          int64_t qSize) {
   SmallVector<unsigned> tDims(dims.contractionDims[i]);
+  if (packDim)
+    tDims.push_back(*packDim);
   tDims.push_back(qDim);
   SmallVector<int64_t> shape;
   for (unsigned d : tDims)
-    shape.push_back(d == qDim ? qSize : extent(d));
-  Value init = tensor::EmptyOp::create(
-      b, loc, shape, getElementTypeOrSelf(queries[i].value.getType()));
-  return linalg::GenericOp::create(
-             b, loc, init.getType(),
-             ValueRange{slice(b, queries[i], point, q0, qSize, Value(), 0)},
-             ValueRange{init},
-             ArrayRef<AffineMap>{sliceMap(tDims, queries[i].map),
-                                 b.getMultiDimIdentityMap(tDims.size())},
-             SmallVector<utils::IteratorType>(tDims.size(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(nb, nl, args[0]);
-             })
-      .getResult(0);
+    shape.push_back(d == qDim ? qSize : packDim && d == *packDim ? group : extent(d));
+  Type elementType = getElementTypeOrSelf(queries[i].value.getType());
+  Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
+  Value transposed =
+      linalg::GenericOp::create(
+          b, loc, init.getType(),
+          ValueRange{slice(b, queries[i], point, q0, qSize, Value(), 0)},
+          ValueRange{init},
+          ArrayRef<AffineMap>{sliceMap(tDims, queries[i]),
+                              b.getMultiDimIdentityMap(tDims.size())},
+          SmallVector<utils::IteratorType>(tDims.size(),
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(nb, nl, args[0]);
+          })
+          .getResult(0);
+  if (!packDim)
+    return transposed;
+  // The group's heads and the queries form one row dimension: head-major.
+  SmallVector<ReassociationIndices> groups;
+  for (unsigned j = 0; j + 2 < tDims.size(); ++j)
+    groups.push_back({static_cast<int64_t>(j)});
+  groups.push_back({static_cast<int64_t>(tDims.size() - 2),
+                    static_cast<int64_t>(tDims.size() - 1)});
+  return tensor::CollapseShapeOp::create(b, loc, transposed, groups);
 }
 
 RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
@@ -247,8 +308,10 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value negInf = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
 
+  // With packed heads a row is (head, query), head-major.
+  int64_t rows = rowsOf(qSize);
   // s[k, q] = sum_i sum_{c in K1_i} k_i[k, c] * qT_i[c, q].
-  Value scores = buildFilledTensor(b, loc, {kSize, qSize}, f32);
+  Value scores = buildFilledTensor(b, loc, {kSize, rows}, f32);
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
@@ -256,7 +319,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
     tDims.push_back(qDim);
     scores = buildContraction(
         b, loc, domain.size(), slice(b, keys[i], point, q0, qSize, k0, kSize),
-        sliceMap(domain, keys[i].map), transposedQueries[i],
+        sliceMap(domain, keys[i]), transposedQueries[i],
         tileMap(domain, tDims), scores, tileMap(domain, scoreDims));
   }
 
@@ -265,7 +328,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   SmallVector<AffineMap> maps = {scoreId};
   if (mask) {
     inputs.push_back(slice(b, *mask, point, q0, qSize, k0, kSize));
-    maps.push_back(sliceMap(scoreDims, mask->map));
+    maps.push_back(sliceMap(scoreDims, *mask));
   }
   maps.push_back(scoreId);
   MaskKind kind = op.getMaskKind();
@@ -276,7 +339,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value masked =
       linalg::GenericOp::create(
           b, loc, scores.getType(), inputs,
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, qSize}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, rows}, f32)},
           maps, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value v = arith::MulFOp::create(
@@ -292,8 +355,11 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
             if (positional) {
               Value key = arith::AddIOp::create(
                   nb, nl, k0, linalg::IndexOp::create(nb, nl, 0));
-              Value query = arith::AddIOp::create(
-                  nb, nl, q0, linalg::IndexOp::create(nb, nl, 1));
+              Value row = linalg::IndexOp::create(nb, nl, 1);
+              if (packDim)
+                row = arith::RemUIOp::create(
+                    nb, nl, row, arith::ConstantIndexOp::create(nb, nl, qSize));
+              Value query = arith::AddIOp::create(nb, nl, q0, row);
               Value visible = buildKeyVisibility(nb, nl, query, key, length,
                                                  numQueries, kind, window,
                                                  lengths.has_value());
@@ -324,7 +390,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value probs =
       linalg::GenericOp::create(
           b, loc, scores.getType(), ValueRange{masked, newMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, qSize}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, rows}, f32)},
           ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value shifted = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
@@ -336,7 +402,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value correction =
       linalg::GenericOp::create(
           b, loc, state.rowMax.getType(), ValueRange{state.rowMax, newMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{qSize}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows}, f32)},
           ArrayRef<AffineMap>{rowId, rowId, rowId}, utils::IteratorType::parallel,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value diff = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
@@ -383,7 +449,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   pvDims.push_back(kDim);
   Value newAcc = buildContraction(
       b, loc, pvDims.size(), probs, tileMap(pvDims, scoreDims),
-      slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value.map),
+      slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value),
       scaledAcc, tileMap(pvDims, accDims));
   return {newMax, newSum, newAcc};
 }
@@ -442,12 +508,13 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
   Value endTile = arith::CeilDivUIOp::create(b, loc, fullEnd, tileSize);
   firstTile = arith::MinUIOp::create(b, loc, firstTile, endTile);
 
-  SmallVector<int64_t> accShape = {qSize};
+  int64_t rows = rowsOf(qSize);
+  SmallVector<int64_t> accShape = {rows};
   for (unsigned d : nDims)
     accShape.push_back(extent(d));
   RowState state{
-      buildFilledTensor(b, loc, {qSize}, f32, -std::numeric_limits<float>::infinity()),
-      buildFilledTensor(b, loc, {qSize}, f32),
+      buildFilledTensor(b, loc, {rows}, f32, -std::numeric_limits<float>::infinity()),
+      buildFilledTensor(b, loc, {rows}, f32),
       buildFilledTensor(b, loc, accShape, f32)};
   SmallVector<Value> transposedQueries;
   for (unsigned i = 0; i < queries.size(); ++i)
@@ -469,17 +536,35 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
                          state);
 
   // out = acc / l, 0 for a row with no visible key, in the output's type.
-  SmallVector<unsigned> accDims = {qDim};
-  llvm::append_range(accDims, nDims);
+  // Packed rows are split back into (head, query).
+  SmallVector<unsigned> finalDims, rowDims;
+  if (packDim) {
+    finalDims.push_back(*packDim);
+    rowDims.push_back(*packDim);
+    SmallVector<int64_t> split = {group, qSize};
+    SmallVector<int64_t> accSplit(split);
+    llvm::append_range(accSplit, ArrayRef<int64_t>(accShape).drop_front());
+    SmallVector<ReassociationIndices> accGroups = {{0, 1}};
+    for (unsigned j = 0; j < nDims.size(); ++j)
+      accGroups.push_back({static_cast<int64_t>(j + 2)});
+    state.acc = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(accSplit, f32), state.acc, accGroups);
+    state.rowSum = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(split, f32), state.rowSum,
+        ArrayRef<ReassociationIndices>{{0, 1}});
+  }
+  finalDims.push_back(qDim);
+  rowDims.push_back(qDim);
+  llvm::append_range(finalDims, nDims);
   Type outType = getElementTypeOrSelf(output.value.getType());
-  SmallVector<utils::IteratorType> parallel(accDims.size(),
+  SmallVector<utils::IteratorType> parallel(finalDims.size(),
                                             utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              b, loc, outSlice.getType(), ValueRange{state.acc, state.rowSum},
              ValueRange{outSlice},
-             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(accDims.size()),
-                                 tileMap(accDims, {qDim}),
-                                 sliceMap(accDims, output.map)},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(finalDims.size()),
+                                 tileMap(finalDims, rowDims),
+                                 sliceMap(finalDims, output)},
              parallel,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value zeroF = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
@@ -498,6 +583,8 @@ Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
   SmallVector<OpFoldResult> upperBounds;
   for (unsigned d : pointDims)
     upperBounds.push_back(b.getIndexAttr(extent(d)));
+  if (packDim)
+    upperBounds.push_back(b.getIndexAttr(extent(*packDim) / group));
   upperBounds.push_back(b.getIndexAttr(numTiles));
   auto forall = scf::ForallOp::create(b, loc, upperBounds, ValueRange{outputTensor},
                                       /*mapping=*/std::nullopt);
@@ -507,6 +594,9 @@ Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
   SmallVector<Value> point(dims.getNumDims());
   for (auto [i, d] : llvm::enumerate(pointDims))
     point[d] = ivs[i];
+  if (packDim)
+    point[*packDim] = arith::MulIOp::create(
+        b, loc, ivs[pointDims.size()], arith::ConstantIndexOp::create(b, loc, group));
   Value q0 = arith::AddIOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, firstQuery),
       arith::MulIOp::create(b, loc, ivs.back(),
