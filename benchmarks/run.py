@@ -210,6 +210,16 @@ def main():
             print(f"{cid:>3} {title:<52} {ms:10.2f} ms  {rate:<26} {fraction:6.1%} of ceiling"
                   + (f"  ref {ref_ms:.1f} ms ({row['speedup']:.1f}x)" if ref_ms else ""),
                   flush=True)
+            # Case 6: two pinned threads on cases 1 and 4, against one.
+            if cid in ("1", "4"):
+                ms2 = time_attn_run(attn_run, path, inputs, opts.iterations,
+                                    ["--num-threads=2"])
+                rows.append(dict(id=f"6/{cid}", title=f"{title}, 2 threads", ms=ms2,
+                                 rate=f"{flops / ms2 / 1e6:.1f} GFLOP/s",
+                                 fraction=ms / ms2, fraction_label="x one thread",
+                                 ref_ms=None, speedup=None, torch_ms=None))
+                print(f"6/{cid} {'two threads':<50} {ms2:10.2f} ms  "
+                      f"{ms / ms2:.2f}x one thread", flush=True)
 
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -236,8 +246,10 @@ def main():
         ref = f"{r['ref_ms']:.1f}" if r["ref_ms"] else "-"
         speed = f"{r['speedup']:.1f}x" if r["speedup"] else "-"
         torch_ms = f"{r['torch_ms']:.2f}" if r["torch_ms"] else "n/a"
+        fraction = (f"{r['fraction']:.2f}x one thread" if r.get("fraction_label")
+                    else f"{r['fraction']:.1%}")
         lines.append(f"| {r['id']}: {r['title']} | {r['ms']:.2f} | {r['rate']} | "
-                     f"{r['fraction']:.1%} | {ref} | {speed} | {torch_ms} |")
+                     f"{fraction} | {ref} | {speed} | {torch_ms} |")
     with open(opts.output, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {opts.output}")

@@ -76,7 +76,10 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   // MemRefs go to LLVM while regions are still structured: OpenMP's
   // alloca scopes must be lowered before their bodies become CFGs.
-  pm.addPass(arith::createArithExpandOpsPass());
+  // bf16 conversions become integer ops: no soft-float runtime call.
+  arith::ArithExpandOpsPassOptions expandOptions;
+  expandOptions.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expandOptions));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   // Contractions to FMAs.
