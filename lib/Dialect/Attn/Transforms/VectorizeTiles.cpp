@@ -48,9 +48,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   bool isContraction = llvm::any_of(iterators, [](utils::IteratorType t) {
     return t == utils::IteratorType::reduction;
   }) && op.getNumDpsInputs() == 2;
+  // Rows of other ops are cut to at most kMaxRowLanes: much wider vectors
+  // (a 512-wide bf16 conversion) make LLVM's instruction selection take
+  // minutes.
+  constexpr int64_t kMaxRowLanes = 64;
   if (laneLoop)
-    sizes[*laneLoop] = isContraction ? std::min(lanes, ranges[*laneLoop])
-                                     : ranges[*laneLoop];
+    sizes[*laneLoop] = std::min(isContraction ? lanes : kMaxRowLanes,
+                                ranges[*laneLoop]);
   if (isContraction && rowLoop)
     sizes[*rowLoop] = std::min(rows, ranges[*rowLoop]);
   // Register blocks must divide the loop so that every tile is static.

@@ -130,8 +130,9 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     * contractions (one or more reduction loops) to register blocks of
       `rows` x `lanes` outputs, reduction loops one step at a time: one step
       is a `vector.contract` that lowers to `rows` broadcast FMAs;
-    * all other ops (elementwise, row statistics, copies) to whole rows along
-      the output's innermost dimension.
+    * all other ops (elementwise, row statistics, copies) to rows along the
+      output's innermost dimension, at most 64 wide (wider vectors make
+      LLVM's instruction selection slow).
 
     `exp` and other math ops on vectors are replaced by polynomial
     approximations so that they stay vectorized.
