@@ -30,6 +30,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     AttnFlashLoweringOptions flash;
     flash.queryTile = options.queryTile;
     flash.keyTile = options.keyTile;
+    // Split-KV only pays when threads can run the splits.
+    flash.kvSplits = options.threads ? options.kvSplits : 1;
     pm.addPass(createAttnFlashLowering(flash));
   }
   // What the tiled lowering does not cover, and everything with reference=1.

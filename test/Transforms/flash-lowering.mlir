@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8" --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2" --split-input-file | FileCheck %s
 
 // GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles. The two
 // query heads that share a KV head are packed: the forall runs over (batch,
@@ -99,4 +99,40 @@ func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<
            affine_map<(b, t, d, e) -> (b, e)>]
          -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
+}
+
+// -----
+
+// Split-KV: one parallel tile (all 4 heads share the one K/V head), so with
+// kv-splits=2 a first forall computes per-split partial row max, row sum and
+// accumulator, and a second merges them with a log-sum-exp combine.
+
+// CHECK-LABEL: func.func @split_kv
+// CHECK:       %[[PARTIAL:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %[[SPLIT:.*]]) in (1, 1, 1, 2) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4x8xf32>)
+// CHECK:         arith.ceildivui
+// CHECK:         scf.for
+//                Only the last split takes the 4-key remainder tile.
+// CHECK:         %[[LAST:.*]] = arith.cmpi eq, %[[SPLIT]], %c1{{.*}} : index
+// CHECK:         scf.if %[[LAST]]
+// CHECK:         scf.forall.in_parallel
+// CHECK:           tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[SPLIT]], 0] [1, 1, 1, 1, 4]
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 1) shared_outs(%{{.*}} = %{{.*}})
+// CHECK:         %[[M:.*]] = tensor.extract_slice %[[PARTIAL]]#0{{.*}} to tensor<2x4xf32>
+// CHECK:         %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}} ins(%[[M]] : tensor<2x4xf32>)
+// CHECK:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[MAX]] : tensor<2x4xf32>, tensor<4xf32>)
+// CHECK:           math.exp
+// CHECK:         linalg.generic {{.*}} ins(%[[W]], %{{.*}} : tensor<2x4xf32>, tensor<2x4xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[W]], %{{.*}} : tensor<2x4xf32>, tensor<2x4x8xf32>)
+// CHECK:         tensor.parallel_insert_slice
+func.func @split_kv(%q: tensor<1x4x1x8xf32>, %k: tensor<1x1x20x8xf32>, %v: tensor<1x1x20x8xf32>,
+                    %o: tensor<1x4x1x8xf32>) -> tensor<1x4x1x8xf32> {
+  %r = attn.attention queries(%q : tensor<1x4x1x8xf32>) keys(%k : tensor<1x1x20x8xf32>)
+         values(%v : tensor<1x1x20x8xf32>) outs(%o : tensor<1x4x1x8xf32>) scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x4x1x8xf32>
+  return %r : tensor<1x4x1x8xf32>
 }

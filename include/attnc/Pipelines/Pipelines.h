@@ -22,6 +22,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                             llvm::cl::init(64)};
   Option<int64_t> keyTile{*this, "key-tile", llvm::cl::desc("Keys per tile"),
                           llvm::cl::init(64)};
+  Option<int64_t> kvSplits{
+      *this, "kv-splits",
+      llvm::cl::desc("With threads=1, split the key range of ops with fewer "
+                     "parallel tiles than this many ways (split-KV)"),
+      llvm::cl::init(4)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "

@@ -50,7 +50,8 @@ struct RowState {
 
 class FlashBuilder {
 public:
-  FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile);
+  FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile,
+               int64_t kvSplits);
 
   /// One query-position (M) and one key-position (K2) dimension are needed.
   static bool isSupported(AttentionOp op) {
@@ -80,10 +81,23 @@ private:
   SmallVector<utils::IteratorType> iterators(ArrayRef<unsigned> domain,
                                              ArrayRef<unsigned> reduced) const;
 
-  /// The normalised output tile for queries [q0, q0 + qSize) at `point`,
-  /// written into `outSlice`.
-  Value buildQueryTile(OpBuilder &b, ArrayRef<Value> point, Value q0,
-                       int64_t qSize, Value outSlice);
+  /// The row state of queries [q0, q0 + qSize) at `point` after every key
+  /// tile they can see, or, with `split`, after split `split` of `numSplits`
+  /// equal shares of those tiles (the last split also takes the remainder).
+  RowState buildRowState(OpBuilder &b, ArrayRef<Value> point, Value q0,
+                         int64_t qSize, Value split, int64_t numSplits);
+  /// out = acc / l (0 for a row with no visible key) written into `outSlice`.
+  Value buildNormalizedTile(OpBuilder &b, RowState state, int64_t qSize,
+                            Value outSlice);
+  /// Split-KV: partial states of `numSplits` key ranges in parallel, then a
+  /// log-sum-exp merge per query tile.
+  Value buildSplitForall(OpBuilder &b, Value output, int64_t firstQuery,
+                         int64_t numTiles, int64_t qSize, int64_t numSplits);
+  /// Bounds and induction values shared by both foralls of a query tiling.
+  SmallVector<OpFoldResult> tileLoopBounds(OpBuilder &b, int64_t numTiles);
+  std::pair<SmallVector<Value>, Value> tilePoint(OpBuilder &b, ValueRange ivs,
+                                                 int64_t firstQuery,
+                                                 int64_t qSize);
   /// Query tile i transposed, [K1_i..., q]: built once per query tile so that
   /// every key tile reads queries along contiguous rows.
   Value buildTransposedQuery(OpBuilder &b, unsigned i, ArrayRef<Value> point,
@@ -103,7 +117,7 @@ private:
   AttentionOp op;
   Location loc;
   AttentionDims dims;
-  int64_t queryTile, keyTile;
+  int64_t queryTile, keyTile, kvSplits;
   Type f32;
   unsigned qDim, kDim;
   SmallVector<unsigned> pointDims, nDims;
@@ -120,8 +134,8 @@ private:
 } // namespace
 
 FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
-                           int64_t keyTile)
-    : op(op), loc(op.getLoc()), dims(op.getAttentionDims()),
+                           int64_t keyTile, int64_t kvSplits)
+    : op(op), loc(op.getLoc()), dims(op.getAttentionDims()), kvSplits(kvSplits),
       f32(b.getF32Type()) {
   qDim = *dims.queryPosDim;
   kDim = dims.keyPosDim;
@@ -454,8 +468,9 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   return {newMax, newSum, newAcc};
 }
 
-Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
-                                   Value q0, int64_t qSize, Value outSlice) {
+RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
+                                     Value q0, int64_t qSize, Value split,
+                                     int64_t numSplits) {
   auto indexConst = [&](int64_t c) -> Value {
     return arith::ConstantIndexOp::create(b, loc, c);
   };
@@ -507,6 +522,20 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
   Value firstTile = arith::DivUIOp::create(b, loc, lo, tileSize);
   Value endTile = arith::CeilDivUIOp::create(b, loc, fullEnd, tileSize);
   firstTile = arith::MinUIOp::create(b, loc, firstTile, endTile);
+  if (split) {
+    // This split's share: ceil(tiles / numSplits) consecutive tiles.
+    Value share = arith::CeilDivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, endTile, firstTile),
+        indexConst(numSplits));
+    Value start = arith::MinUIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, firstTile,
+                              arith::MulIOp::create(b, loc, split, share)),
+        endTile);
+    endTile = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, start, share), endTile);
+    firstTile = start;
+  }
 
   int64_t rows = rowsOf(qSize);
   SmallVector<int64_t> accShape = {rows};
@@ -530,11 +559,34 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
         scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
       });
   state = {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
-  if (remainder > 0)
-    state = buildKeyStep(b, point, transposedQueries, q0, qSize,
-                         indexConst(numFullTiles * keyTile), remainder, length,
-                         state);
+  if (remainder == 0)
+    return state;
+  auto remainderStep = [&](OpBuilder &nb, Location nl) {
+    RowState next = buildKeyStep(nb, point, transposedQueries, q0, qSize,
+                                 indexConst(numFullTiles * keyTile), remainder,
+                                 length, state);
+    scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
+  };
+  if (!split) {
+    RowState next = buildKeyStep(b, point, transposedQueries, q0, qSize,
+                                 indexConst(numFullTiles * keyTile), remainder,
+                                 length, state);
+    return next;
+  }
+  // Only the last split takes the remainder tile.
+  Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, split,
+                                       indexConst(numSplits - 1));
+  auto ifOp = scf::IfOp::create(
+      b, loc, isLast, remainderStep, [&](OpBuilder &nb, Location nl) {
+        scf::YieldOp::create(nb, nl, ValueRange{state.rowMax, state.rowSum, state.acc});
+      });
+  return {ifOp.getResult(0), ifOp.getResult(1), ifOp.getResult(2)};
+}
 
+Value FlashBuilder::buildNormalizedTile(OpBuilder &b, RowState state,
+                                        int64_t qSize, Value outSlice) {
+  SmallVector<int64_t> accShape(
+      cast<RankedTensorType>(state.acc.getType()).getShape());
   // out = acc / l, 0 for a row with no visible key, in the output's type.
   // Packed rows are split back into (head, query).
   SmallVector<unsigned> finalDims, rowDims;
@@ -577,42 +629,209 @@ Value FlashBuilder::buildQueryTile(OpBuilder &b, ArrayRef<Value> point,
       .getResult(0);
 }
 
-Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
-                                int64_t firstQuery, int64_t numTiles,
-                                int64_t qSize) {
+SmallVector<OpFoldResult> FlashBuilder::tileLoopBounds(OpBuilder &b,
+                                                       int64_t numTiles) {
   SmallVector<OpFoldResult> upperBounds;
   for (unsigned d : pointDims)
     upperBounds.push_back(b.getIndexAttr(extent(d)));
   if (packDim)
     upperBounds.push_back(b.getIndexAttr(extent(*packDim) / group));
   upperBounds.push_back(b.getIndexAttr(numTiles));
-  auto forall = scf::ForallOp::create(b, loc, upperBounds, ValueRange{outputTensor},
-                                      /*mapping=*/std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getBody());
-  SmallVector<Value> ivs = forall.getInductionVars();
+  return upperBounds;
+}
+
+std::pair<SmallVector<Value>, Value>
+FlashBuilder::tilePoint(OpBuilder &b, ValueRange ivs, int64_t firstQuery,
+                        int64_t qSize) {
   SmallVector<Value> point(dims.getNumDims());
   for (auto [i, d] : llvm::enumerate(pointDims))
     point[d] = ivs[i];
   if (packDim)
     point[*packDim] = arith::MulIOp::create(
         b, loc, ivs[pointDims.size()], arith::ConstantIndexOp::create(b, loc, group));
+  Value tileIndex = ivs[pointDims.size() + (packDim ? 1 : 0)];
   Value q0 = arith::AddIOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, firstQuery),
-      arith::MulIOp::create(b, loc, ivs.back(),
+      arith::MulIOp::create(b, loc, tileIndex,
                             arith::ConstantIndexOp::create(b, loc, qSize)));
+  return {point, q0};
+}
+
+Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
+                                int64_t firstQuery, int64_t numTiles,
+                                int64_t qSize) {
+  // Too few parallel tiles for the threads: split the key range too.
+  int64_t parallelTiles = 1;
+  for (OpFoldResult bound : tileLoopBounds(b, numTiles))
+    parallelTiles *= *getConstantIntValue(bound);
+  int64_t fullKeyTiles = extent(kDim) / keyTile;
+  if (kvSplits > 1 && parallelTiles < kvSplits && fullKeyTiles >= 2)
+    return buildSplitForall(b, outputTensor, firstQuery, numTiles, qSize,
+                            std::min(kvSplits, fullKeyTiles));
+
+  auto forall = scf::ForallOp::create(b, loc, tileLoopBounds(b, numTiles),
+                                      ValueRange{outputTensor},
+                                      /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  auto [point, q0] = tilePoint(b, forall.getInductionVars(), firstQuery, qSize);
+
   // The tile is computed into its slice of the shared output and inserted
   // back where that slice was.
   MappedOperand shared{forall.getRegionIterArgs()[0], output.map};
   auto outSlice = cast<tensor::ExtractSliceOp>(
       slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
-  Value tile = buildQueryTile(b, point, q0, qSize, outSlice);
+  RowState state = buildRowState(b, point, q0, qSize, Value(), 1);
+  Value tile = buildNormalizedTile(b, state, qSize, outSlice);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile, shared.value,
                                         outSlice.getMixedOffsets(),
                                         outSlice.getMixedSizes(),
                                         outSlice.getMixedStrides());
   return forall.getResult(0);
+}
+
+Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
+                                     int64_t firstQuery, int64_t numTiles,
+                                     int64_t qSize, int64_t numSplits) {
+  SmallVector<OpFoldResult> bounds = tileLoopBounds(b, numTiles);
+  int64_t rows = rowsOf(qSize);
+  // Partial states, indexed [tile loop..., split, rows(, n...)].
+  SmallVector<int64_t> prefix;
+  for (OpFoldResult bound : bounds)
+    prefix.push_back(*getConstantIntValue(bound));
+  prefix.push_back(numSplits);
+  SmallVector<int64_t> rowShape(prefix), accShape(prefix);
+  rowShape.push_back(rows);
+  accShape.push_back(rows);
+  for (unsigned d : nDims)
+    accShape.push_back(extent(d));
+  SmallVector<Value> partialInits = {
+      tensor::EmptyOp::create(b, loc, rowShape, f32),
+      tensor::EmptyOp::create(b, loc, rowShape, f32),
+      tensor::EmptyOp::create(b, loc, accShape, f32)};
+
+  // Where one tile's partial sits in a partial tensor: at the tile's loop
+  // indices, at one split (or all of them), whole in the trailing dims.
+  SmallVector<ArrayRef<int64_t>> partialShapes = {rowShape, rowShape, accShape};
+  auto partialSlice = [&](ValueRange ivs, Value split, ArrayRef<int64_t> shape) {
+    SmallVector<OpFoldResult> offsets, sizes;
+    for (Value iv : ivs) {
+      offsets.push_back(iv);
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.push_back(split ? OpFoldResult(split) : b.getIndexAttr(0));
+    sizes.push_back(b.getIndexAttr(split ? 1 : numSplits));
+    for (int64_t extentOfDim : shape.drop_front(prefix.size())) {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(extentOfDim));
+    }
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    return std::make_tuple(offsets, sizes, strides);
+  };
+
+  // 1. Every (tile, split) computes its partial state.
+  SmallVector<OpFoldResult> splitBounds(bounds);
+  splitBounds.push_back(b.getIndexAttr(numSplits));
+  auto partials = scf::ForallOp::create(b, loc, splitBounds, partialInits,
+                                        /*mapping=*/std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(partials.getBody());
+    SmallVector<Value> ivs = partials.getInductionVars();
+    Value split = ivs.back();
+    ivs.pop_back();
+    auto [point, q0] = tilePoint(b, ivs, firstQuery, qSize);
+    RowState state = buildRowState(b, point, q0, qSize, split, numSplits);
+    b.setInsertionPointToStart(partials.getTerminator().getBody());
+    SmallVector<Value> values = {state.rowMax, state.rowSum, state.acc};
+    for (auto [value, shared, shape] :
+         llvm::zip(values, partials.getRegionIterArgs(), partialShapes)) {
+      auto [offsets, sizes, strides] = partialSlice(ivs, split, shape);
+      tensor::ParallelInsertSliceOp::create(b, loc, value, shared, offsets, sizes,
+                                            strides);
+    }
+  }
+
+  // 2. Per tile, merge the splits: M = max_s m_s, w_s = exp(m_s - M),
+  // l = sum_s w_s l_s, acc = sum_s w_s acc_s. A split that saw no visible key
+  // has m_s = -inf and weight 0; if none did, M is taken as 0, so all stays
+  // finite.
+  auto merge = scf::ForallOp::create(b, loc, bounds, ValueRange{outputTensor},
+                                     /*mapping=*/std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(merge.getBody());
+  SmallVector<Value> ivs = merge.getInductionVars();
+  auto [point, q0] = tilePoint(b, ivs, firstQuery, qSize);
+  SmallVector<Value> tiles;
+  for (auto [partial, shape] : llvm::zip(partials.getResults(), partialShapes)) {
+    auto [offsets, sizes, strides] = partialSlice(ivs, Value(), shape);
+    SmallVector<int64_t> tileShape = {numSplits};
+    llvm::append_range(tileShape, shape.drop_front(prefix.size()));
+    tiles.push_back(tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(tileShape, f32), partial, offsets, sizes,
+        strides));
+  }
+  Value negInf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  AffineExpr s0 = b.getAffineDimExpr(0), r0 = b.getAffineDimExpr(1);
+  AffineMap splitRow = AffineMap::get(2, 0, {s0, r0}, b.getContext());
+  AffineMap row = AffineMap::get(2, 0, {r0}, b.getContext());
+  SmallVector<utils::IteratorType> reduceSplits = {utils::IteratorType::reduction,
+                                                   utils::IteratorType::parallel};
+  Value rowMax =
+      linalg::GenericOp::create(
+          b, loc, RankedTensorType::get({rows}, f32), ValueRange{tiles[0]},
+          ValueRange{buildFilledTensor(b, loc, {rows}, f32,
+                                       -std::numeric_limits<float>::infinity())},
+          ArrayRef<AffineMap>{splitRow, row}, reduceSplits,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
+          })
+          .getResult(0);
+  Value weights =
+      linalg::GenericOp::create(
+          b, loc, tiles[0].getType(), ValueRange{tiles[0], rowMax},
+          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{numSplits, rows}, f32)},
+          ArrayRef<AffineMap>{splitRow, row, splitRow},
+          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                                  args[1], negInf);
+            Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
+            Value safeMax = arith::SelectOp::create(nb, nl, isEmpty, zero, args[1]);
+            Value diff = arith::SubFOp::create(nb, nl, args[0], safeMax);
+            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, diff).getResult());
+          })
+          .getResult(0);
+  Value rowSum = buildContraction(b, loc, 2, weights, splitRow, tiles[1], splitRow,
+                                  buildFilledTensor(b, loc, {rows}, f32), row);
+  SmallVector<AffineExpr> accExprs = {b.getAffineDimExpr(1)};
+  unsigned accRank = 2 + nDims.size();
+  for (unsigned j = 0; j < nDims.size(); ++j)
+    accExprs.push_back(b.getAffineDimExpr(2 + j));
+  SmallVector<AffineExpr> partialExprs = {s0};
+  llvm::append_range(partialExprs, accExprs);
+  SmallVector<int64_t> mergedAccShape = {rows};
+  for (unsigned d : nDims)
+    mergedAccShape.push_back(extent(d));
+  Value acc = buildContraction(
+      b, loc, accRank, weights, AffineMap::get(accRank, 0, {s0, r0}, b.getContext()),
+      tiles[2], AffineMap::get(accRank, 0, partialExprs, b.getContext()),
+      buildFilledTensor(b, loc, mergedAccShape, f32),
+      AffineMap::get(accRank, 0, accExprs, b.getContext()));
+
+  MappedOperand shared{merge.getRegionIterArgs()[0], output.map};
+  auto outSlice = cast<tensor::ExtractSliceOp>(
+      slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
+  Value tile = buildNormalizedTile(b, {rowMax, rowSum, acc}, qSize, outSlice);
+  b.setInsertionPointToStart(merge.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared.value,
+                                        outSlice.getMixedOffsets(),
+                                        outSlice.getMixedSizes(),
+                                        outSlice.getMixedStrides());
+  return merge.getResult(0);
 }
 
 Value FlashBuilder::build() {
@@ -648,7 +867,7 @@ struct AttnFlashLowering
     });
     for (AttentionOp op : ops) {
       OpBuilder b(op);
-      Value result = FlashBuilder(b, op, queryTile, keyTile).build();
+      Value result = FlashBuilder(b, op, queryTile, keyTile, kvSplits).build();
       op.getResult().replaceAllUsesWith(result);
       op.erase();
     }

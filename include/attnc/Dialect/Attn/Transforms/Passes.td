@@ -102,6 +102,11 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
     visible tiles apply the mask per element. Grouped K/V heads are sliced at
     `head floordiv group`, never copied.
 
+    Decode steps have few parallel tiles; with `kv-splits=N` such an op's key
+    range is also split N ways (flash-decoding): each split keeps its own
+    row max, sum and accumulator, and a second loop merges them with a
+    log-sum-exp combine that stays finite when a split sees no visible key.
+
     Ops the tiling does not cover (several K2 dimensions, no M dimension) are
     left for `attn-reference-lowering`.
   }];
@@ -110,6 +115,10 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
            "Queries per tile (rows of the score tile)">,
     Option<"keyTile", "key-tile", "int64_t", "64",
            "Keys per tile (columns of the score tile)">,
+    Option<"kvSplits", "kv-splits", "int64_t", "1",
+           "Split-KV (flash-decoding): when an op has fewer parallel tiles "
+           "than this, its key range is split this many ways, the splits "
+           "run in parallel and are merged by a log-sum-exp combine">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
