@@ -249,9 +249,16 @@ bool readNpy(const std::string &path, NpyArray &array, std::string &error) {
 
 bool writeNpy(const std::string &path, const NpyArray &array,
               std::string &error) {
-  std::string header = "{'descr': '" + array.descr +
+  return writeNpy(path, array.descr, array.shape, array.data.data(),
+                  array.data.size(), error);
+}
+
+bool writeNpy(const std::string &path, const std::string &descr,
+              const std::vector<int64_t> &shape, const char *data, size_t bytes,
+              std::string &error) {
+  std::string header = "{'descr': '" + descr +
                        "', 'fortran_order': False, 'shape': " +
-                       formatShape(array.shape) + ", }";
+                       formatShape(shape) + ", }";
   // Pad so that the data starts on a 64-byte boundary, ending in '\n'.
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -267,7 +274,7 @@ bool writeNpy(const std::string &path, const NpyArray &array,
                  static_cast<char>(header.size() >> 8)};
   out.write(len, 2);
   out.write(header.data(), header.size());
-  out.write(array.data.data(), array.data.size());
+  out.write(data, bytes);
   out.close();
   if (!out) {
     error = "write failed: " + std::string(std::strerror(errno));

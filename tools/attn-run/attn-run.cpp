@@ -168,6 +168,17 @@ void copyResult(const Descriptor &desc, RankedTensorType type, NpyArray &out) {
   }
 }
 
+/// Whether `desc` lays its elements out densely in C order.
+bool isContiguous(const Descriptor &desc, RankedTensorType type) {
+  int64_t expected = 1;
+  for (int i = type.getRank() - 1; i >= 0; --i) {
+    if (type.getDimSize(i) != 1 && desc.stride(type.getRank(), i) != expected)
+      return false;
+    expected *= type.getDimSize(i);
+  }
+  return true;
+}
+
 /// Checks that every argument and result of `func` is a static tensor of a
 /// type attn-run can carry.
 LogicalResult checkSignature(func::FuncOp func) {
@@ -431,13 +442,28 @@ int main(int argc, char **argv) {
   });
   for (auto [i, arg] : llvm::enumerate(outputFiles)) {
     auto type = cast<RankedTensorType>(signature.getResult(i));
-    NpyArray result;
-    result.descr = npyDescrFor(type.getElementType());
-    copyResult(resultDescriptor(i), type, result);
+    std::string descr = npyDescrFor(type.getElementType());
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     std::string tmp = stripAt(arg) + ".attn-run-tmp";
     temporaries.push_back(tmp);
     std::string error;
-    if (!attnc::runtime::writeNpy(tmp, result, error))
+    Descriptor desc = resultDescriptor(i);
+    bool written;
+    if (isContiguous(desc, type)) {
+      // Written straight from the compiled code's buffer: no second copy of
+      // a result that may be as large as the inputs.
+      size_t bytes = type.getNumElements() * attnc::runtime::getNpyItemSize(descr);
+      written = attnc::runtime::writeNpy(
+          tmp, descr, shape,
+          desc.aligned() + desc.offset() * attnc::runtime::getNpyItemSize(descr),
+          bytes, error);
+    } else {
+      NpyArray result;
+      result.descr = descr;
+      copyResult(desc, type, result);
+      written = attnc::runtime::writeNpy(tmp, result, error);
+    }
+    if (!written)
       return fail("cannot write " + stripAt(arg) + ": " + error);
   }
   for (auto [i, arg] : llvm::enumerate(outputFiles)) {

@@ -36,6 +36,12 @@ bool readNpy(const std::string &path, NpyArray &array, std::string &error);
 bool writeNpy(const std::string &path, const NpyArray &array,
               std::string &error);
 
+/// Serialises `bytes` bytes at `data`, a C-order array of `shape` and
+/// `descr`, without copying them first.
+bool writeNpy(const std::string &path, const std::string &descr,
+              const std::vector<int64_t> &shape, const char *data, size_t bytes,
+              std::string &error);
+
 /// "(1, 8, 256)"-style rendering of a shape, as NumPy prints it.
 std::string formatShape(const std::vector<int64_t> &shape);
 
