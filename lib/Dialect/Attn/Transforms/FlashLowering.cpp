@@ -619,12 +619,8 @@ Value FlashBuilder::buildNormalizedTile(OpBuilder &b, RowState state,
                                  sliceMap(finalDims, output)},
              parallel,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value zeroF = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-               Value isEmpty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
-               Value quotient = arith::DivFOp::create(nb, nl, args[0], args[1]);
-               Value r = arith::SelectOp::create(nb, nl, isEmpty, zeroF, quotient);
-               linalg::YieldOp::create(nb, nl, castFloat(nb, nl, r, outType));
+               linalg::YieldOp::create(
+                   nb, nl, buildNormalizedRow(nb, nl, args[0], args[1], outType));
              })
       .getResult(0);
 }

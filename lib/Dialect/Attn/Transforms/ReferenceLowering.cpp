@@ -303,12 +303,9 @@ Value ReferenceBuilder::buildNormalizedOutput(Value weighted, Value rowSum) {
              b, loc, output.getType(), ValueRange{weighted, rowSum},
              ValueRange{output}, maps, iterators(accDims, {}),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-               Value rowIsEmpty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
-               Value quotient = arith::DivFOp::create(nb, nl, args[0], args[1]);
-               Value r = arith::SelectOp::create(nb, nl, rowIsEmpty, zero, quotient);
-               linalg::YieldOp::create(nb, nl, castFloat(nb, nl, r, outElementType));
+               linalg::YieldOp::create(
+                   nb, nl,
+                   buildNormalizedRow(nb, nl, args[0], args[1], outElementType));
              })
       .getResult(0);
 }

@@ -106,3 +106,13 @@ Value attn::buildKeyVisibility(OpBuilder &b, Location loc, Value query,
   }
   return visible;
 }
+
+Value attn::buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,
+                               Type outType) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value rowIsEmpty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
+  Value quotient = arith::DivFOp::create(b, loc, acc, sum);
+  Value r = arith::SelectOp::create(b, loc, rowIsEmpty, zero, quotient);
+  return castFloat(b, loc, r, outType);
+}

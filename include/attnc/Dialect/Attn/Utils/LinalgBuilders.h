@@ -32,6 +32,11 @@ Value buildElementwise(OpBuilder &b, Location loc, Value input, Value init,
 /// `input` converted elementwise to `elementType`.
 Value buildTensorCast(OpBuilder &b, Location loc, Value input, Type elementType);
 
+/// `acc / sum` in f32, or 0 where `sum` is 0 (a row that saw no visible key),
+/// converted to `outType`: the final normalisation of every lowering.
+Value buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,
+                         Type outType);
+
 /// Whether key position `key` is visible to query position `query` (both
 /// index values) under `kind`: keys `>= length` are hidden when `hideBeyond`
 /// (kv_lengths); causal and sliding-window masks are bottom-right aligned, the
