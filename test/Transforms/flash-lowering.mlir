@@ -105,12 +105,16 @@ func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<
 
 // Split-KV: one parallel tile (all 4 heads share the one K/V head), so with
 // kv-splits=2 a first forall computes per-split partial row max, row sum and
-// accumulator, and a second merges them with a log-sum-exp combine.
+// accumulator, and a second merges them with a log-sum-exp combine. With 4
+// rows (fewer than a vector), scores are dot products along the head dim:
+// the query tile is [rows, d], not transposed.
 
 // CHECK-LABEL: func.func @split_kv
 // CHECK:       %[[PARTIAL:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %[[SPLIT:.*]]) in (1, 1, 1, 2) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4x8xf32>)
 // CHECK:         arith.ceildivui
+// CHECK:         %[[QROWS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<4x1x8xf32> into tensor<4x8xf32>
 // CHECK:         scf.for
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<8x4xf32>)
 //                Only the last split takes the 4-key remainder tile.
 // CHECK:         %[[LAST:.*]] = arith.cmpi eq, %[[SPLIT]], %c1{{.*}} : index
 // CHECK:         scf.if %[[LAST]]

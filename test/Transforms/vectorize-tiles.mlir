@@ -48,3 +48,31 @@ func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf3
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+// A dot-product contraction (the reduction is the innermost dimension of both
+// inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one output row
+// at a time with the whole reduction as vectors: a multiply and a horizontal
+// sum per row, not outer products.
+
+// CHECK-LABEL: func.func @dot
+// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK:         vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<1x64xf32>
+// CHECK:         vector.transfer_read {{.*}} : tensor<4x64xf32>, vector<4x64xf32>
+// CHECK:         arith.mulf {{.*}} : vector<1x4x64xf32>
+// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<64xf32> into f32
+// CHECK-NOT:     vector.contract
+func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
+                          affine_map<(k, r, c) -> (k, r)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %q : tensor<8x64xf32>, tensor<4x64xf32>) outs(%s : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}

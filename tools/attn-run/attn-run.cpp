@@ -343,8 +343,10 @@ int main(int argc, char **argv) {
       /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
-  // OpenMP reads its settings when libomp is loaded, which is now.
-  SmallVector<StringRef> sharedLibs;
+  // MLIR's C runner utilities provide memrefCopy, which copies between
+  // strided buffers lower to. OpenMP reads its settings when libomp is
+  // loaded, which is now.
+  SmallVector<StringRef> sharedLibs = {ATTNC_C_RUNNER_UTILS_PATH};
   if (numThreads > 1) {
     if (!llvm::sys::fs::exists(ATTNC_LIBOMP_PATH))
       return fail("--num-threads=" + llvm::Twine(numThreads) + " needs libomp (" +

@@ -109,6 +109,13 @@ private:
                         RowState state);
   /// Rows of a tile of `qSize` queries: one block of them per packed head.
   int64_t rowsOf(int64_t qSize) const { return group * qSize; }
+  /// Tiles with fewer rows than a vector (decode) compute scores as dot
+  /// products along the head dimension, both operands read along contiguous
+  /// rows; wider tiles as outer products over transposed queries.
+  static constexpr int64_t kMinOuterProductRows = 8;
+  bool usesDotScores(int64_t qSize) const {
+    return rowsOf(qSize) < kMinOuterProductRows;
+  }
   /// One scf.forall over the point dims and `numTiles` query tiles of
   /// `qSize` queries starting at `firstQuery`, inserting into `output`.
   Value buildForall(OpBuilder &b, Value output, int64_t firstQuery,
@@ -274,10 +281,14 @@ FlashBuilder::iterators(ArrayRef<unsigned> domain,
 Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
                                          ArrayRef<Value> point, Value q0,
                                          int64_t qSize) {
-  SmallVector<unsigned> tDims(dims.contractionDims[i]);
+  bool dot = usesDotScores(qSize);
+  SmallVector<unsigned> rowPart;
   if (packDim)
-    tDims.push_back(*packDim);
-  tDims.push_back(qDim);
+    rowPart.push_back(*packDim);
+  rowPart.push_back(qDim);
+  SmallVector<unsigned> tDims(dot ? rowPart : dims.contractionDims[i]);
+  llvm::append_range(tDims, dot ? ArrayRef<unsigned>(dims.contractionDims[i])
+                                : ArrayRef<unsigned>(rowPart));
   SmallVector<int64_t> shape;
   for (unsigned d : tDims)
     shape.push_back(d == qDim ? qSize : packDim && d == *packDim ? group : extent(d));
@@ -300,10 +311,15 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
     return transposed;
   // The group's heads and the queries form one row dimension: head-major.
   SmallVector<ReassociationIndices> groups;
-  for (unsigned j = 0; j + 2 < tDims.size(); ++j)
-    groups.push_back({static_cast<int64_t>(j)});
-  groups.push_back({static_cast<int64_t>(tDims.size() - 2),
-                    static_cast<int64_t>(tDims.size() - 1)});
+  unsigned rowStart = dot ? 0 : tDims.size() - 2;
+  for (unsigned j = 0; j < tDims.size(); ++j) {
+    if (j == rowStart + 1)
+      continue;
+    if (j == rowStart)
+      groups.push_back({static_cast<int64_t>(j), static_cast<int64_t>(j + 1)});
+    else
+      groups.push_back({static_cast<int64_t>(j)});
+  }
   return tensor::CollapseShapeOp::create(b, loc, transposed, groups);
 }
 
@@ -329,8 +345,14 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
-    SmallVector<unsigned> tDims(contracted);
-    tDims.push_back(qDim);
+    SmallVector<unsigned> tDims;
+    if (usesDotScores(qSize)) {
+      tDims.push_back(qDim);
+      llvm::append_range(tDims, contracted);
+    } else {
+      llvm::append_range(tDims, contracted);
+      tDims.push_back(qDim);
+    }
     scores = buildContraction(
         b, loc, domain.size(), slice(b, keys[i], point, q0, qSize, k0, kSize),
         sliceMap(domain, keys[i]), transposedQueries[i],

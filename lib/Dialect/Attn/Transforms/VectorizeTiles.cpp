@@ -26,7 +26,23 @@ namespace mlir::attn {
 
 using namespace mlir;
 
-/// Tile sizes for `op`: register blocks for contractions, rows otherwise.
+/// A contraction whose reduction loops are the innermost dimensions of both
+/// inputs: a dot product along contiguous rows.
+static bool isDotContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumReductionLoops() == 0)
+    return false;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || iterators[last.getPosition()] != utils::IteratorType::reduction)
+      return false;
+  }
+  return true;
+}
+
+/// Tile sizes for `op`: register blocks for contractions, whole reductions
+/// for dot products, rows otherwise.
 static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                                             int64_t lanes) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -57,6 +73,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                                 ranges[*laneLoop]);
   if (isContraction && rowLoop)
     sizes[*rowLoop] = std::min(rows, ranges[*rowLoop]);
+  // Dot products: one output row at a time, all lanes, whole reductions.
+  if (isContraction && isDotContraction(op)) {
+    for (unsigned i = 0; i < numLoops; ++i)
+      sizes[i] = iterators[i] == utils::IteratorType::reduction ? ranges[i] : 1;
+    if (laneLoop)
+      sizes[*laneLoop] = ranges[*laneLoop];
+  }
   // Register blocks must divide the loop so that every tile is static.
   for (unsigned i = 0; i < numLoops; ++i)
     while (ranges[i] % sizes[i] != 0)
@@ -79,6 +102,7 @@ struct AttnVectorizeTiles
         ops.push_back(op);
     });
     IRRewriter rewriter(ctx);
+    SmallVector<Operation *> dotReductions;
     for (linalg::LinalgOp op : ops) {
       SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes);
       rewriter.setInsertionPoint(op);
@@ -91,6 +115,7 @@ struct AttnVectorizeTiles
         return signalPassFailure();
       }
       rewriter.replaceOp(op, tiled->replacements);
+      bool dot = isDotContraction(op);
       for (Operation *tiledOp : tiled->tiledOps) {
         rewriter.setInsertionPoint(tiledOp);
         FailureOr<linalg::VectorizationResult> vectorized =
@@ -98,10 +123,24 @@ struct AttnVectorizeTiles
         if (failed(vectorized))
           continue; // Left scalar; later lowering handles it.
         rewriter.replaceOp(tiledOp, vectorized->replacements);
+        if (dot)
+          for (Value v : vectorized->replacements)
+            if (Operation *def = v.getDefiningOp())
+              def->getParentRegion()->walk([&](vector::MultiDimReductionOp r) {
+                dotReductions.push_back(r);
+              });
       }
     }
 
-    // Keep math vectorized and fold the vector IR the tiles produced.
+    // Dot products stay a multiply and a horizontal sum along the row: lower
+    // their reductions before the patterns below could make them contracts.
+    RewritePatternSet dotPatterns(ctx);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        dotPatterns, vector::VectorMultiReductionLowering::InnerReduction);
+    (void)applyOpPatternsGreedily(dotReductions, std::move(dotPatterns));
+
+    // Register blocks become vector.contract (broadcast FMAs); math stays
+    // vectorized; fold the vector IR the tiles produced.
     RewritePatternSet patterns(ctx);
     populateMathPolynomialApproximationPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
