@@ -873,9 +873,11 @@ struct AttnFlashLowering
 
   void runOnOperation() override {
     if (queryTile < 1 || keyTile < 1) {
-      getOperation()->emitError("attn-flash-lowering: tile sizes must be "
-                                "positive, got query-tile=")
-          << queryTile << " key-tile=" << keyTile;
+      // A bad option, not bad IR: report it at the input, not on an op.
+      emitError(getOperation()->getLoc())
+          << "attn-flash-lowering: tile sizes must be positive, got query-tile="
+          << static_cast<int64_t>(queryTile)
+          << " key-tile=" << static_cast<int64_t>(keyTile);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
