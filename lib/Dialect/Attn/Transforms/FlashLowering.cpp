@@ -406,16 +406,8 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
           .getResult(0);
 
   // m' = max(m, rowmax(s)).
-  Value newMax =
-      linalg::GenericOp::create(
-          b, loc, state.rowMax.getType(), ValueRange{masked},
-          ValueRange{state.rowMax}, ArrayRef<AffineMap>{scoreId, scoreToRow},
-          rowReduce,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
-          })
-          .getResult(0);
+  Value newMax = buildAccumulate<arith::MaximumFOp>(
+      b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
   // A row with no visible key so far keeps max -inf; exponents are taken
   // against 0 there, so p = 0 and c = 0 instead of NaN.
   auto safe = [&](OpBuilder &nb, Location nl, Value m) -> Value {
@@ -445,41 +437,20 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
             linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, diff).getResult());
           })
           .getResult(0);
-  Value scaledSum =
-      linalg::GenericOp::create(
-          b, loc, state.rowSum.getType(), ValueRange{correction},
-          ValueRange{state.rowSum}, ArrayRef<AffineMap>{rowId, rowId},
-          utils::IteratorType::parallel,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]).getResult());
-          })
-          .getResult(0);
-  Value newSum =
-      linalg::GenericOp::create(
-          b, loc, state.rowSum.getType(), ValueRange{probs}, ValueRange{scaledSum},
-          ArrayRef<AffineMap>{scoreId, scoreToRow}, rowReduce,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl, arith::AddFOp::create(nb, nl, args[0], args[1]).getResult());
-          })
-          .getResult(0);
+  Value scaledSum = buildAccumulate<arith::MulFOp>(
+      b, loc, correction, rowId, state.rowSum, rowId,
+      {utils::IteratorType::parallel});
+  Value newSum = buildAccumulate<arith::AddFOp>(b, loc, probs, scoreId,
+                                                scaledSum, scoreToRow, rowReduce);
 
   // acc' = c acc + p v.
   SmallVector<unsigned> accDims = {qDim};
   llvm::append_range(accDims, nDims);
   unsigned accRank = accDims.size();
   AffineMap accId = b.getMultiDimIdentityMap(accRank);
-  Value scaledAcc =
-      linalg::GenericOp::create(
-          b, loc, state.acc.getType(), ValueRange{correction}, ValueRange{state.acc},
-          ArrayRef<AffineMap>{tileMap(accDims, rowDims), accId},
-          SmallVector<utils::IteratorType>(accRank, utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]).getResult());
-          })
-          .getResult(0);
+  Value scaledAcc = buildAccumulate<arith::MulFOp>(
+      b, loc, correction, tileMap(accDims, rowDims), state.acc, accId,
+      SmallVector<utils::IteratorType>(accRank, utils::IteratorType::parallel));
   SmallVector<unsigned> pvDims = {qDim};
   llvm::append_range(pvDims, nDims);
   pvDims.push_back(kDim);
@@ -583,25 +554,23 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
   state = {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
   if (remainder == 0)
     return state;
-  auto remainderStep = [&](OpBuilder &nb, Location nl) {
-    RowState next = buildKeyStep(nb, point, transposedQueries, q0, qSize,
-                                 indexConst(numFullTiles * keyTile), remainder,
-                                 length, state);
-    scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
+  Value remainderStart = indexConst(numFullTiles * keyTile);
+  auto remainderStep = [&](OpBuilder &nb) {
+    return buildKeyStep(nb, point, transposedQueries, q0, qSize, remainderStart,
+                        remainder, length, state);
   };
-  if (!split) {
-    RowState next = buildKeyStep(b, point, transposedQueries, q0, qSize,
-                                 indexConst(numFullTiles * keyTile), remainder,
-                                 length, state);
-    return next;
-  }
+  if (!split)
+    return remainderStep(b);
   // Only the last split takes the remainder tile.
   Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, split,
                                        indexConst(numSplits - 1));
+  auto yieldState = [](OpBuilder &nb, Location nl, RowState st) {
+    scf::YieldOp::create(nb, nl, ValueRange{st.rowMax, st.rowSum, st.acc});
+  };
   auto ifOp = scf::IfOp::create(
-      b, loc, isLast, remainderStep, [&](OpBuilder &nb, Location nl) {
-        scf::YieldOp::create(nb, nl, ValueRange{state.rowMax, state.rowSum, state.acc});
-      });
+      b, loc, isLast,
+      [&](OpBuilder &nb, Location nl) { yieldState(nb, nl, remainderStep(nb)); },
+      [&](OpBuilder &nb, Location nl) { yieldState(nb, nl, state); });
   return {ifOp.getResult(0), ifOp.getResult(1), ifOp.getResult(2)};
 }
 
@@ -797,17 +766,10 @@ Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
   AffineMap row = AffineMap::get(2, 0, {r0}, b.getContext());
   SmallVector<utils::IteratorType> reduceSplits = {utils::IteratorType::reduction,
                                                    utils::IteratorType::parallel};
-  Value rowMax =
-      linalg::GenericOp::create(
-          b, loc, RankedTensorType::get({rows}, f32), ValueRange{tiles[0]},
-          ValueRange{buildFilledTensor(b, loc, {rows}, f32,
-                                       -std::numeric_limits<float>::infinity())},
-          ArrayRef<AffineMap>{splitRow, row}, reduceSplits,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
-          })
-          .getResult(0);
+  Value rowMax = buildAccumulate<arith::MaximumFOp>(
+      b, loc, tiles[0], splitRow,
+      buildFilledTensor(b, loc, {rows}, f32, -std::numeric_limits<float>::infinity()),
+      row, reduceSplits);
   Value weights =
       linalg::GenericOp::create(
           b, loc, tiles[0].getType(), ValueRange{tiles[0], rowMax},

@@ -219,19 +219,14 @@ Value ReferenceBuilder::buildRowReduction(Value input, bool isMax) {
   SmallVector<unsigned> rowDims = dimsWithRoles({DimRole::Batch, DimRole::M});
   Value init = filledF32(rowDims, isMax ? -std::numeric_limits<float>::infinity()
                                         : 0.0);
-  SmallVector<AffineMap> maps = {tensorMap(scoreDims, scoreDims),
-                                 tensorMap(scoreDims, rowDims)};
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{input}, ValueRange{init}, maps,
-             iterators(scoreDims, {DimRole::K2}),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value r = isMax ? arith::MaximumFOp::create(nb, nl, args[0], args[1])
-                                     .getResult()
-                               : arith::AddFOp::create(nb, nl, args[0], args[1])
-                                     .getResult();
-               linalg::YieldOp::create(nb, nl, r);
-             })
-      .getResult(0);
+  AffineMap inputMap = tensorMap(scoreDims, scoreDims);
+  AffineMap rowMap = tensorMap(scoreDims, rowDims);
+  SmallVector<utils::IteratorType> overKeys = iterators(scoreDims, {DimRole::K2});
+  if (isMax)
+    return buildAccumulate<arith::MaximumFOp>(b, loc, input, inputMap, init,
+                                              rowMap, overKeys);
+  return buildAccumulate<arith::AddFOp>(b, loc, input, inputMap, init, rowMap,
+                                        overKeys);
 }
 
 /// p = exp(masked - rowMax); a fully masked row (rowMax = -inf) gives p = 0

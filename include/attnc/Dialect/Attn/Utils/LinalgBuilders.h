@@ -4,6 +4,7 @@
 #define ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -23,6 +24,23 @@ Value castFloat(OpBuilder &b, Location loc, Value v, Type to);
 Value buildContraction(OpBuilder &b, Location loc, unsigned numDims, Value lhs,
                        AffineMap lhsMap, Value rhs, AffineMap rhsMap, Value init,
                        AffineMap outMap);
+
+/// `init[initMap] = ArithOp(input[inputMap], init[initMap])` over a loop nest
+/// with the given iterators: an elementwise update when all are parallel, a
+/// reduction into `init` (row max, row sum) otherwise.
+template <typename ArithOp>
+Value buildAccumulate(OpBuilder &b, Location loc, Value input, AffineMap inputMap,
+                      Value init, AffineMap initMap,
+                      ArrayRef<utils::IteratorType> iterators) {
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{input}, ValueRange{init},
+             ArrayRef<AffineMap>{inputMap, initMap}, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl, ArithOp::create(nb, nl, args[0], args[1]).getResult());
+             })
+      .getResult(0);
+}
 
 /// Elementwise `out = f(in)` of two same-shaped tensors; `f` gets the input
 /// scalar and returns the output scalar.
