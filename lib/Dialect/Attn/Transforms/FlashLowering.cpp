@@ -89,6 +89,15 @@ private:
   /// out = acc / l (0 for a row with no visible key) written into `outSlice`.
   Value buildNormalizedTile(OpBuilder &b, RowState state, int64_t qSize,
                             Value outSlice);
+  /// This tile's slice of `forall`'s shared output.
+  tensor::ExtractSliceOp sharedOutputSlice(OpBuilder &b, scf::ForallOp forall,
+                                           ArrayRef<Value> point, Value q0,
+                                           int64_t qSize);
+  /// Normalises `state` into `outSlice` and inserts it back into `forall`'s
+  /// shared output; returns the forall's result.
+  Value insertNormalizedTile(OpBuilder &b, scf::ForallOp forall,
+                             tensor::ExtractSliceOp outSlice, RowState state,
+                             int64_t qSize);
   /// Split-KV: partial states of `numSplits` key ranges in parallel, then a
   /// log-sum-exp merge per query tile.
   Value buildSplitForall(OpBuilder &b, Value output, int64_t firstQuery,
@@ -663,15 +672,29 @@ Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
   b.setInsertionPointToStart(forall.getBody());
   auto [point, q0] = tilePoint(b, forall.getInductionVars(), firstQuery, qSize);
 
+  tensor::ExtractSliceOp outSlice = sharedOutputSlice(b, forall, point, q0, qSize);
+  RowState state = buildRowState(b, point, q0, qSize, Value(), 1);
+  return insertNormalizedTile(b, forall, outSlice, state, qSize);
+}
+
+tensor::ExtractSliceOp FlashBuilder::sharedOutputSlice(OpBuilder &b,
+                                                       scf::ForallOp forall,
+                                                       ArrayRef<Value> point,
+                                                       Value q0, int64_t qSize) {
+  MappedOperand shared{forall.getRegionIterArgs()[0], output.map};
+  return cast<tensor::ExtractSliceOp>(
+      slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
+}
+
+Value FlashBuilder::insertNormalizedTile(OpBuilder &b, scf::ForallOp forall,
+                                         tensor::ExtractSliceOp outSlice,
+                                         RowState state, int64_t qSize) {
   // The tile is computed into its slice of the shared output and inserted
   // back where that slice was.
-  MappedOperand shared{forall.getRegionIterArgs()[0], output.map};
-  auto outSlice = cast<tensor::ExtractSliceOp>(
-      slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
-  RowState state = buildRowState(b, point, q0, qSize, Value(), 1);
   Value tile = buildNormalizedTile(b, state, qSize, outSlice);
+  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared.value,
+  tensor::ParallelInsertSliceOp::create(b, loc, tile, forall.getRegionIterArgs()[0],
                                         outSlice.getMixedOffsets(),
                                         outSlice.getMixedSizes(),
                                         outSlice.getMixedStrides());
@@ -802,16 +825,8 @@ Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
       buildFilledTensor(b, loc, mergedAccShape, f32),
       AffineMap::get(accRank, 0, accExprs, b.getContext()));
 
-  MappedOperand shared{merge.getRegionIterArgs()[0], output.map};
-  auto outSlice = cast<tensor::ExtractSliceOp>(
-      slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
-  Value tile = buildNormalizedTile(b, {rowMax, rowSum, acc}, qSize, outSlice);
-  b.setInsertionPointToStart(merge.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, tile, shared.value,
-                                        outSlice.getMixedOffsets(),
-                                        outSlice.getMixedSizes(),
-                                        outSlice.getMixedStrides());
-  return merge.getResult(0);
+  tensor::ExtractSliceOp outSlice = sharedOutputSlice(b, merge, point, q0, qSize);
+  return insertNormalizedTile(b, merge, outSlice, {rowMax, rowSum, acc}, qSize);
 }
 
 Value FlashBuilder::build() {
