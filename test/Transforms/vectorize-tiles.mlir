@@ -76,3 +76,29 @@ func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) 
   } -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// -----
+
+// 24 packed rows (MLRA, GQA groups of 24): blocks stay a power of two wide
+// (8 lanes, with 8 rows to keep the accumulator count), never 4x24 or 4x12,
+// which LLVM keeps as scalars across the reduction loop.
+
+// CHECK-LABEL: func.func @contraction_24_lanes
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK:         scf.for %{{.*}} = %c0 to %c24 step %c8
+// CHECK:           vector.contract {{.*}} vector<8x1xf32>, vector<1x8xf32> into vector<8x8xf32>
+// CHECK-NOT:   vector<4x24xf32>
+// CHECK-NOT:   vector<4x12xf32>
+func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>, %s: tensor<64x24xf32>) -> tensor<64x24xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                          affine_map<(k, q, c) -> (k, q)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %qt : tensor<64x128xf32>, tensor<128x24xf32>) outs(%s : tensor<64x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<64x24xf32>
+  return %r : tensor<64x24xf32>
+}
