@@ -38,6 +38,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
   if (!options.reference) {
+    // Operands computed in the function (EG-MLA's gated latent) are computed
+    // tile by tile inside the key loop, where that computes nothing twice.
+    pm.addPass(createAttnFuseTileProducers());
     // Register blocks and vectors; accumulators leave the reduction loops.
     pm.addPass(createAttnVectorizeTiles());
     pm.addPass(createCanonicalizerPass());

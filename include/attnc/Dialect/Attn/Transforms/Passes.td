@@ -129,6 +129,30 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
   ];
 }
 
+def AttnFuseTileProducers : Pass<"attn-fuse-tile-producers"> {
+  let summary = "Compute what an attention tile reads inside the tile loop, when that computes nothing twice";
+  let description = [{
+    After `attn-flash-lowering`, a key tile reads a slice of K, V or the
+    latent. When that operand is computed by linalg ops in the same function
+    (the embedding gate of EG-MLA: up-projection, gather-multiply, norm),
+    the slice's producers are tiled into the tile loop with the upstream
+    `scf::tileAndFuseProducerOfSlice`, transitively, so that the operand is
+    computed a tile at a time in cache and never written to memory.
+
+    A producer is fused only when the loops read each of its elements at most
+    once (the trip counts times the slice sizes of all its uses do not exceed
+    its size, and it has no other users): prefill, whose query tiles each
+    re-read every key tile, keeps its producers outside rather than
+    recomputing them per query tile. Identical slices are merged first (CSE),
+    and reshapes between a slice and its producer are moved above the slice.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
   let summary = "Tile the linalg ops of attention tiles to registers and vectorize";
   let description = [{
