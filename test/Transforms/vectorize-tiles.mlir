@@ -102,3 +102,56 @@ func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>,
   } -> tensor<64x24xf32>
   return %r : tensor<64x24xf32>
 }
+
+// -----
+
+// The embedding gate's gather by token id (a tensor.extract whose column is
+// the tiled linalg.index) is vectorized: a vector.gather per row, no scalar
+// loop.
+
+// CHECK-LABEL: func.func @gather_by_id
+// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK:         vector.gather {{.*}} : tensor<16x32xf32>, vector<1x32xindex>
+// CHECK-NOT:   tensor.extract %
+func.func @gather_by_id(%x: tensor<8x32xf32>, %ids: tensor<8xi32>, %table: tensor<16x32xf32>,
+                        %o: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(t, j) -> (t, j)>, affine_map<(t, j) -> (t)>,
+                          affine_map<(t, j) -> (t, j)>],
+         iterator_types = ["parallel", "parallel"]}
+       ins(%x, %ids : tensor<8x32xf32>, tensor<8xi32>) outs(%o : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %id: i32, %b: f32):
+    %row = arith.index_cast %id : i32 to index
+    %col = linalg.index 1 : index
+    %g = tensor.extract %table[%row, %col] : tensor<16x32xf32>
+    %m = arith.mulf %a, %g : f32
+    linalg.yield %m : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+// A norm's sum of squares (a row reduction against a mean broadcast along the
+// row) goes 4 rows at a time with whole rows as vectors, like a dot product,
+// not as outer products over strided columns.
+
+// CHECK-LABEL: func.func @norm_sum_of_squares
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c4
+// CHECK:         vector.transfer_read {{.*}} : tensor<4x256xf32>, vector<4x256xf32>
+// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<256xf32> into f32
+// CHECK-NOT:     vector.contract
+func.func @norm_sum_of_squares(%x: tensor<64x256xf32>, %mean: tensor<64xf32>, %s: tensor<64xf32>) -> tensor<64xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(t, j) -> (t, j)>, affine_map<(t, j) -> (t)>,
+                          affine_map<(t, j) -> (t)>],
+         iterator_types = ["parallel", "reduction"]}
+       ins(%x, %mean : tensor<64x256xf32>, tensor<64xf32>) outs(%s : tensor<64xf32>) {
+  ^bb0(%a: f32, %m: f32, %acc: f32):
+    %d = arith.subf %a, %m : f32
+    %sq = arith.mulf %d, %d : f32
+    %sum = arith.addf %acc, %sq : f32
+    linalg.yield %sum : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}

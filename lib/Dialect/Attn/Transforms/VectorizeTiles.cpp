@@ -10,6 +10,8 @@
 
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -26,19 +28,29 @@ namespace mlir::attn {
 
 using namespace mlir;
 
-/// A contraction whose reduction loops are the innermost dimensions of both
-/// inputs: a dot product along contiguous rows.
+/// A two-input reduction whose reduction loops are the innermost dimension of
+/// every input that walks them: a dot product along contiguous rows (decode
+/// scores), or a row reduction against a broadcast operand (the sum of
+/// squares of a norm, x - mean with the mean constant along the row).
 static bool isDotContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumReductionLoops() == 0)
     return false;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  bool anyAlongRow = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(input);
+    bool walksReduction = llvm::any_of(map.getResults(), [&](AffineExpr e) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      return dim && iterators[dim.getPosition()] == utils::IteratorType::reduction;
+    });
+    if (!walksReduction)
+      continue;
     auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
     if (!last || iterators[last.getPosition()] != utils::IteratorType::reduction)
       return false;
+    anyAlongRow = true;
   }
-  return true;
+  return anyAlongRow;
 }
 
 /// Output columns of a contraction's register block. Blocks must divide the
@@ -96,8 +108,11 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   if (isContraction && isDotContraction(op)) {
     for (unsigned i = 0; i < numLoops; ++i)
       sizes[i] = iterators[i] == utils::IteratorType::reduction ? ranges[i] : 1;
+    // A few rows per tile: decode score tiles have fewer than 8 rows; a
+    // norm's row reduction over 64 tokens would otherwise be one huge vector.
+    constexpr int64_t kDotRows = 4;
     if (laneLoop)
-      sizes[*laneLoop] = ranges[*laneLoop];
+      sizes[*laneLoop] = std::min(kDotRows, ranges[*laneLoop]);
   }
   // Register blocks must divide the loop so that every tile is static.
   for (unsigned i = 0; i < numLoops; ++i)
@@ -136,9 +151,22 @@ struct AttnVectorizeTiles
       rewriter.replaceOp(op, tiled->replacements);
       bool dot = isDotContraction(op);
       for (Operation *tiledOp : tiled->tiledOps) {
+        // Tiling offsets linalg.index with affine.apply, which the vectorizer
+        // does not take (the gate's gather by token id): make it arith.
+        SmallVector<Operation *> applies;
+        tiledOp->walk([&](affine::AffineApplyOp apply) {
+          applies.push_back(apply);
+        });
+        if (!applies.empty()) {
+          RewritePatternSet affinePatterns(ctx);
+          populateAffineToStdConversionPatterns(affinePatterns);
+          (void)applyOpPatternsGreedily(applies, std::move(affinePatterns));
+        }
         rewriter.setInsertionPoint(tiledOp);
         FailureOr<linalg::VectorizationResult> vectorized =
-            linalg::vectorize(rewriter, tiledOp);
+            linalg::vectorize(rewriter, tiledOp, /*inputVectorSizes=*/{},
+                              /*inputScalableVecDims=*/{},
+                              /*vectorizeNDExtract=*/true);
         if (failed(vectorized))
           continue; // Left scalar; later lowering handles it.
         rewriter.replaceOp(tiledOp, vectorized->replacements);
