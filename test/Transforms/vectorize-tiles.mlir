@@ -133,13 +133,13 @@ func.func @gather_by_id(%x: tensor<8x32xf32>, %ids: tensor<8xi32>, %table: tenso
 // -----
 
 // A norm's sum of squares (a row reduction against a mean broadcast along the
-// row) goes 4 rows at a time with whole rows as vectors, like a dot product,
-// not as outer products over strided columns.
+// row) goes a row at a time with the whole row as a vector, like a dot
+// product, not as outer products over strided columns.
 
 // CHECK-LABEL: func.func @norm_sum_of_squares
-// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c4
-// CHECK:         vector.transfer_read {{.*}} : tensor<4x256xf32>, vector<4x256xf32>
-// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<256xf32> into f32
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK:         vector.transfer_read {{.*}} : tensor<1x256xf32>, vector<1x256xf32>
+// CHECK:         vector.reduction <add>, %{{.*}} : vector<256xf32> into f32
 // CHECK-NOT:     vector.contract
 func.func @norm_sum_of_squares(%x: tensor<64x256xf32>, %mean: tensor<64xf32>, %s: tensor<64xf32>) -> tensor<64xf32> {
   %r = linalg.generic {

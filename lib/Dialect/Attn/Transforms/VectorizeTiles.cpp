@@ -108,11 +108,15 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   if (isContraction && isDotContraction(op)) {
     for (unsigned i = 0; i < numLoops; ++i)
       sizes[i] = iterators[i] == utils::IteratorType::reduction ? ranges[i] : 1;
-    // A few rows per tile: decode score tiles have fewer than 8 rows; a
-    // norm's row reduction over 64 tokens would otherwise be one huge vector.
-    constexpr int64_t kDotRows = 4;
-    if (laneLoop)
-      sizes[*laneLoop] = std::min(kDotRows, ranges[*laneLoop]);
+    // Loops that only the second input walks (the query rows of a decode
+    // score tile) are taken whole, so that a row of the first input (a key,
+    // widened from bf16 once) meets every query row in one tile.
+    constexpr int64_t kDotRows = 8;
+    AffineMap first = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    for (unsigned i = 0; i < numLoops; ++i)
+      if (iterators[i] == utils::IteratorType::parallel &&
+          !first.isFunctionOfDim(i))
+        sizes[i] = std::min(kDotRows, ranges[i]);
   }
   // Register blocks must divide the loop so that every tile is static.
   for (unsigned i = 0; i < numLoops; ++i)
