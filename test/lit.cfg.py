@@ -13,6 +13,11 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
+# In the sanitizer build a report aborts (a signal, not exit code 1, which
+# tools also use for diagnostics). LLVM's and MLIR's global state is not
+# freed at exit by design: leak checking stays off.
+config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"
+config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 llvm_config.use_default_substitutions()
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))

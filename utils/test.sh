@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# README command 2 (and CI): install what is missing, build, run the whole
-# test suite through ctest.
+# README's test command (and CI): install what is missing, build, run the
+# whole test suite through ctest.
+#
+#   utils/test.sh [--sanitize]
+#
+# --sanitize builds and tests ./build-sanitize (ASan + UBSan on attnc's code).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/utils/install-deps.sh"
-"$root/utils/build.sh"
-ctest --test-dir "${ATTNC_BUILD_DIR:-$root/build}" --output-on-failure -j "$(nproc)"
+"$root/utils/build.sh" "$@"
+build=${ATTNC_BUILD_DIR:-$root/build}
+[ "${1:-}" = "--sanitize" ] && build=${ATTNC_SANITIZE_BUILD_DIR:-$root/build-sanitize}
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

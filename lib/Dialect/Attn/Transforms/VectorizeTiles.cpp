@@ -152,8 +152,9 @@ struct AttnVectorizeTiles
         op->emitError("attn-vectorize-tiles: tiling failed");
         return signalPassFailure();
       }
-      rewriter.replaceOp(op, tiled->replacements);
+      // Classify before the op is replaced (and freed).
       bool dot = isDotContraction(op);
+      rewriter.replaceOp(op, tiled->replacements);
       for (Operation *tiledOp : tiled->tiledOps) {
         // Tiling offsets linalg.index with affine.apply, which the vectorizer
         // does not take (the gate's gather by token id): make it arith.
