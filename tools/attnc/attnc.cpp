@@ -1,14 +1,20 @@
 //===- attnc.cpp - the attnc compiler driver ------------------------------===//
 //
+//   attnc FILE [--emit=shared|obj|llvm|mlir] [-o OUT] [--header=OUT.h]
+//         [--target=cpu] [--mcpu=native|NAME] [--threads] [--reference-lowering]
 //   attnc FILE --report=json [--context=N] [--tp=K] [-o OUT]
 //
-// Reads model IR with attn ops. --report prints, per attention op, its
-// variant, what it caches per token and what one decode step costs.
+// Compiles every public function of a model file: attention through attnc's
+// passes, everything else through the upstream linalg CPU path, into a
+// library with a C entry point per function and a header documenting the
+// argument layout. --report prints, per attention op, its variant, what it
+// caches per token and what one decode step costs.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Utils/Report.h"
+#include "attnc/Pipelines/EmitLibrary.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -20,6 +26,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -51,6 +58,40 @@ static llvm::cl::opt<int64_t> tensorParallel(
     "tp", llvm::cl::desc("Tensor-parallel devices the KV cache is split over"),
     llvm::cl::init(1), llvm::cl::cat(attncCategory));
 
+static llvm::cl::opt<attn::EmitKind> emitKind(
+    "emit", llvm::cl::desc("What to write"),
+    llvm::cl::values(
+        clEnumValN(attn::EmitKind::Shared, "shared",
+                   "a shared library (default), plus a C header"),
+        clEnumValN(attn::EmitKind::Object, "obj", "an object file, plus a C header"),
+        clEnumValN(attn::EmitKind::LlvmIr, "llvm", "optimised LLVM IR"),
+        clEnumValN(attn::EmitKind::Mlir, "mlir", "the LLVM dialect")),
+    llvm::cl::init(attn::EmitKind::Shared), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> headerFilename(
+    "header",
+    llvm::cl::desc("C header for an object or shared library (default: the "
+                   "output with .h in place of its extension)"),
+    llvm::cl::value_desc("filename"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> targetName(
+    "target", llvm::cl::desc("Code generation target: cpu (nvptx is not "
+                             "available in this build)"),
+    llvm::cl::init("cpu"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> cpuName(
+    "mcpu",
+    llvm::cl::desc("CPU to compile for: native (this machine) or an LLVM CPU "
+                   "name such as x86-64-v3 or znver3"),
+    llvm::cl::init("native"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<bool> useThreads(
+    "omp-threads",
+    llvm::cl::desc("Run parallel tile loops on OpenMP threads (the library "
+                   "then needs libomp)"),
+    llvm::cl::init(false), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<bool> useReference(
+    "reference-lowering",
+    llvm::cl::desc("Compile attention through the reference lowering (the "
+                   "oracle) instead of the tiled loop"),
+    llvm::cl::init(false), llvm::cl::cat(attncCategory));
+
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "attnc: error: " << message << "\n";
   return EXIT_FAILURE;
@@ -61,10 +102,9 @@ int main(int argc, char **argv) {
   llvm::cl::HideUnrelatedOptions(attncCategory);
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "attnc: the attnc compiler driver\n");
-  if (reportFormat == ReportFormat::None)
-    return fail("nothing to do: pass --report=json (compilation to objects "
-                "is not implemented in attnc yet; use attn-opt "
-                "--attn-cpu-pipeline or attn-run)");
+  if (targetName != "cpu")
+    return fail("unsupported --target=" + targetName +
+                " (this build compiles for: cpu)");
   if (contextLength < 0)
     return fail("--context must be positive, got " + llvm::Twine(contextLength));
   if (tensorParallel < 1)
@@ -86,6 +126,32 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail("could not parse " + inputFilename);
+
+  if (reportFormat == ReportFormat::None) {
+    attn::EmitLibraryOptions options;
+    options.kind = emitKind;
+    options.cpu = cpuName;
+    options.threads = useThreads;
+    options.reference = useReference;
+    bool binary = emitKind == attn::EmitKind::Object ||
+                  emitKind == attn::EmitKind::Shared;
+    if (binary && outputFilename == "-")
+      return fail("--emit=" + std::string(emitKind == attn::EmitKind::Object
+                                               ? "obj"
+                                               : "shared") +
+                  " writes a file: pass -o");
+    if (binary) {
+      options.headerPath = headerFilename;
+      if (options.headerPath.empty()) {
+        SmallString<128> header(outputFilename);
+        llvm::sys::path::replace_extension(header, "h");
+        options.headerPath = std::string(header);
+      }
+    }
+    if (failed(attn::emitCpuLibrary(*module, outputFilename, options)))
+      return EXIT_FAILURE;
+    return EXIT_SUCCESS;
+  }
 
   std::optional<int64_t> ctx;
   if (contextLength > 0)

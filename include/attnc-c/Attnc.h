@@ -1,0 +1,74 @@
+/*===- Attnc.h - C API of the attnc attention compiler ----------*- C -*-===*\
+|*                                                                            *|
+|* Register the attn dialect, its passes and pipelines with an MLIR context,  *|
+|* run attn-cpu-pipeline, and compile a module into an object or shared       *|
+|* library with a C entry point per function. libAttncCAPI also exports       *|
+|* MLIR's core C API (mlir-c/IR.h, Pass.h, RegisterEverything.h), so a client *|
+|* needs no other MLIR library.                                               *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTNC_C_ATTNC_H
+#define ATTNC_C_ATTNC_H
+
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+#include "mlir-c/Support.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// mlirGetDialectHandle__attn__(): the attn dialect, for
+/// mlirDialectHandleInsertDialect / mlirDialectHandleLoadDialect.
+MLIR_DECLARE_CAPI_DIALECT_REGISTRATION(Attn, attn);
+
+/// Inserts attn and every dialect, interface extension and LLVM IR
+/// translation attnc's pipelines produce into `registry`.
+MLIR_CAPI_EXPORTED void attncRegisterDialects(MlirDialectRegistry registry);
+
+/// Registers attnc's passes (attn-*) and named pipelines (attn-cpu-pipeline)
+/// with the global registry, for mlirParsePassPipeline and
+/// mlirOpPassManagerAddPipeline. Upstream passes: mlirRegisterAllPasses.
+MLIR_CAPI_EXPORTED void attncRegisterPasses(void);
+
+/// Runs attn-cpu-pipeline (tiled, or the reference lowering) on `module`.
+MLIR_CAPI_EXPORTED MlirLogicalResult attncRunCpuPipeline(MlirModule module,
+                                                        bool reference,
+                                                        bool threads);
+
+/// What attncEmitLibrary writes.
+typedef enum {
+  ATTNC_EMIT_SHARED = 0,
+  ATTNC_EMIT_OBJECT = 1,
+  ATTNC_EMIT_LLVM_IR = 2,
+  ATTNC_EMIT_MLIR = 3,
+} AttncEmitKind;
+
+/// Lowers `module` in place and writes `outputPath` (and, for objects and
+/// shared libraries, a C header at `headerPath` unless it is empty).
+/// Diagnostics go to the context's handlers; nothing is written on failure.
+MLIR_CAPI_EXPORTED MlirLogicalResult
+attncEmitLibrary(MlirModule module, MlirStringRef outputPath,
+                 MlirStringRef headerPath, AttncEmitKind kind, bool threads);
+
+/// All in one, for clients without MLIR types (the Python package): parses
+/// `source` (MLIR text), compiles it into a shared library at `outputPath`
+/// with a header at `headerPath` (may be NULL). Returns 0 on success;
+/// otherwise non-zero, with the diagnostics in `errorBuffer` (truncated,
+/// NUL-terminated).
+MLIR_CAPI_EXPORTED int attncCompileSharedLibrary(const char *source,
+                                                 size_t sourceLength,
+                                                 const char *outputPath,
+                                                 const char *headerPath,
+                                                 bool threads, char *errorBuffer,
+                                                 size_t errorBufferSize);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // ATTNC_C_ATTNC_H
