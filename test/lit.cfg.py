@@ -22,7 +22,12 @@ llvm_config.use_default_substitutions()
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
-config.substitutions.append(("%python", config.python_executable))
+# Ahead of lit's own %python (the interpreter running lit): the one CMake
+# found, where utils/install-deps.sh put numpy and pytest.
+config.substitutions.insert(0, ("%python", config.python_executable))
+config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(
+    ("%attnc_lib", os.path.join(config.attnc_obj_root, "lib", "libAttncCAPI.so")))
 config.substitutions.append(
     ("%check-attention",
      "%s %s --attn-run %s" % (config.python_executable,

@@ -20,6 +20,6 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=$llvm/bin/clang -DCMAKE_CXX_COMPILER=$llvm/bin/clang++ \
     -DLLVM_USE_LINKER=lld -DMLIR_DIR=$llvm/lib/cmake/mlir \
-    -DPython3_EXECUTABLE="$(command -v "${PYTHON:-python3}")" "${extra[@]}" >/dev/null
+    -DPython3_EXECUTABLE="$("${PYTHON:-python3}" -c "import sys; print(sys.executable)")" "${extra[@]}" >/dev/null
 fi
 cmake --build "$build"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what attnc needs to build and test, and nothing that is already
 # there: LLVM/MLIR 22 and its OpenMP runtime from Debian, ninja, and numpy
-# for the Python tests.
+# and pytest for the Python tests.
 # Idempotent; fast when everything is present. Needs root for apt-get.
 set -euo pipefail
 
@@ -19,7 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
-if ! "$python" -c "import numpy" 2>/dev/null; then
-  echo "install-deps: installing numpy for $("$python" -c 'import sys; print(sys.executable)')"
-  "$python" -m pip install --quiet --disable-pip-version-check numpy
-fi
+for module in numpy pytest; do
+  if ! "$python" -c "import $module" 2>/dev/null; then
+    echo "install-deps: installing $module for $("$python" -c 'import sys; print(sys.executable)')"
+    "$python" -m pip install --quiet --disable-pip-version-check "$module"
+  fi
+done

@@ -1,0 +1,223 @@
+"""Compiling through libAttncCAPI.so and calling the result with ctypes.
+
+A model (or any MLIR text with attn ops) is compiled into a shared library
+with attnc's C API; the library's header says, per function, the shape and
+element type of every argument and result, and that is what a Kernel checks
+numpy arrays against before it calls `_mlir_ciface_<name>`.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import re
+import tempfile
+
+import numpy as np
+
+
+class AttncError(RuntimeError):
+    """Base of the errors raised by the attnc package."""
+
+
+class CompilerNotFoundError(AttncError):
+    """libAttncCAPI.so could not be found or loaded."""
+
+
+class CompileError(AttncError):
+    """attnc rejected the IR; the message holds its diagnostics."""
+
+
+_LIBRARY_NAME = "libAttncCAPI.so"
+
+
+def find_library():
+    """Path of libAttncCAPI.so: $ATTNC_LIBRARY, $ATTNC_BUILD_DIR/lib, the
+    build tree beside a source checkout of this package, or the linker path."""
+    env = os.environ.get("ATTNC_LIBRARY")
+    if env:
+        return env
+    candidates = []
+    if os.environ.get("ATTNC_BUILD_DIR"):
+        candidates.append(os.path.join(os.environ["ATTNC_BUILD_DIR"], "lib", _LIBRARY_NAME))
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates.append(os.path.join(here, "..", "..", "build", "lib", _LIBRARY_NAME))
+    for path in candidates:
+        if os.path.exists(path):
+            return os.path.normpath(path)
+    return ctypes.util.find_library("AttncCAPI")
+
+
+_compiler = None
+
+
+def _load_compiler():
+    global _compiler
+    if _compiler is not None:
+        return _compiler
+    path = find_library()
+    if not path:
+        raise CompilerNotFoundError(
+            "cannot find the attnc compiler library libAttncCAPI.so: build attnc "
+            "(utils/build.sh) and set ATTNC_LIBRARY=/path/to/build/lib/libAttncCAPI.so")
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise CompilerNotFoundError(
+            f"cannot load the attnc compiler library {path}: {e}") from None
+    fn = lib.attncCompileSharedLibrary
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
+                   ctypes.c_bool, ctypes.c_char_p, ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    _compiler = lib
+    return lib
+
+
+# Element types of the generated header -> numpy dtypes.
+_C_TYPES = {
+    "float": np.float32, "double": np.float64, "uint16_t": np.uint16,
+    "int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16,
+    "int32_t": np.int32, "int64_t": np.int64, "intptr_t": np.intp,
+}
+_C_SCALARS = {
+    "float": ctypes.c_float, "double": ctypes.c_double, "uint16_t": ctypes.c_uint16,
+    "int8_t": ctypes.c_int8, "uint8_t": ctypes.c_uint8, "int16_t": ctypes.c_int16,
+    "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64, "intptr_t": ctypes.c_ssize_t,
+}
+
+
+class _Value:
+    """One argument or result: shape (None for a scalar) and C element type."""
+
+    def __init__(self, text):
+        m = re.match(r"(?:(\d+(?:x\d+)*|scalar) )?(\w+)", text.strip())
+        dims, self.ctype = m.group(1), m.group(2)
+        if dims is None:
+            self.shape = None
+        elif dims == "scalar":
+            self.shape = ()
+        else:
+            self.shape = tuple(int(d) for d in dims.split("x"))
+        self.dtype = np.dtype(_C_TYPES[self.ctype])
+        self.note = "bf16/f16 as uint16 bits" if "raw" in text else ""
+
+
+def _descriptor_type(rank):
+    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+              ("offset", ctypes.c_int64)]
+    if rank:
+        fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+    return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+
+
+def _parse_header(text):
+    """{function: (args, results)} from the comments of attnc's header."""
+    functions = {}
+    for block in re.finditer(r"/\* @(\w+)\n(.*?)\*/", text, re.S):
+        args, results = [], []
+        for line in block.group(2).splitlines():
+            m = re.match(r"\s*\*\s+(arg|result)\d+: (.*)", line)
+            if m:
+                (args if m.group(1) == "arg" else results).append(_Value(m.group(2)))
+        functions[block.group(1)] = (args, results)
+    return functions
+
+
+class Kernel:
+    """A compiled library. Call it like the function (`kernel(*arrays)` for
+    @main, `kernel.call("name", *arrays)` for another); results come back
+    as numpy arrays (one, or a tuple)."""
+
+    def __init__(self, directory, library_path, header_text, model=None):
+        self._directory = directory  # Keeps the library's files alive.
+        self._lib = ctypes.CDLL(library_path)
+        self.functions = _parse_header(header_text)
+        self.header = header_text
+        self.model = model
+        self._libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        self._libc.free.argtypes = [ctypes.c_void_p]
+
+    def __call__(self, *arrays):
+        return self.call("main", *arrays)
+
+    def _check(self, name, index, value, array):
+        label = f"argument {index}"
+        if self.model is not None and name == "main" and index < len(self.model.inputs):
+            label += f" ({self.model.inputs[index][0]})"
+        if value.shape is None:
+            return self._scalar(value, array, label)
+        array = np.asarray(array)
+        if array.dtype != value.dtype:
+            raise ValueError(
+                f"{name}: {label} must have dtype {value.dtype}"
+                f"{' (' + value.note + ')' if value.note else ''}, got {array.dtype}")
+        if tuple(array.shape) != value.shape:
+            raise ValueError(f"{name}: {label} must have shape {value.shape}, "
+                             f"got {tuple(array.shape)}")
+        return np.ascontiguousarray(array)
+
+    def _scalar(self, value, array, label):
+        return _C_SCALARS[value.ctype](array)
+
+    def call(self, name, *arrays):
+        if name not in self.functions:
+            raise AttncError(f"no function @{name}; the library has "
+                             f"{', '.join('@' + f for f in self.functions)}")
+        args, results = self.functions[name]
+        if len(arrays) != len(args):
+            raise ValueError(f"{name} takes {len(args)} arguments, got {len(arrays)}")
+        keep, c_args = [], []
+        for i, (value, array) in enumerate(zip(args, arrays)):
+            checked = self._check(name, i, value, array)
+            if value.shape is None:
+                c_args.append(checked)
+                continue
+            desc = _descriptor_type(len(value.shape))()
+            desc.allocated = desc.aligned = checked.ctypes.data
+            desc.offset = 0
+            for d, (size, stride) in enumerate(zip(checked.shape, checked.strides)):
+                desc.sizes[d] = size
+                desc.strides[d] = stride // checked.itemsize
+            keep.append((checked, desc))
+            c_args.append(ctypes.byref(desc))
+        result_types = [_descriptor_type(len(r.shape)) for r in results]
+        fn = getattr(self._lib, "_mlir_ciface_" + name)
+        fn.restype = None
+        if len(results) == 1:
+            out = result_types[0]()
+            fn(ctypes.byref(out), *c_args)
+            outs = [out]
+        else:
+            struct = type("Results", (ctypes.Structure,), {
+                "_fields_": [(f"r{i}", t) for i, t in enumerate(result_types)]})()
+            fn(ctypes.byref(struct), *c_args)
+            outs = [getattr(struct, f"r{i}") for i in range(len(results))]
+        arrays_out = []
+        for value, desc in zip(results, outs):
+            count = int(np.prod(value.shape)) if value.shape else 1
+            buffer = (ctypes.c_char * (count * value.dtype.itemsize)).from_address(
+                desc.aligned + desc.offset * value.dtype.itemsize)
+            arrays_out.append(np.frombuffer(buffer, dtype=value.dtype).reshape(value.shape).copy())
+            self._libc.free(desc.allocated)
+        return arrays_out[0] if len(arrays_out) == 1 else tuple(arrays_out)
+
+
+def compile(model, threads=False):
+    """Compiles a Model from attnc.models (or MLIR text) for this CPU.
+    Raises CompilerNotFoundError without libAttncCAPI.so and CompileError
+    with attnc's diagnostics when the IR is rejected."""
+    text = model if isinstance(model, str) else model.mlir
+    lib = _load_compiler()
+    directory = tempfile.TemporaryDirectory(prefix="attnc-")
+    library_path = os.path.join(directory.name, "kernel.so")
+    header_path = os.path.join(directory.name, "kernel.h")
+    errors = ctypes.create_string_buffer(1 << 16)
+    source = text.encode()
+    status = lib.attncCompileSharedLibrary(source, len(source), library_path.encode(),
+                                           header_path.encode(), bool(threads),
+                                           errors, len(errors))
+    if status != 0:
+        raise CompileError(errors.value.decode(errors="replace").strip()
+                           or "attnc failed without a diagnostic")
+    with open(header_path) as f:
+        header = f.read()
+    return Kernel(directory, library_path, header, None if isinstance(model, str) else model)
