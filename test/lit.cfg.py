@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "attnc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "project"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 
@@ -26,6 +26,9 @@ config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "e
 # found, where utils/install-deps.sh put numpy and pytest.
 config.substitutions.insert(0, ("%python", config.python_executable))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(("%attnc_obj", config.attnc_obj_root))
+config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
+config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
 config.substitutions.append(
     ("%attnc_lib", os.path.join(config.attnc_obj_root, "lib", "libAttncCAPI.so")))
 config.substitutions.append(
