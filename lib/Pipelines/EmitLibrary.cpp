@@ -302,6 +302,7 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = options.reference;
   pipelineOptions.threads = options.threads;
+  pipelineOptions.raiseAttention = options.raiseAttention;
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return emitError(loc) << "attn-cpu-pipeline failed";

@@ -23,6 +23,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
   // tensors.
+  if (options.raiseAttention)
+    pm.addPass(createAttnRaiseAttention());
+  pm.addPass(createAttnDecomposeAggregates());
   pm.addPass(createAttnLowerEmbeddingGate());
   pm.addPass(createAttnLowerLatentAttention());
   pm.addPass(createAttnLowerGroupedHeadAttention());

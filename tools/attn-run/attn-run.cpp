@@ -71,6 +71,11 @@ static llvm::cl::opt<bool> useReference(
     llvm::cl::desc("Compile attention through the reference lowering (the "
                    "oracle) instead of the tiled loop"),
     llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> raiseAttention(
+    "raise-attention",
+    llvm::cl::desc("Recognise attention written in plain linalg and run it "
+                   "through attnc's kernels (default on)"),
+    llvm::cl::init(true), llvm::cl::cat(runCategory));
 static llvm::cl::opt<unsigned> numThreads(
     "num-threads",
     llvm::cl::desc("Threads for the parallel tile loops (OpenMP; pinned with "
@@ -332,6 +337,7 @@ int main(int argc, char **argv) {
   attn::CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = useReference;
   pipelineOptions.threads = numThreads > 1;
+  pipelineOptions.raiseAttention = raiseAttention;
   attn::buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");

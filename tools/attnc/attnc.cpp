@@ -92,6 +92,13 @@ static llvm::cl::opt<bool> useReference(
                    "oracle) instead of the tiled loop"),
     llvm::cl::init(false), llvm::cl::cat(attncCategory));
 
+static llvm::cl::opt<bool> raiseAttention(
+    "raise-attention",
+    llvm::cl::desc("Recognise attention written in plain linalg and compile "
+                   "it with attnc's kernels (default on; =false compiles it "
+                   "through the upstream linalg path as written)"),
+    llvm::cl::init(true), llvm::cl::cat(attncCategory));
+
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "attnc: error: " << message << "\n";
   return EXIT_FAILURE;
@@ -133,6 +140,7 @@ int main(int argc, char **argv) {
     options.cpu = cpuName;
     options.threads = useThreads;
     options.reference = useReference;
+    options.raiseAttention = raiseAttention;
     bool binary = emitKind == attn::EmitKind::Object ||
                   emitKind == attn::EmitKind::Shared;
     if (binary && outputFilename == "-")

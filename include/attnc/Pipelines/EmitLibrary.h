@@ -25,6 +25,8 @@ struct EmitLibraryOptions {
   bool reference = false;
   /// Parallel tile loops on OpenMP threads (the library then needs libomp).
   bool threads = false;
+  /// Recognise attention written in plain linalg first (attn-raise-attention).
+  bool raiseAttention = true;
   /// Target CPU: "native" (the host's CPU and features) or an LLVM CPU name.
   std::string cpu = "native";
   /// Where to write the C header (object and shared kinds); empty: none.

@@ -27,6 +27,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("With threads=1, split the key range of ops with fewer "
                      "parallel tiles than this many ways (split-KV)"),
       llvm::cl::init(4)};
+  Option<bool> raiseAttention{
+      *this, "raise-attention",
+      llvm::cl::desc("First recognise attention written in plain linalg and "
+                     "rewrite it into attn ops (attn-raise-attention)"),
+      llvm::cl::init(true)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "

@@ -24,6 +24,47 @@ def AttnReferenceLowering : Pass<"attn-reference-lowering"> {
   ];
 }
 
+def AttnRaiseAttention : Pass<"attn-raise-attention"> {
+  let summary = "Recognise attention written with upstream linalg ops and rewrite it into attn ops";
+  let description = [{
+    Matches, backwards from a contraction with V, the chain frontends emit:
+    softmax over the key dimension (`linalg.softmax`, or max / subtract-exp
+    / sum / divide generics), an optional additive mask, a constant scale
+    (multiply or divide, on the scores or on Q), and Q.K^T as
+    `linalg.batch_matmul`, `linalg.matmul` or a generic contraction, with K
+    (or Q, V) read through transposes. The chain becomes one
+    `attn.attention` whose indexing maps are the contractions' own maps in
+    one iteration space. K/V repeated over query heads (GQA's
+    broadcast + collapse_shape) are read unrepeated; scores that are a sum of
+    a latent up-projection term and a shared RoPE-key term, with V
+    up-projected from the same latent (MLA), become
+    `attn.latent_attention`. IR that does not match exactly (another softmax
+    axis, a multiplied mask, a contraction over other dims, non-f32 types)
+    is left untouched.
+  }];
+  let dependentDialects = [
+    "::mlir::attn::AttnDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates"> {
+  let summary = "Decompose aggregate linalg ops (linalg.softmax) into generics";
+  let description = [{
+    Calls `AggregatedOpInterface::decomposeOperation` on every aggregate
+    linalg op, so that model IR which keeps a softmax outside attention (or
+    attention that attn-raise-attention did not take) compiles through the
+    upstream linalg CPU path.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention"> {
   let summary = "Lower attn.latent_attention to attn.attention, absorbed or expanded";
   let description = [{
