@@ -5,6 +5,7 @@
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/CAPI/IR.h"
@@ -16,6 +17,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <cstring>
 #include <mutex>
@@ -122,8 +124,14 @@ int attncCompileSharedLibrary(const char *source, size_t sourceLength,
     }
     return success();
   });
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      StringRef(source, sourceLength), &context, "attnc-input");
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(StringRef(source, sourceLength),
+                                           "attnc-input"),
+      llvm::SMLoc());
+  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
+    return report(1);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return report(1);
   attn::EmitLibraryOptions options;

@@ -12,6 +12,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -87,6 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       llvm::MemoryBuffer::getMemBufferCopy(
           StringRef(reinterpret_cast<const char *>(data), size), "fuzz-input"),
       llvm::SMLoc());
+  // Inputs that crash MLIR 22's own parsers are rejected first, as the tools
+  // do (docs/hardening.md).
+  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
+    return 0;
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module || failed(verify(*module)) || !isPipelineInput(*module))
     return 0;

@@ -6,6 +6,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -13,7 +14,9 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/SourceMgr.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -26,6 +29,21 @@ int main(int argc, char **argv) {
   mlir::registerAllGPUToLLVMIRTranslations(registry);
   registry.insert<mlir::attn::AttnDialect>();
 
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "attnc optimizer driver\n", registry));
+  auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
+      argc, argv, "attnc optimizer driver\n", registry);
+
+  // Input that crashes MLIR 22's own parsers gets a located error instead.
+  std::string errorMessage;
+  if (std::unique_ptr<llvm::MemoryBuffer> file =
+          mlir::openInputFile(inputFilename, &errorMessage)) {
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    if (mlir::failed(
+            mlir::attn::checkUpstreamParserHazards(sourceMgr, &context)))
+      return EXIT_FAILURE;
+  }
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, inputFilename, outputFilename, registry));
 }

@@ -12,6 +12,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Runtime/Npy.h"
 
@@ -276,6 +277,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
+    return EXIT_FAILURE;
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail("could not parse " + inputFilename);

@@ -15,6 +15,7 @@
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Utils/Report.h"
 #include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Pipelines/InputGuard.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -130,6 +131,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
+    return EXIT_FAILURE;
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail("could not parse " + inputFilename);

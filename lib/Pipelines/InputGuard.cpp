@@ -1,0 +1,74 @@
+//===- InputGuard.cpp - reject input that crashes upstream parsers --------===//
+
+#include "attnc/Pipelines/InputGuard.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+
+using namespace mlir;
+
+/// Index just past the string literal starting at text[i] (a '"'), or npos.
+static size_t skipString(StringRef text, size_t i) {
+  for (size_t j = i + 1; j < text.size(); ++j) {
+    if (text[j] == '\\')
+      ++j;
+    else if (text[j] == '"')
+      return j + 1;
+  }
+  return StringRef::npos;
+}
+
+static size_t skipSpace(StringRef text, size_t i) {
+  while (i < text.size() && isspace(static_cast<unsigned char>(text[i])))
+    ++i;
+  return i;
+}
+
+LogicalResult attn::checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
+                                               MLIRContext *context) {
+  bool ok = true;
+  for (unsigned id = 1; id <= sourceMgr.getNumBuffers(); ++id) {
+    const llvm::MemoryBuffer *buffer = sourceMgr.getMemoryBuffer(id);
+    StringRef text = buffer->getBuffer();
+    auto report = [&](size_t at) {
+      auto [line, column] = sourceMgr.getLineAndColumn(
+          llvm::SMLoc::getFromPointer(text.data() + at), id);
+      emitError(FileLineColLoc::get(context, buffer->getBufferIdentifier(),
+                                    line, column))
+          << "iterator_types elements must be \"parallel\", \"reduction\" "
+             "or #linalg.iterator_type<...> (MLIR 22's linalg.generic parser "
+             "crashes on any other attribute)";
+      ok = false;
+    };
+    for (size_t pos = text.find("iterator_types"); pos != StringRef::npos;
+         pos = text.find("iterator_types", pos + 1)) {
+      size_t i = skipSpace(text, pos + strlen("iterator_types"));
+      if (i >= text.size() || text[i] != '=')
+        continue;
+      i = skipSpace(text, i + 1);
+      if (i >= text.size() || text[i] != '[')
+        continue;
+      i = skipSpace(text, i + 1);
+      while (i < text.size() && text[i] != ']') {
+        if (text[i] == '"') {
+          i = skipString(text, i);
+        } else if (text.substr(i).starts_with("#linalg.iterator_type<")) {
+          i = text.find('>', i);
+          if (i != StringRef::npos)
+            ++i;
+        } else {
+          report(i);
+          break;
+        }
+        if (i == StringRef::npos)
+          break;
+        i = skipSpace(text, i);
+        if (i < text.size() && text[i] == ',')
+          i = skipSpace(text, i + 1);
+        else
+          break;
+      }
+    }
+  }
+  return success(ok);
+}
