@@ -27,11 +27,7 @@ using namespace mlir;
 MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(Attn, attn, mlir::attn::AttnDialect)
 
 void attncRegisterDialects(MlirDialectRegistry registry) {
-  DialectRegistry *r = unwrap(registry);
-  registerAllDialects(*r);
-  registerAllExtensions(*r);
-  registerAllToLLVMIRTranslations(*r);
-  r->insert<attn::AttnDialect>();
+  attn::registerCompilerDialects(*unwrap(registry));
 }
 
 void attncRegisterPasses(void) {
@@ -99,10 +95,7 @@ int attncCompileSharedLibrary(const char *source, size_t sourceLength,
     return report(2);
   }
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  registry.insert<attn::AttnDialect>();
+  attn::registerCompilerDialects(registry);
   MLIRContext context(registry);
   llvm::raw_string_ostream errorStream(errors);
   // Diagnostics as compilers print them: file:line:col: error: message.

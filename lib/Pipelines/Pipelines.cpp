@@ -1,6 +1,8 @@
 //===- Pipelines.cpp - attnc pass pipelines -------------------------------===//
 
 #include "attnc/Pipelines/Pipelines.h"
+
+#include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -13,8 +15,11 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -107,4 +112,11 @@ void mlir::attn::registerPipelines() {
       [](OpPassManager &pm, const CpuPipelineOptions &options) {
         buildCpuPipeline(pm, options);
       });
+}
+
+void mlir::attn::registerCompilerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<AttnDialect>();
 }

@@ -61,9 +61,7 @@ static bool isPipelineInput(ModuleOp module) {
 static const DialectRegistry &getRegistry() {
   static DialectRegistry *registry = [] {
     auto *r = new DialectRegistry();
-    registerAllDialects(*r);
-    registerAllExtensions(*r);
-    r->insert<attn::AttnDialect>();
+    attn::registerCompilerDialects(*r);
     return r;
   }();
   return *registry;

@@ -25,10 +25,7 @@ int main(int argc, char **argv) {
   mlir::attn::registerPipelines();
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  mlir::registerAllGPUToLLVMIRTranslations(registry);
-  registry.insert<mlir::attn::AttnDialect>();
+  mlir::attn::registerCompilerDialects(registry);
 
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "attnc optimizer driver\n", registry);

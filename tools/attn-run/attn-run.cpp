@@ -263,10 +263,7 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  registry.insert<attn::AttnDialect>();
+  attn::registerCompilerDialects(registry);
   MLIRContext context(registry);
 
   std::string errorMessage;

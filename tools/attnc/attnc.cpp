@@ -16,6 +16,7 @@
 #include "attnc/Dialect/Attn/Utils/Report.h"
 #include "attnc/Pipelines/EmitLibrary.h"
 #include "attnc/Pipelines/InputGuard.h"
+#include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -119,9 +120,7 @@ int main(int argc, char **argv) {
     return fail("--tp must be at least 1, got " + llvm::Twine(tensorParallel));
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<attn::AttnDialect>();
+  attn::registerCompilerDialects(registry);
   MLIRContext context(registry);
 
   std::string errorMessage;

@@ -3,6 +3,7 @@
 #ifndef ATTNC_PIPELINES_PIPELINES_H
 #define ATTNC_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -45,6 +46,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options = {})
 
 /// Registers every named attnc pipeline with the global pass registry.
 void registerPipelines();
+
+/// Everything a tool that compiles with attnc needs in its registry: attn,
+/// every upstream dialect and interface extension, and the LLVM IR
+/// translations.
+void registerCompilerDialects(DialectRegistry &registry);
 
 } // namespace mlir::attn
 
