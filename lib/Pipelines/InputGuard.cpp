@@ -69,6 +69,53 @@ LogicalResult attn::checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
           break;
       }
     }
+    // linalg.transpose / broadcast / reduce in custom form: `outs(...)
+    // permutation = [..]` / `dimensions = [..]`. MLIR 22 crashes on anything
+    // but a complete list of integers there.
+    for (StringRef keyword : {StringRef("permutation"), StringRef("dimensions")}) {
+      for (size_t pos = text.find(keyword); pos != StringRef::npos;
+           pos = text.find(keyword, pos + 1)) {
+        size_t before = pos;
+        while (before > 0 &&
+               isspace(static_cast<unsigned char>(text[before - 1])))
+          --before;
+        if (before == 0 || text[before - 1] != ')')
+          continue;
+        size_t i = skipSpace(text, pos + keyword.size());
+        if (i >= text.size() || text[i] != '=')
+          continue;
+        size_t listStart = skipSpace(text, i + 1);
+        size_t j = listStart;
+        bool wellFormed = j < text.size() && text[j] == '[';
+        if (wellFormed) {
+          j = skipSpace(text, j + 1);
+          bool first = true;
+          while (wellFormed && j < text.size() && text[j] != ']') {
+            if (!first) {
+              wellFormed = text[j] == ',';
+              j = skipSpace(text, j + 1);
+            }
+            first = false;
+            size_t digits = j + (j < text.size() && text[j] == '-');
+            size_t end = digits;
+            while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
+              ++end;
+            wellFormed = wellFormed && end > digits;
+            j = skipSpace(text, end);
+          }
+          wellFormed = wellFormed && j < text.size() && text[j] == ']';
+        }
+        if (!wellFormed) {
+          auto [line, column] = sourceMgr.getLineAndColumn(
+              llvm::SMLoc::getFromPointer(text.data() + listStart), id);
+          emitError(FileLineColLoc::get(context, buffer->getBufferIdentifier(),
+                                        line, column))
+              << "expected a list of integers `[i, j, ...]` after `" << keyword
+              << " =` (MLIR 22's linalg parsers crash on anything else)";
+          ok = false;
+        }
+      }
+    }
   }
   return success(ok);
 }

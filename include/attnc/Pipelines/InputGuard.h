@@ -19,7 +19,9 @@ namespace mlir::attn {
 /// known to crash upstream parsers; fails when there was any:
 ///  - a linalg.generic `iterator_types` list with an element that is not a
 ///    string or #linalg.iterator_type (MLIR 22 reads each element as a
-///    string without checking, and crashes).
+///    string without checking, and crashes);
+///  - linalg.transpose / broadcast / reduce whose `permutation =` or
+///    `dimensions =` is not followed by a complete list of integers.
 LogicalResult checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
                                          MLIRContext *context);
 
