@@ -29,7 +29,8 @@ def main():
     for path in inputs:
         for flags in PIPELINES:
             run = subprocess.run([attn_opt, path, "-o", os.devnull] + flags,
-                                 capture_output=True, text=True, timeout=300)
+                                 capture_output=True, text=True, errors="replace",
+                                 timeout=300)
             clean = run.returncode == 0 or (
                 run.returncode == 1 and "error:" in run.stderr)
             if not clean or "Sanitizer" in run.stderr:
