@@ -15,7 +15,9 @@ def seeds(root):
             for name in sorted(files):
                 if not name.endswith(".mlir"):
                     continue
-                with open(os.path.join(dirpath, name)) as f:
+                # Fuzz regressions are not UTF-8: keep their bytes as they are.
+                with open(os.path.join(dirpath, name), encoding="utf-8",
+                          errors="surrogateescape") as f:
                     text = f.read()
                 for chunk in text.split("// -----"):
                     lines = [l for l in chunk.splitlines()
@@ -30,10 +32,10 @@ def main():
     os.makedirs(corpus, exist_ok=True)
     count = 0
     for seed in seeds(root):
-        digest = hashlib.sha1(seed.encode()).hexdigest()
+        digest = hashlib.sha1(seed.encode("utf-8", "surrogateescape")).hexdigest()
         path = os.path.join(corpus, "seed-" + digest)
         if not os.path.exists(path):
-            with open(path, "w") as f:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
                 f.write(seed)
         count += 1
     print(f"fuzz_seeds: {count} seeds in {corpus}")
