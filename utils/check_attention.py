@@ -89,8 +89,14 @@ def make_input(rng, role, shape, dtype, opts):
             arr[..., 0, :] = False  # query 0 sees no key at all
         return arr, arr
     values = rng.standard_normal(shape).astype(np.float32)
+    if role in ("q", "k"):
+        values = values * opts.input_scale
     if role == "mask":
         values = values * 2.0
+        if opts.inf_mask:
+            # A quarter of the entries -inf, and query 0 sees no key at all.
+            values[rng.random(shape) < 0.25] = -np.inf
+            values[..., 0, :] = -np.inf
     elif role.startswith("w_"):
         values = values / np.sqrt(shape[-2])
     if dtype == "bf16":
@@ -188,6 +194,10 @@ def main():
     parser.add_argument("--kv-lengths", help="fixed kv_lengths values, comma-separated")
     parser.add_argument("--empty-mask-row", action="store_true",
                         help="mask out every key of query 0 (boolean masks)")
+    parser.add_argument("--input-scale", type=float, default=1.0,
+                        help="multiply q and k by this (large logits)")
+    parser.add_argument("--inf-mask", action="store_true",
+                        help="additive mask with -inf entries and a fully -inf row")
     parser.add_argument("--rtol", type=float, default=1e-4,
                         help="bound on max|out - ref| / max|ref|")
     parser.add_argument("--also", metavar="FILE",
