@@ -16,7 +16,12 @@ llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
 # In the sanitizer build a report aborts (a signal, not exit code 1, which
 # tools also use for diagnostics). LLVM's and MLIR's global state is not
 # freed at exit by design: leak checking stays off.
-config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"
+if config.attnc_sanitizers:
+    config.available_features.add("sanitizer")
+# LLVM's BumpPtrAllocator poisons slabs in inline code: compiled into
+# attnc's instrumented code it poisons what the uninstrumented libMLIR.so
+# later hands out without unpoisoning (false reports): manual poisoning off.
+config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0:allow_user_poisoning=0"
 config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 llvm_config.use_default_substitutions()
 

@@ -28,6 +28,10 @@ cmake --build "$build" --target attn-fuzz
 mkdir -p "$work/corpus" "$work/artifacts"
 python3 "$root/utils/fuzz_seeds.py" "$root" "$work/corpus"
 cd "$work"
+# Manual poisoning off: LLVM's inline BumpPtrAllocator, compiled into attnc's
+# instrumented code, poisons slabs that the uninstrumented libMLIR.so then
+# uses (false reports; docs/hardening.md).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allow_user_poisoning=0}
 exec "$build/bin/attn-fuzz" corpus -dict="$root/utils/attn.dict" \
   -max_total_time="$seconds" -timeout=30 -rss_limit_mb=6144 -max_len=16384 \
   -artifact_prefix=artifacts/ -print_final_stats=1 "$@"

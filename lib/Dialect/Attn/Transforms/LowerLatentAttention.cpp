@@ -51,10 +51,22 @@ private:
   /// blocked ones: latent [B,T,1,db], w_uk [1,H,db,dn], k_rope [B,T,1,dR].
   void normaliseOperands();
 
-  /// Map expression of the latent block head `h` reads in `branch`.
-  AffineExpr blockOf(AffineExpr h, LatentBranchAttr branch) const {
-    return h.floorDiv(numHeads / branch.getCount()) + branch.getFirst();
-  }
+  /// Head h reads latent block first + floor(h / (H / count)) in `branch`:
+  /// groups of H / count consecutive heads share a block. `build` makes one
+  /// group's result from its slice of `full` (heads [h0, h0 + G) along
+  /// `headDim`) given the block it reads; the results are inserted back.
+  /// Per-group slices keep every indexing map a projected permutation (a
+  /// `floordiv` in a map would leave the op scalar).
+  Value perBlockGroup(LatentBranchAttr branch, Value full, unsigned headDim,
+                      function_ref<Value(int64_t block, int64_t h0, int64_t G,
+                                         Value slice)>
+                          build);
+  /// `v` restricted to [offset, offset + size) along `dim`; with `drop` and
+  /// size 1, without that dimension.
+  Value sliceDim(Value v, unsigned dim, int64_t offset, int64_t size,
+                 bool drop = false);
+  /// w[block, h0 : h0 + G] of a [nb, H, C, N] weight, as [G, C, N].
+  Value weightSlice(Value w, int64_t block, int64_t h0, int64_t G);
 
   /// One branch in absorbed form, accumulated into `acc` [B,S,H,dv] f32.
   Value buildAbsorbedBranch(LatentBranchAttr branch, Value acc);
@@ -93,6 +105,65 @@ void LatentLowering::normaliseOperands() {
   kRope = expand(op.getKRope(), {batch, numKeys, 1, dR}, {{0}, {1}, {2, 3}});
 }
 
+Value LatentLowering::sliceDim(Value v, unsigned dim, int64_t offset,
+                               int64_t size, bool drop) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    int64_t extent = d == dim ? size : type.getDimSize(d);
+    sizes.push_back(b.getIndexAttr(extent));
+    if (!(drop && d == dim))
+      shape.push_back(extent);
+  }
+  offsets[dim] = b.getIndexAttr(offset);
+  if (!drop && offset == 0 && size == type.getDimSize(dim))
+    return v;
+  auto sliceType = RankedTensorType::get(shape, type.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
+                                        strides);
+}
+
+Value LatentLowering::weightSlice(Value w, int64_t block, int64_t h0,
+                                  int64_t G) {
+  auto type = cast<RankedTensorType>(w.getType());
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(block), b.getIndexAttr(h0),
+                                       b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      b.getIndexAttr(1), b.getIndexAttr(G), b.getIndexAttr(type.getDimSize(2)),
+      b.getIndexAttr(type.getDimSize(3))};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto sliceType = RankedTensorType::get(
+      {G, type.getDimSize(2), type.getDimSize(3)}, type.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, sliceType, w, offsets, sizes,
+                                        strides);
+}
+
+Value LatentLowering::perBlockGroup(
+    LatentBranchAttr branch, Value full, unsigned headDim,
+    function_ref<Value(int64_t, int64_t, int64_t, Value)> build) {
+  int64_t groupSize = numHeads / branch.getCount();
+  for (int64_t g = 0; g < branch.getCount(); ++g) {
+    int64_t h0 = g * groupSize;
+    Value result = build(branch.getFirst() + g, h0, groupSize,
+                         sliceDim(full, headDim, h0, groupSize));
+    if (groupSize == numHeads) {
+      full = result;
+      continue;
+    }
+    auto type = cast<RankedTensorType>(full.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      sizes.push_back(b.getIndexAttr(d == headDim ? groupSize : type.getDimSize(d)));
+    offsets[headDim] = b.getIndexAttr(h0);
+    full = tensor::InsertSliceOp::create(b, loc, result, full, offsets, sizes,
+                                         strides);
+  }
+  return full;
+}
+
 Value LatentLowering::createAttention(ValueRange queries, ValueRange keys,
                                       Value value, ArrayRef<AffineMap> maps,
                                       int64_t width) {
@@ -116,11 +187,14 @@ Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
              d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
              d4 = b.getAffineDimExpr(4), d5 = b.getAffineDimExpr(5),
              d6 = b.getAffineDimExpr(6);
-  Value qa = buildContraction(
-      b, loc, 5, op.getQNope(), makeMap(b, 5, {d0, d1, d2, d4}), wUk,
-      makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}),
-      buildFilledTensor(b, loc, {batch, numQueries, numHeads, db}, f32),
-      makeMap(b, 5, {d0, d1, d2, d3}));
+  Value qa = perBlockGroup(
+      branch, buildFilledTensor(b, loc, {batch, numQueries, numHeads, db}, f32),
+      /*headDim=*/2, [&](int64_t block, int64_t h0, int64_t G, Value init) {
+        return buildContraction(
+            b, loc, 5, sliceDim(op.getQNope(), 2, h0, G),
+            makeMap(b, 5, {d0, d1, d2, d4}), weightSlice(wUk, block, h0, G),
+            makeMap(b, 5, {d2, d3, d4}), init, makeMap(b, 5, {d0, d1, d2, d3}));
+      });
   qa = buildTensorCast(b, loc, qa, elementType);
 
   // The blocks this branch reads: [B,T,count,db], shared by groups of heads.
@@ -144,9 +218,14 @@ Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
       db);
 
   // acc[b,s,h,e] += z[b,s,h,c] * w_uv[blk(h),h,c,e]  over (b,s,h,c,e).
-  return buildContraction(b, loc, 5, z, makeMap(b, 5, {d0, d1, d2, d3}), wUv,
-                          makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}), acc,
-                          makeMap(b, 5, {d0, d1, d2, d4}));
+  return perBlockGroup(
+      branch, acc, /*headDim=*/2,
+      [&](int64_t block, int64_t h0, int64_t G, Value accSlice) {
+        return buildContraction(
+            b, loc, 5, sliceDim(z, 2, h0, G), makeMap(b, 5, {d0, d1, d2, d3}),
+            weightSlice(wUv, block, h0, G), makeMap(b, 5, {d2, d3, d4}),
+            accSlice, makeMap(b, 5, {d0, d1, d2, d4}));
+      });
 }
 
 Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
@@ -157,11 +236,14 @@ Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
   // k[b,t,h,n] = sum_c latent[b,t,blk(h),c] * w_uk[blk(h),h,c,n], and v alike,
   // over (b,t,h,c,n).
   auto upProject = [&](Value weight, int64_t width) {
-    Value projected = buildContraction(
-        b, loc, 5, latent, makeMap(b, 5, {d0, d1, blockOf(d2, branch), d3}),
-        weight, makeMap(b, 5, {blockOf(d2, branch), d2, d3, d4}),
-        buildFilledTensor(b, loc, {batch, numKeys, numHeads, width}, f32),
-        makeMap(b, 5, {d0, d1, d2, d4}));
+    Value projected = perBlockGroup(
+        branch, buildFilledTensor(b, loc, {batch, numKeys, numHeads, width}, f32),
+        /*headDim=*/2, [&](int64_t block, int64_t h0, int64_t G, Value init) {
+          return buildContraction(
+              b, loc, 5, sliceDim(latent, 2, block, 1, /*drop=*/true),
+              makeMap(b, 5, {d0, d1, d3}), weightSlice(weight, block, h0, G),
+              makeMap(b, 5, {d2, d3, d4}), init, makeMap(b, 5, {d0, d1, d2, d4}));
+        });
     return buildTensorCast(b, loc, projected, elementType);
   };
   Value keys = upProject(wUk, dn);
