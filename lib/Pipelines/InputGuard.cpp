@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
 
 using namespace mlir;
 
@@ -118,4 +120,20 @@ LogicalResult attn::checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
     }
   }
   return success(ok);
+}
+
+OwningOpRef<ModuleOp> attn::parseModuleFile(StringRef path,
+                                            llvm::SourceMgr &sourceMgr,
+                                            MLIRContext *context,
+                                            std::string &error) {
+  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(path, &error);
+  if (!file)
+    return nullptr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  if (failed(checkUpstreamParserHazards(sourceMgr, context)))
+    return nullptr;
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, context);
+  if (!module)
+    error = ("could not parse " + path).str();
+  return module;
 }

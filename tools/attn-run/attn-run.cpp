@@ -266,19 +266,13 @@ int main(int argc, char **argv) {
   attn::registerCompilerDialects(registry);
   MLIRContext context(registry);
 
-  std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(inputFilename, &errorMessage);
-  if (!file)
-    return fail(errorMessage);
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
-    return EXIT_FAILURE;
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  std::string errorMessage;
+  OwningOpRef<ModuleOp> module =
+      attn::parseModuleFile(inputFilename, sourceMgr, &context, errorMessage);
   if (!module)
-    return fail("could not parse " + inputFilename);
+    return errorMessage.empty() ? EXIT_FAILURE : fail(errorMessage);
 
   auto func = module->lookupSymbol<func::FuncOp>(functionName);
   if (!func || func.isExternal()) {

@@ -9,7 +9,9 @@
 #ifndef ATTNC_PIPELINES_INPUTGUARD_H
 #define ATTNC_PIPELINES_INPUTGUARD_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -24,6 +26,13 @@ namespace mlir::attn {
 ///    `dimensions =` is not followed by a complete list of integers.
 LogicalResult checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
                                          MLIRContext *context);
+
+/// The tools' way in: opens `path` ("-" is stdin) into `sourceMgr`, whose
+/// diagnostic handler the caller owns, rejects the hazards above and parses
+/// a module. On failure returns null and sets `error` when there is no
+/// diagnostic to say it (a file that cannot be opened or parsed).
+OwningOpRef<ModuleOp> parseModuleFile(StringRef path, llvm::SourceMgr &sourceMgr,
+                                      MLIRContext *context, std::string &error);
 
 } // namespace mlir::attn
 
