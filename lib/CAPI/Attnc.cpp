@@ -54,24 +54,15 @@ MlirLogicalResult attncEmitLibrary(MlirModule module, MlirStringRef outputPath,
                                    MlirStringRef headerPath, AttncEmitKind kind,
                                    bool threads) {
   attn::EmitLibraryOptions options;
+  // Indexed by AttncEmitKind.
+  static constexpr attn::EmitKind kinds[] = {
+      attn::EmitKind::Shared, attn::EmitKind::Object, attn::EmitKind::LlvmIr,
+      attn::EmitKind::Mlir};
   if (kind < ATTNC_EMIT_SHARED || kind > ATTNC_EMIT_MLIR) {
     emitError(unwrap(module).getLoc()) << "unknown AttncEmitKind " << kind;
     return mlirLogicalResultFailure();
   }
-  switch (kind) {
-  case ATTNC_EMIT_SHARED:
-    options.kind = attn::EmitKind::Shared;
-    break;
-  case ATTNC_EMIT_OBJECT:
-    options.kind = attn::EmitKind::Object;
-    break;
-  case ATTNC_EMIT_LLVM_IR:
-    options.kind = attn::EmitKind::LlvmIr;
-    break;
-  case ATTNC_EMIT_MLIR:
-    options.kind = attn::EmitKind::Mlir;
-    break;
-  }
+  options.kind = kinds[kind];
   options.threads = threads;
   options.headerPath = unwrap(headerPath).str();
   return wrap(attn::emitCpuLibrary(unwrap(module), unwrap(outputPath), options));
@@ -122,9 +113,7 @@ int attncCompileSharedLibrary(const char *source, size_t sourceLength,
       llvm::MemoryBuffer::getMemBufferCopy(StringRef(source, sourceLength),
                                            "attnc-input"),
       llvm::SMLoc());
-  if (failed(attn::checkUpstreamParserHazards(sourceMgr, &context)))
-    return report(1);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = attn::parseModule(sourceMgr, &context);
   if (!module)
     return report(1);
   attn::EmitLibraryOptions options;

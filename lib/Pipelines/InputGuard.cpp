@@ -122,6 +122,13 @@ LogicalResult attn::checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
   return success(ok);
 }
 
+OwningOpRef<ModuleOp> attn::parseModule(const llvm::SourceMgr &sourceMgr,
+                                        MLIRContext *context) {
+  if (failed(checkUpstreamParserHazards(sourceMgr, context)))
+    return nullptr;
+  return parseSourceFile<ModuleOp>(sourceMgr, context);
+}
+
 OwningOpRef<ModuleOp> attn::parseModuleFile(StringRef path,
                                             llvm::SourceMgr &sourceMgr,
                                             MLIRContext *context,
@@ -131,7 +138,7 @@ OwningOpRef<ModuleOp> attn::parseModuleFile(StringRef path,
     return nullptr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   if (failed(checkUpstreamParserHazards(sourceMgr, context)))
-    return nullptr;
+    return nullptr; // Already reported at its location.
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, context);
   if (!module)
     error = ("could not parse " + path).str();

@@ -83,6 +83,23 @@ def mha(batch=1, heads=8, queries=1, keys=1024, head_dim=128, dtype="f32",
     return gqa(batch, heads, heads, queries, keys, head_dim, None, dtype, causal, scale)
 
 
+def _latent_attention_op(latent, latent_type, qn, qr, kr, wuk, wuv, o, dt, scale,
+                         causal, weight=None):
+    """The attn.latent_attention of `@main` over the value `latent`, and the
+    return of its result (MLA, MLRA and EG-MLA share it)."""
+    weight_text = f" weight({_f(weight)})" if weight is not None else ""
+    return f"""  %init = tensor.empty() : {_t(o, dt)}
+  %o = attn.latent_attention
+         queries(%q_nope, %q_rope : {_t(qn, dt)}, {_t(qr, dt)})
+         latent({latent}, %k_rope : {latent_type}, {_t(kr, dt)})
+         up_projections(%w_uk, %w_uv : {_t(wuk, dt)}, {_t(wuv, dt)})
+         outs(%init : {_t(o, dt)})
+         scale({_f(scale)} : f32){_masking(causal)}{weight_text}
+         -> {_t(o, dt)}
+  return %o : {_t(o, dt)}
+"""
+
+
 def _latent(name, batch, heads, queries, keys, nope_dim, rope_dim, latent_shape,
             w_latent, value_dim, dtype, causal, weight):
     dt = _dtype(dtype)
@@ -94,20 +111,11 @@ def _latent(name, batch, heads, queries, keys, nope_dim, rope_dim, latent_shape,
     wuk = w_latent + (heads, latent_shape[-1], nope_dim)
     wuv = w_latent + (heads, latent_shape[-1], value_dim)
     o = (batch, queries, heads, value_dim)
-    weight_text = f" weight({_f(weight)})" if weight is not None else ""
     text = f"""func.func @main(%q_nope: {_t(qn, dt)}, %q_rope: {_t(qr, dt)},
                 %latent: {_t(lat, dt)}, %k_rope: {_t(kr, dt)},
                 %w_uk: {_t(wuk, dt)}, %w_uv: {_t(wuv, dt)}) -> {_t(o, dt)} {{
-  %init = tensor.empty() : {_t(o, dt)}
-  %o = attn.latent_attention
-         queries(%q_nope, %q_rope : {_t(qn, dt)}, {_t(qr, dt)})
-         latent(%latent, %k_rope : {_t(lat, dt)}, {_t(kr, dt)})
-         up_projections(%w_uk, %w_uv : {_t(wuk, dt)}, {_t(wuv, dt)})
-         outs(%init : {_t(o, dt)})
-         scale({_f(scale)} : f32){_masking(causal)}{weight_text}
-         -> {_t(o, dt)}
-  return %o : {_t(o, dt)}
-}}
+{_latent_attention_op("%latent", _t(lat, dt), qn, qr, kr, wuk, wuv, o, dt, scale,
+                      causal, weight)}}}
 """
     inputs = [("q_nope", qn, dt), ("q_rope", qr, dt), ("latent", lat, dt),
               ("k_rope", kr, dt), ("w_uk", wuk, dt), ("w_uv", wuv, dt)]
@@ -165,16 +173,7 @@ def eg_mla(batch=1, heads=12, queries=1, keys=1024, nope_dim=64, rope_dim=64,
          up_projection(%w_u : {_t(wu, dt)}) norm_weight(%norm_w : {_t(nw, dt)})
          outs(%u_init : {_t(u, dt)}) norm = rms, epsilon = {_f(epsilon)}
          -> {_t(u, dt)}
-  %init = tensor.empty() : {_t(o, dt)}
-  %o = attn.latent_attention
-         queries(%q_nope, %q_rope : {_t(qn, dt)}, {_t(qr, dt)})
-         latent(%u, %k_rope : {_t(u, dt)}, {_t(kr, dt)})
-         up_projections(%w_uk, %w_uv : {_t(wuk, dt)}, {_t(wuv, dt)})
-         outs(%init : {_t(o, dt)})
-         scale({_f(scale)} : f32){_masking(causal)}
-         -> {_t(o, dt)}
-  return %o : {_t(o, dt)}
-}}
+{_latent_attention_op("%u", _t(u, dt), qn, qr, kr, wuk, wuv, o, dt, scale, causal)}}}
 """
     inputs = [("q_nope", qn, dt), ("q_rope", qr, dt), ("ids", ids, "i32"),
               ("latent", lat, dt), ("k_rope", kr, dt), ("gate_table", table, dt),

@@ -27,6 +27,12 @@ namespace mlir::attn {
 LogicalResult checkUpstreamParserHazards(const llvm::SourceMgr &sourceMgr,
                                          MLIRContext *context);
 
+/// Parses the module in `sourceMgr`'s buffers after rejecting the hazards
+/// above; null (with diagnostics) on failure. Every attnc entry point parses
+/// through this.
+OwningOpRef<ModuleOp> parseModule(const llvm::SourceMgr &sourceMgr,
+                                  MLIRContext *context);
+
 /// The tools' way in: opens `path` ("-" is stdin) into `sourceMgr`, whose
 /// diagnostic handler the caller owns, rejects the hazards above and parses
 /// a module. On failure returns null and sets `error` when there is no

@@ -22,7 +22,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include <cmath>
 
@@ -771,18 +771,8 @@ struct AttnRaiseAttention
     if (!changed)
       return;
     // The replaced chain is dead now.
-    bool erased = true;
-    while (erased) {
-      erased = false;
-      getOperation()->walk<WalkOrder::PostOrder>([&](Operation *op) {
-        if (op->use_empty() && isMemoryEffectFree(op) &&
-            !op->hasTrait<OpTrait::IsTerminator>() &&
-            op->getNumResults() > 0) {
-          op->erase();
-          erased = true;
-        }
-      });
-    }
+    IRRewriter rewriter(&getContext());
+    (void)runRegionDCE(rewriter, getOperation()->getRegions());
   }
 };
 } // namespace
