@@ -140,3 +140,42 @@ func.func @split_kv(%q: tensor<1x4x1x8xf32>, %k: tensor<1x1x20x8xf32>, %v: tenso
          -> tensor<1x4x1x8xf32>
   return %r : tensor<1x4x1x8xf32>
 }
+
+// -----
+
+// A tile of a larger causal attention, with a log-sum-exp output: its
+// queries sit at %q0 and its keys at %k0 of a 64 x 64 attention. The valid
+// length becomes 64 - %k0 in local key positions, and the mask compares
+// against queries at %q0 + row. One query tile and kv-splits=2: two key
+// splits, merged per row; lse = max + log(sum) of the merged state goes to
+// the merge's second shared output.
+#q = affine_map<(b, s, t, d, e) -> (b, s, d)>
+#k = affine_map<(b, s, t, d, e) -> (b, t, d)>
+#v = affine_map<(b, s, t, d, e) -> (b, t, e)>
+#o = affine_map<(b, s, t, d, e) -> (b, s, e)>
+#row = affine_map<(b, s, t, d, e) -> (b, s)>
+
+// CHECK-LABEL: func.func @tile_with_log_sum_exp
+// CHECK-SAME:    %[[LSE:[^:]*]]: tensor<1x4xf32>, %[[Q0:[^:]*]]: index, %[[K0:[^:]*]]: index
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 2) shared_outs(
+// CHECK:         %[[LEN:.*]] = arith.subi %c64, %[[K0]] : index
+// CHECK:         %[[FRAMEQ:.*]] = arith.addi %{{.*}}, %[[Q0]] : index
+// CHECK:         scf.for
+// CHECK:           %[[ROWQ0:.*]] = arith.addi %{{.*}}, %[[Q0]] : index
+// CHECK:           linalg.generic
+// CHECK:             %[[ROW:.*]] = linalg.index 1 : index
+// CHECK:             arith.addi %[[ROWQ0]], %[[ROW]] : index
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}) in (1, 1) shared_outs(%[[OUT:.*]] = %{{.*}}, %[[LOUT:.*]] = %[[LSE]])
+// CHECK:         %[[LTILE:.*]] = tensor.extract_slice %[[LOUT]]
+// CHECK:         %[[LVAL:.*]] = linalg.generic {{.*}} outs(%[[LTILE]] : tensor<4xf32>)
+// CHECK:           math.log
+// CHECK:         tensor.parallel_insert_slice %[[LVAL]] into %[[LOUT]]
+func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>, %v: tensor<1x16x16xf32>,
+                                 %o: tensor<1x4x16xf32>, %lse: tensor<1x4xf32>, %q0: index, %k0: index)
+    -> (tensor<1x4x16xf32>, tensor<1x4xf32>) {
+  %r:2 = attn.attention queries(%q : tensor<1x4x16xf32>) keys(%k : tensor<1x16x16xf32>)
+         values(%v : tensor<1x16x16xf32>) outs(%o : tensor<1x4x16xf32>, log_sum_exp %lse : tensor<1x4xf32>)
+         scale(0.25 : f32) masking(causal) positions(queries %q0 of 64, keys %k0 of 64)
+         indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x4x16xf32>, tensor<1x4xf32>
+  return %r#0, %r#1 : tensor<1x4x16xf32>, tensor<1x4xf32>
+}

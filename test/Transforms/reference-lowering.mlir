@@ -105,3 +105,33 @@ func.func @two_contractions(%qc: tensor<1x1x4x32xf32>, %qr: tensor<1x1x4x8xf32>,
          -> tensor<1x1x4x32xf32>
   return %r : tensor<1x1x4x32xf32>
 }
+
+// -----
+
+// A tile of a larger causal attention with a log-sum-exp output: key and
+// query indices are shifted by the tile's origins (%k0, %q0) before the mask
+// compares them; lse = rowMax + log(rowSum) is the second result.
+#q = affine_map<(b, s, t, d, e) -> (b, s, d)>
+#k = affine_map<(b, s, t, d, e) -> (b, t, d)>
+#v = affine_map<(b, s, t, d, e) -> (b, t, e)>
+#o = affine_map<(b, s, t, d, e) -> (b, s, e)>
+#row = affine_map<(b, s, t, d, e) -> (b, s)>
+
+// CHECK-LABEL: func.func @tile_with_log_sum_exp
+// CHECK-SAME:    %[[LSE:[^:]*]]: tensor<1x4xf32>, %[[Q0:[^:]*]]: index, %[[K0:[^:]*]]: index
+// CHECK:         %[[KEY:.*]] = linalg.index 2 : index
+// CHECK:         arith.addi %[[KEY]], %[[K0]] : index
+// CHECK:         %[[QUERY:.*]] = linalg.index 1 : index
+// CHECK:         arith.addi %[[QUERY]], %[[Q0]] : index
+// CHECK:       %[[LOUT:.*]] = linalg.generic {{.*}} outs(%[[LSE]] : tensor<1x4xf32>)
+// CHECK:         math.log
+// CHECK:       return %{{.*}}, %[[LOUT]]
+func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>, %v: tensor<1x16x16xf32>,
+                                 %o: tensor<1x4x16xf32>, %lse: tensor<1x4xf32>, %q0: index, %k0: index)
+    -> (tensor<1x4x16xf32>, tensor<1x4xf32>) {
+  %r:2 = attn.attention queries(%q : tensor<1x4x16xf32>) keys(%k : tensor<1x16x16xf32>)
+         values(%v : tensor<1x16x16xf32>) outs(%o : tensor<1x4x16xf32>, log_sum_exp %lse : tensor<1x4xf32>)
+         scale(0.25 : f32) masking(causal) positions(queries %q0 of 64, keys %k0 of 64)
+         indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x4x16xf32>, tensor<1x4xf32>
+  return %r#0, %r#1 : tensor<1x4x16xf32>, tensor<1x4xf32>
+}

@@ -2,7 +2,7 @@
 
 func.func @no_contraction(%v: tensor<1x8x16xf32>, %o: tensor<1x1x16xf32>) {
   // expected-error @+1 {{'attn.attention' op needs at least one query/key contraction}}
-  %r = "attn.attention"(%v, %o) <{indexing_maps = [affine_map<(b, s, t, e) -> (b, t, e)>, affine_map<(b, s, t, e) -> (b, s, e)>], operandSegmentSizes = array<i32: 0, 0, 1, 0, 0, 1>, scale = 1.0 : f32}> : (tensor<1x8x16xf32>, tensor<1x1x16xf32>) -> tensor<1x1x16xf32>
+  %r = "attn.attention"(%v, %o) <{indexing_maps = [affine_map<(b, s, t, e) -> (b, t, e)>, affine_map<(b, s, t, e) -> (b, s, e)>], operandSegmentSizes = array<i32: 0, 0, 1, 0, 0, 0, 0, 1, 0>, scale = 1.0 : f32}> : (tensor<1x8x16xf32>, tensor<1x1x16xf32>) -> tensor<1x1x16xf32>
   return
 }
 
@@ -18,7 +18,7 @@ func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x
 // -----
 
 func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %o: tensor<1x4x8x16xf32>) {
-  // expected-error @+1 {{expects 4 indexing maps (queries, keys, value, optional mask, optional kv_lengths, output) but got 3}}
+  // expected-error @+1 {{expects 4 indexing maps (queries, keys, value, optional mask, optional kv_lengths, output, optional log_sum_exp) but got 3}}
   %r = attn.attention queries(%q : tensor<1x4x8x16xf32>) keys(%k : tensor<1x4x8x16xf32>) values(%v : tensor<1x4x8x16xf32>) outs(%o : tensor<1x4x8x16xf32>)
          scale(0.25 : f32) indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>, affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>] -> tensor<1x4x8x16xf32>
   return
@@ -579,5 +579,125 @@ func.func @gate(%c: tensor<1x8x4xf32>, %ids: tensor<1x8xi32>, %t: tensor<50x16xf
   // expected-error @+1 {{element type mismatch: table has 'f16' but latent has 'f32'}}
   %u = attn.embedding_gate latent(%c : tensor<1x8x4xf32>) ids(%ids : tensor<1x8xi32>) table(%t : tensor<50x16xf16>)
          up_projection(%wu : tensor<4x16xf32>) norm_weight(%nw : tensor<16xf32>) outs(%o : tensor<1x8x16xf32>) norm = rms, epsilon = 1.0e-6 -> tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// positions without a positional mask
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{positions(...) only matter to causal, sliding-window or kv_lengths masks, and this op has none}}
+  %r = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>) scale(1.0 : f32) positions(queries %c0 of 8, keys %c0 of 8)
+         indexing_maps = [#q, #k, #v, #o] -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// frame smaller than the op
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{positions frame 2x8 (queries x keys) is smaller than the op's own 4x8}}
+  %r = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>) scale(1.0 : f32) masking(causal) positions(queries %c0 of 2, keys %c0 of 8)
+         indexing_maps = [#q, #k, #v, #o] -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// offset outside the frame
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{query offset 6 puts 4 query positions outside [0, 8)}}
+  %r = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>) scale(1.0 : f32) masking(causal) positions(queries %c6 of 8, keys %c0 of 8)
+         indexing_maps = [#q, #k, #v, #o] -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// lse element type
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{log_sum_exp must have element type f32, got 'f16'}}
+  %r:2 = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>, log_sum_exp %l16 : tensor<1x2x4xf16>) scale(1.0 : f32)
+         indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x2x4x8xf32>, tensor<1x2x4xf16>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// lse map
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{log_sum_exp indexing map must be the output's without its N dimensions, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2)>, got affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d2, d1)>}}
+  %r:2 = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>, log_sum_exp %lt : tensor<1x4x2xf32>) scale(1.0 : f32)
+         indexing_maps = [#q, #k, #v, #o, affine_map<(b, h, s, t, d, e) -> (b, s, h)>] -> tensor<1x2x4x8xf32>, tensor<1x4x2xf32>
+  return
+}
+
+// -----
+
+#q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
+#v = affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>
+#row = affine_map<(b, h, s, t, d, e) -> (b, h, s)>
+
+// lse shape
+func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %o: tensor<1x2x4x8xf32>,
+                 %l16: tensor<1x2x4xf16>, %lt: tensor<1x4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c6 = arith.constant 6 : index
+  // expected-error @+1 {{log_sum_exp has extent 4 in dimension 1 but 2 was expected}}
+  %r:2 = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x8x8xf32>) values(%v : tensor<1x2x8x8xf32>)
+         outs(%o : tensor<1x2x4x8xf32>, log_sum_exp %lt : tensor<1x4x2xf32>) scale(1.0 : f32)
+         indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x2x4x8xf32>, tensor<1x4x2xf32>
   return
 }

@@ -148,3 +148,20 @@ func.func @grouped_head_attention(%x: tensor<1x1x1280xf32>, %q: tensor<1x1x5x64x
          scale(0.125 : f32) masking(sliding_window, window = 64) -> tensor<1x1x1280xf32>
   return %y : tensor<1x1x1280xf32>
 }
+
+// A tile of a causal attention: queries 4..7 of 16 against all 16 keys, with
+// the log-sum-exp of every row as a second output.
+// CHECK-LABEL: func.func @tile_with_log_sum_exp
+// CHECK: outs(%{{.*}} : tensor<2x4x4x32xf32>, log_sum_exp %{{.*}} : tensor<2x4x4xf32>) scale(1.250000e-01 : f32) masking(causal) positions(queries %{{.*}} of 16, keys %{{.*}} of 16) indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}, #{{.*}}, #{{.*}}] -> tensor<2x4x4x32xf32>, tensor<2x4x4xf32>
+func.func @tile_with_log_sum_exp(%q: tensor<2x4x4x32xf32>, %k: tensor<2x4x16x32xf32>,
+                                 %v: tensor<2x4x16x32xf32>, %o: tensor<2x4x4x32xf32>,
+                                 %lse: tensor<2x4x4xf32>) -> (tensor<2x4x4x32xf32>, tensor<2x4x4xf32>) {
+  %c4 = arith.constant 4 : index
+  %c0 = arith.constant 0 : index
+  %r:2 = attn.attention queries(%q : tensor<2x4x4x32xf32>) keys(%k : tensor<2x4x16x32xf32>)
+         values(%v : tensor<2x4x16x32xf32>) outs(%o : tensor<2x4x4x32xf32>, log_sum_exp %lse : tensor<2x4x4xf32>)
+         scale(0.125 : f32) masking(causal) positions(queries %c4 of 16, keys %c0 of 16)
+         indexing_maps = [#q, #k, #v, #o, affine_map<(b, h, s, t, d, e) -> (b, h, s)>]
+         -> tensor<2x4x4x32xf32>, tensor<2x4x4xf32>
+  return %r#0, %r#1 : tensor<2x4x4x32xf32>, tensor<2x4x4xf32>
+}

@@ -2,6 +2,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -73,8 +74,12 @@ static SmallVector<OperandInfo> collectOperands(AttentionOp op) {
 }
 
 /// Infers the dimension roles and extents of `op`. Emits a diagnostic and
-/// fails if `emitErrors` is set and the op is malformed.
-static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
+/// fails if `emitErrors` is set and the op is malformed. With `inputsOnly`,
+/// the extents come from the inputs and the outputs' shapes are not looked
+/// at: tiling drivers clone the op with partial-result tensors as its outputs
+/// and then ask that clone for its tiles.
+static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors,
+                                          bool inputsOnly = false) {
   auto fail = [&](auto &&...args) -> FailureOr<AttentionDims> {
     if (emitErrors)
       (op.emitOpError() << ... << args);
@@ -90,16 +95,19 @@ static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
 
   SmallVector<OperandInfo> operands = collectOperands(op);
   unsigned numMaps = op.getIndexingMaps().size();
-  if (numMaps != operands.size())
-    return fail("expects ", operands.size(),
+  unsigned expectedMaps = operands.size() + (op.getLogSumExpOutput() ? 1 : 0);
+  if (numMaps != expectedMaps)
+    return fail("expects ", expectedMaps,
                 " indexing maps (queries, keys, value, optional mask, optional "
-                "kv_lengths, output) but got ",
+                "kv_lengths, output, optional log_sum_exp) but got ",
                 numMaps);
 
   // Every map: same iteration space, no symbols, projected permutation whose
   // result count matches the operand rank.
   unsigned numDims = operands.front().map.getNumDims();
   for (const OperandInfo &info : operands) {
+    if (inputsOnly && info.name == "output")
+      continue;
     if (info.map.getNumSymbols() != 0)
       return fail("indexing map of ", info.name, " must not use symbols");
     if (info.map.getNumDims() != numDims)
@@ -210,8 +218,11 @@ static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
     switch (dims.roles[d]) {
     case DimRole::Batch:
     case DimRole::M:
+      // Queries are never grouped: they have the output's extents.
+      dims.extents[d] = extentOf(inputsOnly ? operands.front() : outputInfo, d);
+      break;
     case DimRole::N:
-      dims.extents[d] = extentOf(outputInfo, d);
+      dims.extents[d] = extentOf(inputsOnly ? valueInfo : outputInfo, d);
       break;
     case DimRole::K2:
       dims.extents[d] = extentOf(valueInfo, d);
@@ -227,6 +238,8 @@ static FailureOr<AttentionDims> inferDims(AttentionOp op, bool emitErrors) {
   // Every operand agrees with the full extents, except that grouped operands
   // may divide a batch extent.
   for (const OperandInfo &info : operands) {
+    if (inputsOnly && info.name == "output")
+      continue;
     for (unsigned d = 0; d < numDims; ++d) {
       if (!usesDim(info, d))
         continue;
@@ -364,7 +377,16 @@ static LogicalResult verifyKvLengths(Operation *op, Value lengths,
 //===----------------------------------------------------------------------===//
 
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
-  return getOutputMutable();
+  // The output and the optional log_sum_exp output, consecutive operands.
+  unsigned start = getOutputMutable().getOperandNumber();
+  return MutableOperandRange(*this, start, getLogSumExpOutput() ? 2 : 1);
+}
+
+AttentionDims AttentionOp::getAttentionDimsFromInputs() {
+  FailureOr<AttentionDims> dims =
+      inferDims(*this, /*emitErrors=*/false, /*inputsOnly=*/true);
+  assert(succeeded(dims) && "getAttentionDimsFromInputs on a malformed op");
+  return std::move(*dims);
 }
 
 AttentionDims AttentionOp::getAttentionDims() {
@@ -424,6 +446,81 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("masking(")
            << stringifyMaskKind(getMaskKind())
            << ") needs a query (M) dimension to take positions from";
+  if (failed(verifyPositionFrame(*dims)) || failed(verifyLogSumExp(*dims)))
+    return failure();
+  return success();
+}
+
+LogicalResult AttentionOp::verifyPositionFrame(const AttentionDims &dims) {
+  // The parser only builds complete frames; generic IR may not.
+  bool hasQuery = getQueryOffset() != nullptr, hasKey = getKeyOffset() != nullptr;
+  std::optional<ArrayRef<int64_t>> extents = getPositionExtents();
+  if (!hasQuery && !hasKey && !extents)
+    return success();
+  if (!hasQuery || !hasKey || !extents || extents->size() != 2)
+    return emitOpError("positions need a query offset, a key offset and two "
+                       "extents [queries, keys]");
+  if (!hasPositionalMask())
+    return emitOpError("positions(...) only matter to causal, sliding-window "
+                       "or kv_lengths masks, and this op has none");
+  int64_t localQueries = dims.queryPosDim ? dims.extents[*dims.queryPosDim] : 1;
+  int64_t localKeys = dims.extents[dims.keyPosDim];
+  int64_t totalQueries = (*extents)[0], totalKeys = (*extents)[1];
+  if (totalQueries < localQueries || totalKeys < localKeys)
+    return emitOpError("positions frame ")
+           << totalQueries << "x" << totalKeys
+           << " (queries x keys) is smaller than the op's own " << localQueries
+           << "x" << localKeys;
+  // Offsets known here must keep the tile inside the frame.
+  auto checkOffset = [&](Value offset, int64_t local, int64_t total,
+                         StringRef what) -> LogicalResult {
+    std::optional<int64_t> c = getConstantIntValue(offset);
+    if (c && (*c < 0 || *c + local > total))
+      return emitOpError() << what << " offset " << *c << " puts " << local
+                           << " " << what << " positions outside [0, " << total
+                           << ")";
+    return success();
+  };
+  if (failed(checkOffset(getQueryOffset(), localQueries, totalQueries, "query")) ||
+      failed(checkOffset(getKeyOffset(), localKeys, totalKeys, "key")))
+    return failure();
+  return success();
+}
+
+LogicalResult AttentionOp::verifyLogSumExp(const AttentionDims &dims) {
+  Value lse = getLogSumExpOutput();
+  if (!lse) {
+    if (getLogSumExp())
+      return emitOpError("has a log_sum_exp result but no log_sum_exp output");
+    return success();
+  }
+  if (!getLogSumExp() || getLogSumExp().getType() != lse.getType())
+    return emitOpError("log_sum_exp result type must match the log_sum_exp "
+                       "output type ")
+           << lse.getType();
+  auto type = cast<RankedTensorType>(lse.getType());
+  if (!type.getElementType().isF32())
+    return emitOpError("log_sum_exp must have element type f32, got ")
+           << type.getElementType();
+  // Its map is the output's with the N (value) dimensions left out.
+  SmallVector<AffineExpr> rowExprs;
+  for (AffineExpr e : getOutputMap().getResults())
+    if (dims.roles[cast<AffineDimExpr>(e).getPosition()] != DimRole::N)
+      rowExprs.push_back(e);
+  AffineMap expected =
+      AffineMap::get(dims.getNumDims(), 0, rowExprs, getContext());
+  if (getLogSumExpMap() != expected)
+    return emitOpError("log_sum_exp indexing map must be the output's without "
+                       "its N dimensions, ")
+           << AffineMapAttr::get(expected) << ", got "
+           << AffineMapAttr::get(getLogSumExpMap());
+  for (auto [r, e] : llvm::enumerate(rowExprs)) {
+    int64_t extent = dims.extents[cast<AffineDimExpr>(e).getPosition()];
+    if (type.getDimSize(r) != extent)
+      return emitOpError("log_sum_exp has extent ")
+             << type.getDimSize(r) << " in dimension " << r << " but "
+             << extent << " was expected";
+  }
   return success();
 }
 
@@ -619,6 +716,41 @@ static void printMasking(OpAsmPrinter &printer, Operation *op,
   if (window)
     printer << ", window = " << window.getInt();
   printer << ")";
+}
+
+//===----------------------------------------------------------------------===//
+// Custom assembly: `positions(queries %q0 of S, keys %k0 of T)`.
+//===----------------------------------------------------------------------===//
+
+static ParseResult
+parsePositions(OpAsmParser &parser,
+               std::optional<OpAsmParser::UnresolvedOperand> &queryOffset,
+               std::optional<OpAsmParser::UnresolvedOperand> &keyOffset,
+               DenseI64ArrayAttr &extents) {
+  if (failed(parser.parseOptionalKeyword("positions")))
+    return success();
+  int64_t numQueries, numKeys;
+  OpAsmParser::UnresolvedOperand q, k;
+  if (parser.parseLParen() || parser.parseKeyword("queries") ||
+      parser.parseOperand(q) || parser.parseKeyword("of") ||
+      parser.parseInteger(numQueries) || parser.parseComma() ||
+      parser.parseKeyword("keys") || parser.parseOperand(k) ||
+      parser.parseKeyword("of") || parser.parseInteger(numKeys) ||
+      parser.parseRParen())
+    return failure();
+  queryOffset = q;
+  keyOffset = k;
+  extents = parser.getBuilder().getDenseI64ArrayAttr({numQueries, numKeys});
+  return success();
+}
+
+static void printPositions(OpAsmPrinter &printer, Operation *op,
+                           Value queryOffset, Value keyOffset,
+                           DenseI64ArrayAttr extents) {
+  if (!queryOffset || !keyOffset || !extents || extents.size() != 2)
+    return;
+  printer << "positions(queries " << queryOffset << " of " << extents[0]
+          << ", keys " << keyOffset << " of " << extents[1] << ")";
 }
 
 #define GET_OP_CLASSES

@@ -59,7 +59,8 @@ public:
     return dims.queryPosDim && dims.getDimsWithRole(DimRole::K2).size() == 1;
   }
 
-  Value build();
+  /// The output, and the log-sum-exp when the op has one.
+  SmallVector<Value> build();
 
 private:
   int64_t extent(unsigned dim) const { return dims.extents[dim]; }
@@ -94,14 +95,20 @@ private:
                                            ArrayRef<Value> point, Value q0,
                                            int64_t qSize);
   /// Normalises `state` into `outSlice` and inserts it back into `forall`'s
-  /// shared output; returns the forall's result.
-  Value insertNormalizedTile(OpBuilder &b, scf::ForallOp forall,
-                             tensor::ExtractSliceOp outSlice, RowState state,
-                             int64_t qSize);
+  /// shared output, and its log-sum-exp into the second shared output when
+  /// the op has one; returns the forall's results.
+  SmallVector<Value> insertNormalizedTile(OpBuilder &b, scf::ForallOp forall,
+                                          ArrayRef<Value> point, Value q0,
+                                          tensor::ExtractSliceOp outSlice,
+                                          RowState state, int64_t qSize);
+  /// lse = max + log(sum) (-inf for a row with no visible key) into `lseSlice`.
+  Value buildLogSumExpTile(OpBuilder &b, RowState state, int64_t qSize,
+                           Value lseSlice);
   /// Split-KV: partial states of `numSplits` key ranges in parallel, then a
   /// log-sum-exp merge per query tile.
-  Value buildSplitForall(OpBuilder &b, Value output, int64_t firstQuery,
-                         int64_t numTiles, int64_t qSize, int64_t numSplits);
+  SmallVector<Value> buildSplitForall(OpBuilder &b, ValueRange outs,
+                                      int64_t firstQuery, int64_t numTiles,
+                                      int64_t qSize, int64_t numSplits);
   /// Bounds and induction values shared by both foralls of a query tiling.
   SmallVector<OpFoldResult> tileLoopBounds(OpBuilder &b, int64_t numTiles);
   std::pair<SmallVector<Value>, Value> tilePoint(OpBuilder &b, ValueRange ivs,
@@ -126,9 +133,11 @@ private:
     return rowsOf(qSize) < kMinOuterProductRows;
   }
   /// One scf.forall over the point dims and `numTiles` query tiles of
-  /// `qSize` queries starting at `firstQuery`, inserting into `output`.
-  Value buildForall(OpBuilder &b, Value output, int64_t firstQuery,
-                    int64_t numTiles, int64_t qSize);
+  /// `qSize` queries starting at `firstQuery`, inserting into `outs` (the
+  /// output and the optional log-sum-exp).
+  SmallVector<Value> buildForall(OpBuilder &b, ValueRange outs,
+                                 int64_t firstQuery, int64_t numTiles,
+                                 int64_t qSize);
 
   AttentionOp op;
   Location loc;
@@ -144,7 +153,12 @@ private:
   int64_t group = 1;
   SmallVector<MappedOperand> queries, keys;
   MappedOperand value, output;
-  std::optional<MappedOperand> mask, lengths;
+  std::optional<MappedOperand> mask, lengths, logSumExp;
+  /// Where the op sits in a larger attention (`positions(...)`): its first
+  /// query and key there (null: 0), and that attention's extents, in which
+  /// positional masks are taken.
+  Value queryOrigin, keyOrigin;
+  int64_t frameQueries, frameKeys;
 };
 
 } // namespace
@@ -174,6 +188,16 @@ FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
     mask = MappedOperand{op.getMask(), op.getMaskMap()};
   if (op.getKvLengths())
     lengths = MappedOperand{op.getKvLengths(), op.getKvLengthsMap()};
+  if (op.getLogSumExpOutput())
+    logSumExp = MappedOperand{op.getLogSumExpOutput(), op.getLogSumExpMap()};
+  queryOrigin = op.getQueryOffset();
+  keyOrigin = op.getKeyOffset();
+  frameQueries = extent(qDim);
+  frameKeys = extent(kDim);
+  if (std::optional<ArrayRef<int64_t>> frame = op.getPositionExtents()) {
+    frameQueries = (*frame)[0];
+    frameKeys = (*frame)[1];
+  }
 
   // Pack the batch dimension along which every key and the value are
   // grouped the most (GQA's heads, MLA's absorbed heads, GTA's maps). A mask
@@ -380,7 +404,11 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   std::optional<int64_t> window = op.getWindow();
   bool positional = kind != MaskKind::None || lengths;
   double scale = op.getScaleValue();
-  int64_t numQueries = extent(qDim);
+  int64_t numQueries = frameQueries;
+  // Queries in the frame's coordinates; keys stay local, against a length
+  // shifted by the key origin (see buildRowState).
+  Value frameQ0 =
+      queryOrigin ? arith::AddIOp::create(b, loc, q0, queryOrigin).getResult() : q0;
   Value masked =
       linalg::GenericOp::create(
           b, loc, scores.getType(), inputs,
@@ -404,7 +432,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
               if (packDim)
                 row = arith::RemUIOp::create(
                     nb, nl, row, arith::ConstantIndexOp::create(nb, nl, qSize));
-              Value query = arith::AddIOp::create(nb, nl, q0, row);
+              Value query = arith::AddIOp::create(nb, nl, frameQ0, row);
               Value visible = buildKeyVisibility(nb, nl, query, key, length,
                                                  numQueries, kind, window,
                                                  lengths.has_value());
@@ -478,7 +506,7 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
   };
   // The valid key length of this batch point.
   int64_t numKeys = extent(kDim);
-  Value length = indexConst(numKeys);
+  Value length = indexConst(frameKeys);
   if (lengths) {
     SmallVector<Value> indices;
     for (AffineExpr expr : lengths->map.getResults()) {
@@ -494,7 +522,12 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
     Value raw = tensor::ExtractOp::create(b, loc, lengths->value, indices);
     length = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
   }
-
+  // In a frame, bounds are computed in local key positions: the length less
+  // the key origin, against queries at their frame positions.
+  if (keyOrigin)
+    length = arith::SubIOp::create(b, loc, length, keyOrigin);
+  Value frameQ0 =
+      queryOrigin ? arith::AddIOp::create(b, loc, q0, queryOrigin).getResult() : q0;
   // Key tiles any query of this tile can see: [lo, hi) clamped to [0, T].
   // Causal: the last query, q0 + qSize - 1, sees keys up to q0 + qSize - 1 +
   // L - S. Sliding window: the first query sees keys after q0 + L - S - W.
@@ -503,17 +536,17 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
   Value hi = arith::MinSIOp::create(b, loc, length, numKeysValue);
   if (kind != MaskKind::None) {
     Value last = arith::AddIOp::create(
-        b, loc, q0,
-        arith::SubIOp::create(b, loc, length, indexConst(extent(qDim) - qSize)));
+        b, loc, frameQ0,
+        arith::SubIOp::create(b, loc, length, indexConst(frameQueries - qSize)));
     hi = arith::MinSIOp::create(b, loc, hi, last);
   }
   hi = arith::MaxSIOp::create(b, loc, hi, zero);
   Value lo = zero;
   if (kind == MaskKind::SlidingWindow) {
     Value first = arith::AddIOp::create(
-        b, loc, q0,
+        b, loc, frameQ0,
         arith::SubIOp::create(b, loc, length,
-                              indexConst(extent(qDim) + *op.getWindow() - 1)));
+                              indexConst(frameQueries + *op.getWindow() - 1)));
     lo = arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, first, zero), hi);
   }
 
@@ -653,20 +686,19 @@ FlashBuilder::tilePoint(OpBuilder &b, ValueRange ivs, int64_t firstQuery,
   return {point, q0};
 }
 
-Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
-                                int64_t firstQuery, int64_t numTiles,
-                                int64_t qSize) {
+SmallVector<Value> FlashBuilder::buildForall(OpBuilder &b, ValueRange outs,
+                                             int64_t firstQuery, int64_t numTiles,
+                                             int64_t qSize) {
   // Too few parallel tiles for the threads: split the key range too.
   int64_t parallelTiles = 1;
   for (OpFoldResult bound : tileLoopBounds(b, numTiles))
     parallelTiles *= *getConstantIntValue(bound);
   int64_t fullKeyTiles = extent(kDim) / keyTile;
   if (kvSplits > 1 && parallelTiles < kvSplits && fullKeyTiles >= 2)
-    return buildSplitForall(b, outputTensor, firstQuery, numTiles, qSize,
+    return buildSplitForall(b, outs, firstQuery, numTiles, qSize,
                             std::min(kvSplits, fullKeyTiles));
 
-  auto forall = scf::ForallOp::create(b, loc, tileLoopBounds(b, numTiles),
-                                      ValueRange{outputTensor},
+  auto forall = scf::ForallOp::create(b, loc, tileLoopBounds(b, numTiles), outs,
                                       /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
@@ -674,7 +706,7 @@ Value FlashBuilder::buildForall(OpBuilder &b, Value outputTensor,
 
   tensor::ExtractSliceOp outSlice = sharedOutputSlice(b, forall, point, q0, qSize);
   RowState state = buildRowState(b, point, q0, qSize, Value(), 1);
-  return insertNormalizedTile(b, forall, outSlice, state, qSize);
+  return insertNormalizedTile(b, forall, point, q0, outSlice, state, qSize);
 }
 
 tensor::ExtractSliceOp FlashBuilder::sharedOutputSlice(OpBuilder &b,
@@ -686,24 +718,69 @@ tensor::ExtractSliceOp FlashBuilder::sharedOutputSlice(OpBuilder &b,
       slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
 }
 
-Value FlashBuilder::insertNormalizedTile(OpBuilder &b, scf::ForallOp forall,
-                                         tensor::ExtractSliceOp outSlice,
-                                         RowState state, int64_t qSize) {
-  // The tile is computed into its slice of the shared output and inserted
+SmallVector<Value> FlashBuilder::insertNormalizedTile(
+    OpBuilder &b, scf::ForallOp forall, ArrayRef<Value> point, Value q0,
+    tensor::ExtractSliceOp outSlice, RowState state, int64_t qSize) {
+  // Each tile is computed into its slice of a shared output and inserted
   // back where that slice was.
-  Value tile = buildNormalizedTile(b, state, qSize, outSlice);
+  SmallVector<std::pair<Value, tensor::ExtractSliceOp>> tiles = {
+      {buildNormalizedTile(b, state, qSize, outSlice), outSlice}};
+  if (logSumExp) {
+    MappedOperand shared{forall.getRegionIterArgs()[1], logSumExp->map};
+    auto lseSlice = cast<tensor::ExtractSliceOp>(
+        slice(b, shared, point, q0, qSize, Value(), 0).getDefiningOp());
+    tiles.push_back({buildLogSumExpTile(b, state, qSize, lseSlice), lseSlice});
+  }
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, tile, forall.getRegionIterArgs()[0],
-                                        outSlice.getMixedOffsets(),
-                                        outSlice.getMixedSizes(),
-                                        outSlice.getMixedStrides());
-  return forall.getResult(0);
+  for (auto [i, tile] : llvm::enumerate(tiles))
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, tile.first, forall.getRegionIterArgs()[i],
+        tile.second.getMixedOffsets(), tile.second.getMixedSizes(),
+        tile.second.getMixedStrides());
+  return SmallVector<Value>(forall.getResults());
 }
 
-Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
-                                     int64_t firstQuery, int64_t numTiles,
-                                     int64_t qSize, int64_t numSplits) {
+Value FlashBuilder::buildLogSumExpTile(OpBuilder &b, RowState state,
+                                       int64_t qSize, Value lseSlice) {
+  // Packed rows are split back into (head, query), as for the output.
+  SmallVector<unsigned> rowDims;
+  if (packDim) {
+    rowDims.push_back(*packDim);
+    SmallVector<int64_t> split = {group, qSize};
+    SmallVector<ReassociationIndices> groups = {{0, 1}};
+    state.rowMax = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(split, f32), state.rowMax, groups);
+    state.rowSum = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(split, f32), state.rowSum, groups);
+  }
+  rowDims.push_back(qDim);
+  AffineMap id = b.getMultiDimIdentityMap(rowDims.size());
+  return linalg::GenericOp::create(
+             b, loc, lseSlice.getType(), ValueRange{state.rowMax, state.rowSum},
+             ValueRange{lseSlice},
+             ArrayRef<AffineMap>{id, id, sliceMap(rowDims, *logSumExp)},
+             SmallVector<utils::IteratorType>(rowDims.size(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value negInf = arith::ConstantOp::create(
+                   nb, nl,
+                   nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+               Value isEmpty = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[0], negInf);
+               Value lse = arith::AddFOp::create(
+                   nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::SelectOp::create(nb, nl, isEmpty, negInf, lse).getResult());
+             })
+      .getResult(0);
+}
+
+SmallVector<Value> FlashBuilder::buildSplitForall(OpBuilder &b, ValueRange outs,
+                                                  int64_t firstQuery,
+                                                  int64_t numTiles, int64_t qSize,
+                                                  int64_t numSplits) {
   SmallVector<OpFoldResult> bounds = tileLoopBounds(b, numTiles);
   int64_t rows = rowsOf(qSize);
   // Partial states, indexed [tile loop..., split, rows(, n...)].
@@ -767,7 +844,7 @@ Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
   // l = sum_s w_s l_s, acc = sum_s w_s acc_s. A split that saw no visible key
   // has m_s = -inf and weight 0; if none did, M is taken as 0, so all stays
   // finite.
-  auto merge = scf::ForallOp::create(b, loc, bounds, ValueRange{outputTensor},
+  auto merge = scf::ForallOp::create(b, loc, bounds, outs,
                                      /*mapping=*/std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(merge.getBody());
@@ -826,20 +903,21 @@ Value FlashBuilder::buildSplitForall(OpBuilder &b, Value outputTensor,
       AffineMap::get(accRank, 0, accExprs, b.getContext()));
 
   tensor::ExtractSliceOp outSlice = sharedOutputSlice(b, merge, point, q0, qSize);
-  return insertNormalizedTile(b, merge, outSlice, {rowMax, rowSum, acc}, qSize);
+  return insertNormalizedTile(b, merge, point, q0, outSlice,
+                              {rowMax, rowSum, acc}, qSize);
 }
 
-Value FlashBuilder::build() {
+SmallVector<Value> FlashBuilder::build() {
   // The forall is built at the op; its body is built inside it.
   OpBuilder b(op);
   int64_t numQueries = extent(qDim);
   int64_t numFull = numQueries / queryTile, remainder = numQueries % queryTile;
-  Value result = op.getOutput();
+  SmallVector<Value> results = llvm::to_vector(op.getDpsInits());
   if (numFull > 0)
-    result = buildForall(b, result, 0, numFull, queryTile);
+    results = buildForall(b, results, 0, numFull, queryTile);
   if (remainder > 0)
-    result = buildForall(b, result, numFull * queryTile, 1, remainder);
-  return result;
+    results = buildForall(b, results, numFull * queryTile, 1, remainder);
+  return results;
 }
 
 namespace mlir::attn {
@@ -864,8 +942,9 @@ struct AttnFlashLowering
     });
     for (AttentionOp op : ops) {
       OpBuilder b(op);
-      Value result = FlashBuilder(b, op, queryTile, keyTile, kvSplits).build();
-      op.getResult().replaceAllUsesWith(result);
+      SmallVector<Value> results =
+          FlashBuilder(b, op, queryTile, keyTile, kvSplits).build();
+      op->replaceAllUsesWith(results);
       op.erase();
     }
   }

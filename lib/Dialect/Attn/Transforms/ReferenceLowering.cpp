@@ -38,7 +38,7 @@ public:
       : b(b), op(op), loc(op.getLoc()), dims(op.getAttentionDims()),
         f32(b.getF32Type()) {}
 
-  Value build();
+  SmallVector<Value> build();
 
 private:
   SmallVector<unsigned> dimsWithRoles(ArrayRef<DimRole> roles) const {
@@ -102,6 +102,7 @@ private:
   Value buildProbabilities(Value masked, Value rowMax);
   Value buildWeightedValues(Value probabilities);
   Value buildNormalizedOutput(Value weighted, Value rowSum);
+  Value buildLogSumExp(Value rowMax, Value rowSum);
 
   OpBuilder &b;
   AttentionOp op;
@@ -169,6 +170,12 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
     queryPos = positionIn(scoreDims, *dims.queryPosDim);
   int64_t numKeys = dims.extents[dims.keyPosDim];
   int64_t numQueries = dims.queryPosDim ? dims.extents[*dims.queryPosDim] : 1;
+  // A tile of a larger attention takes positions in the whole one's frame.
+  Value queryOffset = op.getQueryOffset(), keyOffset = op.getKeyOffset();
+  if (std::optional<ArrayRef<int64_t>> frame = op.getPositionExtents()) {
+    numQueries = (*frame)[0];
+    numKeys = (*frame)[1];
+  }
 
   return linalg::GenericOp::create(
              b, loc, init.getType(), inputs, ValueRange{init}, maps,
@@ -195,6 +202,8 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
                  return;
                }
                Value key = linalg::IndexOp::create(nb, nl, keyPos);
+               if (keyOffset)
+                 key = arith::AddIOp::create(nb, nl, key, keyOffset);
                Value length =
                    hasLengths
                        ? arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
@@ -203,6 +212,8 @@ Value ReferenceBuilder::buildMaskedScores(Value scores) {
                        : arith::ConstantIndexOp::create(nb, nl, numKeys).getResult();
                Value query = queryPos ? linalg::IndexOp::create(nb, nl, *queryPos).getResult()
                                       : Value();
+               if (query && queryOffset)
+                 query = arith::AddIOp::create(nb, nl, query, queryOffset);
                Value visible = buildKeyVisibility(nb, nl, query, key, length,
                                                   numQueries, kind, window,
                                                   hasLengths);
@@ -305,12 +316,42 @@ Value ReferenceBuilder::buildNormalizedOutput(Value weighted, Value rowSum) {
       .getResult(0);
 }
 
-Value ReferenceBuilder::build() {
+/// lse = rowMax + log(rowSum), -inf for a fully masked row, in the layout of
+/// the log_sum_exp output.
+Value ReferenceBuilder::buildLogSumExp(Value rowMax, Value rowSum) {
+  SmallVector<unsigned> rowDims = dimsWithRoles({DimRole::Batch, DimRole::M});
+  Value lse = op.getLogSumExpOutput();
+  SmallVector<AffineMap> maps = {tensorMap(rowDims, rowDims),
+                                 tensorMap(rowDims, rowDims),
+                                 operandMap(rowDims, op.getLogSumExpMap(), lse)};
+  return linalg::GenericOp::create(
+             b, loc, lse.getType(), ValueRange{rowMax, rowSum}, ValueRange{lse},
+             maps, iterators(rowDims, {}),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value negInf = arith::ConstantOp::create(
+                   nb, nl, nb.getF32FloatAttr(
+                               -std::numeric_limits<float>::infinity()));
+               Value rowIsEmpty = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[0], negInf);
+               Value sum = arith::AddFOp::create(
+                   nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
+               linalg::YieldOp::create(
+                   nb, nl, arith::SelectOp::create(nb, nl, rowIsEmpty, negInf, sum)
+                               .getResult());
+             })
+      .getResult(0);
+}
+
+SmallVector<Value> ReferenceBuilder::build() {
   Value masked = buildMaskedScores(buildScores());
   Value rowMax = buildRowReduction(masked, /*isMax=*/true);
   Value probabilities = buildProbabilities(masked, rowMax);
   Value rowSum = buildRowReduction(probabilities, /*isMax=*/false);
-  return buildNormalizedOutput(buildWeightedValues(probabilities), rowSum);
+  SmallVector<Value> results = {
+      buildNormalizedOutput(buildWeightedValues(probabilities), rowSum)};
+  if (op.getLogSumExpOutput())
+    results.push_back(buildLogSumExp(rowMax, rowSum));
+  return results;
 }
 
 namespace mlir::attn {
@@ -318,9 +359,13 @@ namespace {
 struct AttnReferenceLowering
     : public impl::AttnReferenceLoweringBase<AttnReferenceLowering> {
   void runOnOperation() override {
-    replaceEach<AttentionOp>(getOperation(), [&](OpBuilder &b, AttentionOp op) {
-      return ReferenceBuilder(b, op).build();
-    });
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (AttentionOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, ReferenceBuilder(rewriter, op).build());
+    }
   }
 };
 } // namespace

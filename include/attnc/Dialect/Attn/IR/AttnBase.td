@@ -18,6 +18,13 @@ def Attn_Dialect : Dialect {
     so no variant needs a special case in the core op.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // Tiling and split-KV merges build slices, index arithmetic and linalg ops.
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
 }
 
 // Structural masks: the ones that depend only on positions, never on data.

@@ -6,13 +6,21 @@
 include "attnc/Dialect/Attn/IR/AttnBase.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>
     : Op<Attn_Dialect, mnemonic, traits>;
 
 def Attn_AttentionOp : Attn_Op<"attention", [
     AttrSizedOperandSegments, Pure,
-    DeclareOpInterfaceMethods<DestinationStyleOpInterface>]> {
+    DeclareOpInterfaceMethods<DestinationStyleOpInterface>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+        "getIterationDomain", "getLoopIteratorTypes", "getTiledImplementation",
+        "getResultTilePosition", "getIterationDomainTileFromResultTile",
+        "generateResultTileValue"]>,
+    DeclareOpInterfaceMethods<PartialReductionOpInterface, [
+        "generateInitialTensorForPartialReduction", "tileToPartialReduction",
+        "mergeReductions", "getPartialResultTilePosition"]>]> {
   let summary = "structured scaled-dot-product attention";
   let description = [{
     Computes, for every point of the output,
@@ -55,6 +63,20 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       scaled score, an `i1` mask keeps the keys where it is true.
 
     A query row whose keys are all masked yields 0, never NaN.
+
+    Tiles of a larger attention: `positions(queries %q0 of S, keys %k0 of T)`
+    says that this op's query `s` is query `s + %q0` of an attention with `S`
+    queries, and its key `t` is key `t + %k0` of `T` keys. Causal, sliding
+    window and `kv_lengths` masks are then taken in those coordinates (with no
+    `kv_lengths`, the valid length is `T`). Tiling (`TilingInterface`) writes
+    it, so that a tile of a causal attention stays causal where it sits.
+
+    `log_sum_exp`: an optional second output, over the output's batch and M
+    dimensions (its indexing map is the last one), receives per query row
+    `log(sum_t exp(score_t))` over the visible keys, -inf for a row with none.
+    Split-KV partial results carry it, so that they merge exactly
+    (`PartialReductionOpInterface`: each split computes its own output and
+    log-sum-exp, and `o = sum_s exp(lse_s - lse) o_s` merges them).
   }];
 
   let arguments = (ins
@@ -63,13 +85,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     AnyRankedTensor:$value,
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$kv_lengths,
+    Optional<Index>:$query_offset,
+    Optional<Index>:$key_offset,
     AnyRankedTensor:$output,
+    Optional<AnyRankedTensor>:$log_sum_exp_output,
     AnyAttr:$scale,
     AffineMapArrayAttr:$indexing_maps,
     DefaultValuedAttr<Attn_MaskKindAttr, "::mlir::attn::MaskKind::None">:$mask_kind,
-    OptionalAttr<I64Attr>:$window
+    OptionalAttr<I64Attr>:$window,
+    OptionalAttr<DenseI64ArrayAttr>:$position_extents
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$log_sum_exp);
 
   let assemblyFormat = [{
     `queries` `(` $queries `:` type($queries) `)`
@@ -77,18 +104,39 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     `values` `(` $value `:` type($value) `)`
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
-    `outs` `(` $output `:` type($output) `)`
+    `outs` `(` $output `:` type($output)
+      (`,` `log_sum_exp` $log_sum_exp_output^ `:` type($log_sum_exp_output))? `)`
     `scale` `(` $scale `)`
     custom<Masking>($mask_kind, $window)
+    custom<Positions>($query_offset, $key_offset, $position_extents)
     `indexing_maps` `=` $indexing_maps
-    attr-dict `->` type($result)
+    attr-dict `->` type(results)
   }];
 
   let hasVerifier = 1;
 
+  let builders = [
+    // A whole attention (no positions frame) without a log-sum-exp output.
+    OpBuilder<(ins "Type":$resultType, "ValueRange":$queries, "ValueRange":$keys,
+      "Value":$value, "Value":$mask, "Value":$kvLengths, "Value":$output,
+      "Attribute":$scale, "ArrayAttr":$indexingMaps,
+      "MaskKindAttr":$maskKind, "IntegerAttr":$window), [{
+      build($_builder, $_state, resultType, /*log_sum_exp=*/Type(), queries,
+            keys, value, mask, kvLengths, /*query_offset=*/Value(),
+            /*key_offset=*/Value(), output, /*log_sum_exp_output=*/Value(),
+            scale, indexingMaps, maskKind, window,
+            /*position_extents=*/DenseI64ArrayAttr());
+    }]>
+  ];
+
   let extraClassDeclaration = [{
     /// Inferred dimension roles and extents; only valid on a verified op.
     AttentionDims getAttentionDims();
+    /// The same, from the inputs alone: valid on the clones that tiling
+    /// drivers make with partial-result tensors as outputs.
+    AttentionDims getAttentionDimsFromInputs();
+    LogicalResult verifyPositionFrame(const AttentionDims &dims);
+    LogicalResult verifyLogSumExp(const AttentionDims &dims);
 
     /// The scale as a double; only valid on a verified op.
     double getScaleValue() {
@@ -114,7 +162,21 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       return getIndexingMapsArray()[2 * getQueries().size() + 1 +
                                     (getMask() ? 1 : 0)];
     }
-    AffineMap getOutputMap() { return getIndexingMapsArray().back(); }
+    AffineMap getOutputMap() {
+      return getIndexingMapsArray()[getIndexingMaps().size() -
+                                    (getLogSumExpOutput() ? 2 : 1)];
+    }
+    AffineMap getLogSumExpMap() {
+      assert(getLogSumExpOutput() && "no log_sum_exp output");
+      return getIndexingMapsArray().back();
+    }
+
+    /// Whether the op is a tile of a larger attention (`positions(...)`).
+    bool hasPositionFrame() { return getQueryOffset() != nullptr; }
+    /// Whether some mask depends on positions (causal, window, kv_lengths).
+    bool hasPositionalMask() {
+      return getMaskKind() != MaskKind::None || getKvLengths();
+    }
   }];
 }
 
