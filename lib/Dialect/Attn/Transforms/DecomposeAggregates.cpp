@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -25,9 +26,13 @@ namespace {
 struct AttnDecomposeAggregates
     : public impl::AttnDecomposeAggregatesBase<AttnDecomposeAggregates> {
   void runOnOperation() override {
+    // attn.attention is an aggregate too, but its decomposition is the
+    // reference lowering: it is left to the flash or reference lowering.
     SmallVector<linalg::AggregatedOpInterface> aggregates;
-    getOperation()->walk(
-        [&](linalg::AggregatedOpInterface op) { aggregates.push_back(op); });
+    getOperation()->walk([&](linalg::AggregatedOpInterface op) {
+      if (!isa<AttnDialect>(op->getDialect()))
+        aggregates.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
     for (linalg::AggregatedOpInterface op : aggregates) {
       rewriter.setInsertionPoint(op);

@@ -9,7 +9,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
-#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
+#include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

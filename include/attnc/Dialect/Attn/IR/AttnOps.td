@@ -4,6 +4,7 @@
 #define ATTNC_DIALECT_ATTN_IR_ATTNOPS_TD
 
 include "attnc/Dialect/Attn/IR/AttnBase.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
@@ -14,6 +15,7 @@ class Attn_Op<string mnemonic, list<Trait> traits = []>
 def Attn_AttentionOp : Attn_Op<"attention", [
     AttrSizedOperandSegments, Pure,
     DeclareOpInterfaceMethods<DestinationStyleOpInterface>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
     DeclareOpInterfaceMethods<TilingInterface, [
         "getIterationDomain", "getLoopIteratorTypes", "getTiledImplementation",
         "getResultTilePosition", "getIterationDomainTileFromResultTile",
@@ -77,6 +79,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Split-KV partial results carry it, so that they merge exactly
     (`PartialReductionOpInterface`: each split computes its own output and
     log-sum-exp, and `o = sum_s exp(lse_s - lse) o_s` merges them).
+
+    `AggregatedOpInterface` decomposes the op into plain linalg ops that
+    materialise the scores: the reference lowering, the oracle of the tiled
+    ones.
   }];
 
   let arguments = (ins

@@ -1,8 +1,9 @@
 // RUN: attn-opt %s --transform-interpreter --split-input-file --canonicalize | FileCheck %s
 
-// attn.attention's TilingInterface and PartialReductionOpInterface, driven by
-// upstream's transform ops. A tile is an attn.attention on slices; a tile of
-// a causal op records where it sits with positions(...).
+// attn.attention's TilingInterface, PartialReductionOpInterface and
+// AggregatedOpInterface, driven by upstream's transform ops. A tile is an
+// attn.attention on slices; a tile of a causal op records where it sits with
+// positions(...).
 
 #q = affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>
 #k = affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>
@@ -123,6 +124,36 @@ module attributes {transform.with_named_sequence} {
     %op = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
     %init, %share, %merge, %loop = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 3]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+#q = affine_map<(b, s, t, d, e) -> (b, s, d)>
+#k = affine_map<(b, s, t, d, e) -> (b, t, d)>
+#v = affine_map<(b, s, t, d, e) -> (b, t, e)>
+#o = affine_map<(b, s, t, d, e) -> (b, s, e)>
+
+// AggregatedOpInterface: the decomposition is the reference lowering, plain
+// linalg that materialises the [b, s, t] scores.
+// CHECK-LABEL: func.func @decompose
+// CHECK-NOT:   attn.attention
+// CHECK:       linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x12xf32>)
+// CHECK:       math.exp
+// CHECK:       arith.divf
+// CHECK:       return
+func.func @decompose(%q: tensor<1x4x16xf32>, %k: tensor<1x12x16xf32>, %v: tensor<1x12x16xf32>,
+                     %o: tensor<1x4x16xf32>) -> tensor<1x4x16xf32> {
+  %r = attn.attention queries(%q : tensor<1x4x16xf32>) keys(%k : tensor<1x12x16xf32>)
+         values(%v : tensor<1x12x16xf32>) outs(%o : tensor<1x4x16xf32>)
+         scale(0.25 : f32) masking(causal) indexing_maps = [#q, #k, #v, #o] -> tensor<1x4x16xf32>
+  return %r : tensor<1x4x16xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %decomposed = transform.structured.decompose_interface %op : (!transform.any_op) -> !transform.any_op
     transform.yield
   }
 }

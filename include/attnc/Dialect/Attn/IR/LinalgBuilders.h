@@ -1,7 +1,7 @@
 //===- LinalgBuilders.h - small linalg helpers for attn lowerings -*- C++ -*-===//
 
-#ifndef ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
-#define ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
+#ifndef ATTNC_DIALECT_ATTN_IR_LINALGBUILDERS_H
+#define ATTNC_DIALECT_ATTN_IR_LINALGBUILDERS_H
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -81,4 +81,4 @@ void replaceEach(Operation *root, function_ref<Value(OpBuilder &, OpTy)> lower) 
 
 } // namespace mlir::attn
 
-#endif // ATTNC_DIALECT_ATTN_UTILS_LINALGBUILDERS_H
+#endif // ATTNC_DIALECT_ATTN_IR_LINALGBUILDERS_H

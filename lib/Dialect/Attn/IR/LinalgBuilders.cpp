@@ -1,6 +1,6 @@
 //===- LinalgBuilders.cpp - small linalg helpers for attn lowerings -------===//
 
-#include "attnc/Dialect/Attn/Utils/LinalgBuilders.h"
+#include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
