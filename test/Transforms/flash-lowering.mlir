@@ -179,3 +179,27 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
          indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x4x16xf32>, tensor<1x4xf32>
   return %r#0, %r#1 : tensor<1x4x16xf32>, tensor<1x4xf32>
 }
+
+// -----
+
+// bf16 decode: dot-product scores read each query row once per key, so the
+// [rows, d] query tile is widened to f32 once, before the key loop; the keys
+// stay bf16 and are widened where they are read.
+// CHECK-LABEL: func.func @bf16_decode
+// CHECK:       %[[QF32:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x1x8xbf16>) outs(%{{.*}} : tensor<2x1x8xf32>)
+// CHECK:         arith.extf %{{.*}} : bf16 to f32
+// CHECK:       %[[QROWS:.*]] = tensor.collapse_shape %[[QF32]] {{\[\[}}0, 1], [2]] : tensor<2x1x8xf32> into tensor<2x8xf32>
+// CHECK:       scf.for
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<8x2xf32>)
+func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,
+                       %o: tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32> {
+  %r = attn.attention queries(%q : tensor<1x2x1x8xbf16>) keys(%k : tensor<1x1x16x8xbf16>)
+         values(%v : tensor<1x1x16x8xbf16>) outs(%o : tensor<1x2x1x8xf32>) scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x2x1x8xf32>
+  return %r : tensor<1x2x1x8xf32>
+}

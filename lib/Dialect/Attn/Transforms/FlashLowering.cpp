@@ -325,7 +325,11 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
   SmallVector<int64_t> shape;
   for (unsigned d : tDims)
     shape.push_back(d == qDim ? qSize : packDim && d == *packDim ? group : extent(d));
+  // Dot-product scores read every query row once per key: a low-precision
+  // query is widened to f32 here, once per tile, instead of once per key.
   Type elementType = getElementTypeOrSelf(queries[i].value.getType());
+  if (dot)
+    elementType = f32;
   Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
   Value transposed =
       linalg::GenericOp::create(
@@ -337,7 +341,7 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
           SmallVector<utils::IteratorType>(tDims.size(),
                                            utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(nb, nl, args[0]);
+            linalg::YieldOp::create(nb, nl, castFloat(nb, nl, args[0], elementType));
           })
           .getResult(0);
   if (!packDim)
