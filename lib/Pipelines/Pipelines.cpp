@@ -33,7 +33,13 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createAttnDecomposeAggregates());
   pm.addPass(createAttnLowerEmbeddingGate());
   pm.addPass(createAttnLowerLatentAttention());
-  pm.addPass(createAttnLowerGroupedHeadAttention());
+  {
+    // GTA's decoder and gate run on each query tile of the attention.
+    AttnLowerGroupedHeadAttentionOptions gta;
+    if (!options.reference)
+      gta.queryTile = options.queryTile;
+    pm.addPass(createAttnLowerGroupedHeadAttention(gta));
+  }
   if (!options.reference) {
     AttnFlashLoweringOptions flash;
     flash.queryTile = options.queryTile;

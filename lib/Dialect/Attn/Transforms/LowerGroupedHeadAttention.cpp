@@ -3,7 +3,8 @@
 // GTA (VARIANTS.md, section 5): the nq score maps are the heads of one
 // attn.attention whose key and value heads are grouped (nk and nc divide nq),
 // so keys and latent values are never copied per map. The value decoder and
-// the sigmoid gate are an epilogue on its [B,S,nq,dl] result.
+// the sigmoid gate are an epilogue on its [B,S,nq,dl] result; with a query
+// tile, upstream's tile-and-fuse driver applies them tile by tile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,9 +15,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/CSE.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERGROUPEDHEADATTENTION
@@ -26,7 +30,34 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-static Value lowerGroupedHeadAttention(OpBuilder &b, GroupedHeadAttentionOp op) {
+/// Tiles `gate` (the epilogue's last op, over (b, s, i, r, l)) into an
+/// scf.forall over batch points and query tiles, fusing its producers (the
+/// decoder contraction, the identity broadcast and the attention) into it.
+static Value tileEpilogue(RewriterBase &rewriter, linalg::GenericOp gate,
+                          int64_t queryTile) {
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(
+      rewriter.getContext(), ArrayRef<int64_t>{1, queryTile, 0, 0, 0}));
+  FailureOr<scf::SCFTileAndFuseResult> result =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(gate.getOperation()), options);
+  if (failed(result))
+    return gate.getResult(0);
+  // The attention tile is fused once per use of its result (the identity
+  // term and the decoder); the two are the same op on the same slices.
+  DominanceInfo dominance;
+  for (LoopLikeOpInterface loop : result->loops)
+    eliminateCommonSubExpressions(rewriter, dominance, loop);
+  Value tiled = result->replacements.lookup(gate.getResult(0));
+  if (!tiled)
+    return gate.getResult(0);
+  rewriter.eraseOp(gate);
+  return tiled;
+}
+
+static Value lowerGroupedHeadAttention(RewriterBase &b, GroupedHeadAttentionOp op,
+                                       int64_t queryTile) {
   Location loc = op.getLoc();
   Type f32 = b.getF32Type();
   auto qType = cast<RankedTensorType>(op.getQueries().getType());
@@ -108,6 +139,15 @@ static Value lowerGroupedHeadAttention(OpBuilder &b, GroupedHeadAttentionOp op) 
             linalg::YieldOp::create(nb, nl, castFloat(nb, nl, y, outElementType));
           })
           .getResult(0);
+  // Only query tiles that divide the queries keep every tile static.
+  if (queryTile > 0 && queryTile < numQueries && numQueries % queryTile == 0) {
+    gated = tileEpilogue(b, cast<linalg::GenericOp>(gated.getDefiningOp()),
+                         queryTile);
+    // The untiled chain is dead now; drop it here rather than lower it.
+    for (Value v : {u, broadcast, o})
+      if (Operation *def = v.getDefiningOp(); def && def->use_empty())
+        b.eraseOp(def);
+  }
   return tensor::CollapseShapeOp::create(
       b, loc, outType, gated, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
 }
@@ -117,10 +157,23 @@ namespace {
 struct AttnLowerGroupedHeadAttention
     : public impl::AttnLowerGroupedHeadAttentionBase<
           AttnLowerGroupedHeadAttention> {
+  using Base::Base;
+
   void runOnOperation() override {
-    replaceEach<GroupedHeadAttentionOp>(getOperation(), [&](OpBuilder &b, GroupedHeadAttentionOp op) {
-      return lowerGroupedHeadAttention(b, op);
-    });
+    if (queryTile < 0) {
+      emitError(getOperation()->getLoc())
+          << "attn-lower-grouped-head-attention: query-tile must be 0 (off) "
+             "or positive, got "
+          << static_cast<int64_t>(queryTile);
+      return signalPassFailure();
+    }
+    SmallVector<GroupedHeadAttentionOp> ops;
+    getOperation()->walk([&](GroupedHeadAttentionOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (GroupedHeadAttentionOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, lowerGroupedHeadAttention(rewriter, op, queryTile));
+    }
   }
 };
 } // namespace

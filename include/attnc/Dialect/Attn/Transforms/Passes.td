@@ -108,11 +108,23 @@ def AttnLowerGroupedHeadAttention : Pass<"attn-lower-grouped-head-attention"> {
     grouped heads of the maps (no copies); the latent-value decoder
     `o_i @ ([I ... I] + w_vb[i])` and the sigmoid output gate become linalg
     ops on its result.
+
+    With `query-tile=N` (N dividing the query count, which it is smaller
+    than), the gate is tiled into an `scf.forall` over batch points and
+    query tiles of N, and the decoder and the attention are fused into it
+    as producers (upstream's tile-and-fuse driver, through
+    `attn.attention`'s TilingInterface). So the decoder and the gate run as
+    an epilogue on each output tile, and `o` is never written whole.
   }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", "0",
+           "Queries per epilogue tile (0: no tiling)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }
