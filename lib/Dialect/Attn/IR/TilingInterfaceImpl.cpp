@@ -274,8 +274,6 @@ AttentionOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets
                        "(transform.structured.tile_reduction_using_forall)."
                      : "The head dimension of a contraction stays whole.");
   }
-  SmallVector<OpFoldResult> outOffsets, outSizes;
-  slicer.tileOf(getOutputMap(), outOffsets, outSizes);
   FailureOr<Value> output = slicer.slice(getOutput(), getOutputMap(), "output");
   if (failed(output))
     return failure();
