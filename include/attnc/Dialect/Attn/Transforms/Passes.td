@@ -224,7 +224,7 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     approximations so that they stay vectorized.
   }];
   let options = [
-    Option<"rows", "rows", "int64_t", "4",
+    Option<"rows", "rows", "int64_t", "6",
            "Output rows per register block of a contraction">,
     Option<"lanes", "lanes", "int64_t", "16",
            "Output columns per register block of a contraction">,
