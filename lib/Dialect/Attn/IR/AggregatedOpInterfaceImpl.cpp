@@ -13,7 +13,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -249,17 +248,8 @@ Value ReferenceBuilder::buildProbabilities(Value masked, Value rowMax) {
              b, loc, init.getType(), ValueRange{masked, rowMax},
              ValueRange{init}, maps, iterators(scoreDims, {}),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value negInf = arith::ConstantOp::create(
-                   nb, nl, nb.getF32FloatAttr(
-                               -std::numeric_limits<float>::infinity()));
-               Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-               Value rowIsEmpty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
-               Value safeMax =
-                   arith::SelectOp::create(nb, nl, rowIsEmpty, zero, args[1]);
-               Value shifted = arith::SubFOp::create(nb, nl, args[0], safeMax);
-               linalg::YieldOp::create(nb, nl,
-                                       math::ExpOp::create(nb, nl, shifted).getResult());
+               linalg::YieldOp::create(
+                   nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
              })
       .getResult(0);
 }
@@ -323,16 +313,8 @@ Value ReferenceBuilder::buildLogSumExp(Value rowMax, Value rowSum) {
              b, loc, lse.getType(), ValueRange{rowMax, rowSum}, ValueRange{lse},
              maps, iterators(rowDims, {}),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value negInf = arith::ConstantOp::create(
-                   nb, nl, nb.getF32FloatAttr(
-                               -std::numeric_limits<float>::infinity()));
-               Value rowIsEmpty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[0], negInf);
-               Value sum = arith::AddFOp::create(
-                   nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
                linalg::YieldOp::create(
-                   nb, nl, arith::SelectOp::create(nb, nl, rowIsEmpty, negInf, sum)
-                               .getResult());
+                   nb, nl, buildRowLogSumExp(nb, nl, args[0], args[1]));
              })
       .getResult(0);
 }

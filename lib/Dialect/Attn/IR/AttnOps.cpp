@@ -487,6 +487,14 @@ LogicalResult AttentionOp::verifyPositionFrame(const AttentionDims &dims) {
   return success();
 }
 
+AffineMap AttentionOp::getRowMap(const AttentionDims &dims) {
+  SmallVector<AffineExpr> rowExprs;
+  for (AffineExpr e : getOutputMap().getResults())
+    if (dims.roles[cast<AffineDimExpr>(e).getPosition()] != DimRole::N)
+      rowExprs.push_back(e);
+  return AffineMap::get(dims.getNumDims(), 0, rowExprs, getContext());
+}
+
 LogicalResult AttentionOp::verifyLogSumExp(const AttentionDims &dims) {
   Value lse = getLogSumExpOutput();
   if (!lse) {
@@ -502,19 +510,13 @@ LogicalResult AttentionOp::verifyLogSumExp(const AttentionDims &dims) {
   if (!type.getElementType().isF32())
     return emitOpError("log_sum_exp must have element type f32, got ")
            << type.getElementType();
-  // Its map is the output's with the N (value) dimensions left out.
-  SmallVector<AffineExpr> rowExprs;
-  for (AffineExpr e : getOutputMap().getResults())
-    if (dims.roles[cast<AffineDimExpr>(e).getPosition()] != DimRole::N)
-      rowExprs.push_back(e);
-  AffineMap expected =
-      AffineMap::get(dims.getNumDims(), 0, rowExprs, getContext());
+  AffineMap expected = getRowMap(dims);
   if (getLogSumExpMap() != expected)
     return emitOpError("log_sum_exp indexing map must be the output's without "
                        "its N dimensions, ")
            << AffineMapAttr::get(expected) << ", got "
            << AffineMapAttr::get(getLogSumExpMap());
-  for (auto [r, e] : llvm::enumerate(rowExprs)) {
+  for (auto [r, e] : llvm::enumerate(expected.getResults())) {
     int64_t extent = dims.extents[cast<AffineDimExpr>(e).getPosition()];
     if (type.getDimSize(r) != extent)
       return emitOpError("log_sum_exp has extent ")

@@ -4,8 +4,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -105,6 +108,25 @@ Value attn::buildKeyVisibility(OpBuilder &b, Location loc, Value query,
     visible = arith::AndIOp::create(b, loc, visible, inWindow);
   }
   return visible;
+}
+
+Value attn::buildShiftedExp(OpBuilder &b, Location loc, Value x, Value max) {
+  Value negInf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value rowIsEmpty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  Value safeMax = arith::SelectOp::create(b, loc, rowIsEmpty, zero, max);
+  return math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, safeMax));
+}
+
+Value attn::buildRowLogSumExp(OpBuilder &b, Location loc, Value max, Value sum) {
+  Value negInf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value rowIsEmpty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  Value lse = arith::AddFOp::create(b, loc, max, math::LogOp::create(b, loc, sum));
+  return arith::SelectOp::create(b, loc, rowIsEmpty, negInf, lse);
 }
 
 Value attn::buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,

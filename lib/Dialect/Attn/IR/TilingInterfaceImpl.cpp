@@ -24,11 +24,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
@@ -201,13 +201,7 @@ public:
   }
 
   /// The output's map without its N dimensions: the log-sum-exp's.
-  AffineMap logSumExpMap() {
-    SmallVector<AffineExpr> exprs;
-    for (AffineExpr e : op.getOutputMap().getResults())
-      if (dims.roles[cast<AffineDimExpr>(e).getPosition()] != DimRole::N)
-        exprs.push_back(e);
-    return AffineMap::get(dims.getNumDims(), 0, exprs, op.getContext());
-  }
+  AffineMap logSumExpMap() { return op.getRowMap(dims); }
 
   /// Offsets and sizes of the tile in a tensor indexed by `map`.
   void tileOf(AffineMap map, SmallVector<OpFoldResult> &tileOffsets,
@@ -407,11 +401,8 @@ AttentionOp::generateInitialTensorForPartialReduction(
           })
           .getResult(0);
   SmallVector<Value> partials = {packed};
-  if (getLogSumExpOutput()) {
-    Value empty = tensor::EmptyOp::create(b, loc, lseShape, f32);
-    Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(negInf));
-    partials.push_back(linalg::FillOp::create(b, loc, c, empty).getResult(0));
-  }
+  if (getLogSumExpOutput())
+    partials.push_back(buildFilledTensor(b, loc, lseShape, f32, negInf));
   return partials;
 }
 
@@ -536,40 +527,21 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
   SmallVector<utils::IteratorType> overSplits(outRank, utils::IteratorType::parallel);
   overSplits.push_back(utils::IteratorType::reduction);
 
-  auto constant = [](OpBuilder &nb, Location nl, float v) -> Value {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  };
-  auto filled = [&](ArrayRef<int64_t> shape, float v) -> Value {
-    Value empty = tensor::EmptyOp::create(b, loc, shape, f32);
-    return linalg::FillOp::create(b, loc, constant(b, loc, v), empty).getResult(0);
-  };
-  // exp(lse_s - M), against 0 when M = -inf (no share saw a visible key).
-  auto weight = [&](OpBuilder &nb, Location nl, Value lse, Value max) -> Value {
-    Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, max,
-                                          constant(nb, nl, negInf));
-    Value ref = arith::SelectOp::create(nb, nl, isEmpty, constant(nb, nl, 0), max);
-    return math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, lse, ref));
-  };
-
   // M = max_s lse_s.
-  auto maxOp = linalg::GenericOp::create(
-      b, loc, TypeRange{RankedTensorType::get(outType.getShape(), f32)},
-      ValueRange{packed}, ValueRange{filled(outType.getShape(), negInf)},
-      ArrayRef<AffineMap>{packedAt(outRank + 1, outDims, 1), outOfSplit}, overSplits,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        linalg::YieldOp::create(
-            nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
-      });
+  Value max = buildAccumulate<arith::MaximumFOp>(
+      b, loc, packed, packedAt(outRank + 1, outDims, 1),
+      buildFilledTensor(b, loc, outType.getShape(), f32, negInf), outOfSplit,
+      overSplits);
   // W = sum_s exp(lse_s - M) and acc = sum_s exp(lse_s - M) o_s.
+  Value zeros = buildFilledTensor(b, loc, outType.getShape(), f32);
   auto sumOp = linalg::GenericOp::create(
-      b, loc, TypeRange{outType.clone(f32), outType.clone(f32)},
-      ValueRange{packed, packed, maxOp.getResult(0)},
-      ValueRange{filled(outType.getShape(), 0), filled(outType.getShape(), 0)},
+      b, loc, TypeRange{zeros.getType(), zeros.getType()},
+      ValueRange{packed, packed, max}, ValueRange{zeros, zeros},
       ArrayRef<AffineMap>{packedAt(outRank + 1, outDims, 0),
                           packedAt(outRank + 1, outDims, 1), outOfSplit, outOfSplit,
                           outOfSplit},
       overSplits, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value w = weight(nb, nl, args[1], args[2]);
+        Value w = buildShiftedExp(nb, nl, args[1], args[2]);
         Value sum = arith::AddFOp::create(nb, nl, args[3], w);
         Value acc = arith::AddFOp::create(
             nb, nl, args[4], arith::MulFOp::create(nb, nl, w, args[0]));
@@ -583,13 +555,8 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
       ValueRange{getOutput()}, ArrayRef<AffineMap>{outId, outId, outId},
       SmallVector<utils::IteratorType>(outRank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                              args[1], constant(nb, nl, 0));
-        Value q = arith::DivFOp::create(nb, nl, args[0], args[1]);
-        Value r = arith::SelectOp::create(nb, nl, isEmpty, constant(nb, nl, 0), q);
-        if (outElement != f32)
-          r = arith::TruncFOp::create(nb, nl, outElement, r);
-        linalg::YieldOp::create(nb, nl, r);
+        linalg::YieldOp::create(
+            nb, nl, buildNormalizedRow(nb, nl, args[0], args[1], outElement));
       });
   SmallVector<Value> replacements = {normalizeOp.getResult(0)};
 
@@ -603,40 +570,32 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
     SmallVector<utils::IteratorType> rowOverSplits(rowRank,
                                                    utils::IteratorType::parallel);
     rowOverSplits.push_back(utils::IteratorType::reduction);
-    auto rowMax = linalg::GenericOp::create(
-        b, loc, TypeRange{lseType}, ValueRange{partialLse},
-        ValueRange{filled(lseType.getShape(), negInf)},
-        ArrayRef<AffineMap>{rowId, rowOfSplit}, rowOverSplits,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, nl, arith::MaximumFOp::create(nb, nl, args[0], args[1]).getResult());
-        });
-    auto rowSum = linalg::GenericOp::create(
-        b, loc, TypeRange{lseType}, ValueRange{partialLse, rowMax.getResult(0)},
-        ValueRange{filled(lseType.getShape(), 0)},
-        ArrayRef<AffineMap>{rowId, rowOfSplit, rowOfSplit}, rowOverSplits,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, nl,
-              arith::AddFOp::create(nb, nl, args[2], weight(nb, nl, args[0], args[1]))
-                  .getResult());
-        });
+    Value rowMax = buildAccumulate<arith::MaximumFOp>(
+        b, loc, partialLse, rowId,
+        buildFilledTensor(b, loc, lseType.getShape(), f32, negInf), rowOfSplit,
+        rowOverSplits);
+    Value rowSum =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{lseType}, ValueRange{partialLse, rowMax},
+            ValueRange{buildFilledTensor(b, loc, lseType.getShape(), f32)},
+            ArrayRef<AffineMap>{rowId, rowOfSplit, rowOfSplit}, rowOverSplits,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value w = buildShiftedExp(nb, nl, args[0], args[1]);
+              linalg::YieldOp::create(
+                  nb, nl, arith::AddFOp::create(nb, nl, args[2], w).getResult());
+            })
+            .getResult(0);
     AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(rowRank, ctx);
-    auto lseOp = linalg::GenericOp::create(
-        b, loc, TypeRange{lseType}, ValueRange{rowMax.getResult(0), rowSum.getResult(0)},
-        ValueRange{lseInit}, ArrayRef<AffineMap>{rowOnly, rowOnly, rowOnly},
-        SmallVector<utils::IteratorType>(rowRank, utils::IteratorType::parallel),
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                                args[1], constant(nb, nl, 0));
-          Value lse = arith::AddFOp::create(nb, nl, args[0],
-                                            math::LogOp::create(nb, nl, args[1]));
-          linalg::YieldOp::create(
-              nb, nl,
-              arith::SelectOp::create(nb, nl, isEmpty, constant(nb, nl, negInf), lse)
-                  .getResult());
-        });
-    replacements.push_back(lseOp.getResult(0));
+    replacements.push_back(
+        linalg::GenericOp::create(
+            b, loc, TypeRange{lseType}, ValueRange{rowMax, rowSum},
+            ValueRange{lseInit}, ArrayRef<AffineMap>{rowOnly, rowOnly, rowOnly},
+            SmallVector<utils::IteratorType>(rowRank, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl, buildRowLogSumExp(nb, nl, args[0], args[1]));
+            })
+            .getResult(0));
   }
   // One merge op is reported, the one that writes the output: upstream's
   // transform ops hand out one handle to "the" combining op.

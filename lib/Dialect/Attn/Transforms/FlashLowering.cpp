@@ -19,7 +19,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -451,19 +450,13 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
       b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
   // A row with no visible key so far keeps max -inf; exponents are taken
   // against 0 there, so p = 0 and c = 0 instead of NaN.
-  auto safe = [&](OpBuilder &nb, Location nl, Value m) -> Value {
-    Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, m, negInf);
-    Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-    return arith::SelectOp::create(nb, nl, isEmpty, zero, m);
-  };
   Value probs =
       linalg::GenericOp::create(
           b, loc, scores.getType(), ValueRange{masked, newMax},
           ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, rows}, f32)},
           ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value shifted = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
-            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, shifted).getResult());
+            linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
           })
           .getResult(0);
   // c = exp(m - m'); l' = c l + rowsum(p).
@@ -474,8 +467,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
           ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows}, f32)},
           ArrayRef<AffineMap>{rowId, rowId, rowId}, utils::IteratorType::parallel,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value diff = arith::SubFOp::create(nb, nl, args[0], safe(nb, nl, args[1]));
-            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, diff).getResult());
+            linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
           })
           .getResult(0);
   Value scaledSum = buildAccumulate<arith::MulFOp>(
@@ -767,16 +759,8 @@ Value FlashBuilder::buildLogSumExpTile(OpBuilder &b, RowState state,
              SmallVector<utils::IteratorType>(rowDims.size(),
                                               utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value negInf = arith::ConstantOp::create(
-                   nb, nl,
-                   nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-               Value isEmpty = arith::CmpFOp::create(
-                   nb, nl, arith::CmpFPredicate::OEQ, args[0], negInf);
-               Value lse = arith::AddFOp::create(
-                   nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
                linalg::YieldOp::create(
-                   nb, nl,
-                   arith::SelectOp::create(nb, nl, isEmpty, negInf, lse).getResult());
+                   nb, nl, buildRowLogSumExp(nb, nl, args[0], args[1]));
              })
       .getResult(0);
 }
@@ -863,8 +847,6 @@ SmallVector<Value> FlashBuilder::buildSplitForall(OpBuilder &b, ValueRange outs,
         b, loc, RankedTensorType::get(tileShape, f32), partial, offsets, sizes,
         strides));
   }
-  Value negInf = arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
   AffineExpr s0 = b.getAffineDimExpr(0), r0 = b.getAffineDimExpr(1);
   AffineMap splitRow = AffineMap::get(2, 0, {s0, r0}, b.getContext());
   AffineMap row = AffineMap::get(2, 0, {r0}, b.getContext());
@@ -881,12 +863,7 @@ SmallVector<Value> FlashBuilder::buildSplitForall(OpBuilder &b, ValueRange outs,
           ArrayRef<AffineMap>{splitRow, row, splitRow},
           SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value isEmpty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                                  args[1], negInf);
-            Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-            Value safeMax = arith::SelectOp::create(nb, nl, isEmpty, zero, args[1]);
-            Value diff = arith::SubFOp::create(nb, nl, args[0], safeMax);
-            linalg::YieldOp::create(nb, nl, math::ExpOp::create(nb, nl, diff).getResult());
+            linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
           })
           .getResult(0);
   Value rowSum = buildContraction(b, loc, 2, weights, splitRow, tiles[1], splitRow,

@@ -143,6 +143,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     AttentionDims getAttentionDimsFromInputs();
     LogicalResult verifyPositionFrame(const AttentionDims &dims);
     LogicalResult verifyLogSumExp(const AttentionDims &dims);
+    /// The output's map without its N (value) dimensions: the map of one
+    /// value per query row, the log-sum-exp's.
+    AffineMap getRowMap(const AttentionDims &dims);
 
     /// The scale as a double; only valid on a verified op.
     double getScaleValue() {

@@ -55,6 +55,16 @@ Value buildTensorCast(OpBuilder &b, Location loc, Value input, Type elementType)
 Value buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,
                          Type outType);
 
+/// `exp(x - max)` for a row whose running or final maximum is `max`; where
+/// `max` is -inf (no visible key in the row) the exponent is taken against 0,
+/// so the result is 0 (or exp(x)) instead of NaN. Every softmax step and
+/// every log-sum-exp merge shifts its exponents this way.
+Value buildShiftedExp(OpBuilder &b, Location loc, Value x, Value max);
+
+/// A row's log-sum-exp from its maximum and its sum of `exp(s - max)`:
+/// `max + log(sum)`, or -inf for a row with no visible key (`max` = -inf).
+Value buildRowLogSumExp(OpBuilder &b, Location loc, Value max, Value sum);
+
 /// Whether key position `key` is visible to query position `query` (both
 /// index values) under `kind`: keys `>= length` are hidden when `hideBeyond`
 /// (kv_lengths); causal and sliding-window masks are bottom-right aligned, the
