@@ -26,6 +26,7 @@
 // CHECK:           %[[KV:.*]] = arith.divui %[[H0]], %c2
 // CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
 // CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QTR]] : tensor<8x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// CHECK-NOT:         attn.streamed_key_tile
 //                  The query position of row r is q0 + r mod 4.
 // CHECK:             arith.remui %{{.*}}, %c4{{.*}} : index
 // CHECK:           arith.maximumf
@@ -190,7 +191,14 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // CHECK:         arith.extf %{{.*}} : bf16 to f32
 // CHECK:       %[[QROWS:.*]] = tensor.collapse_shape %[[QF32]] {{\[\[}}0, 1], [2]] : tensor<2x1x8xf32> into tensor<2x8xf32>
 // CHECK:       scf.for
+// The decode tile streams K and V once: its two contractions are marked for
+// attn-vectorize-tiles to prefetch the next key tile, K along dimension 2 of
+// keys (input 0 of the scores), V along dimension 2 of values (input 1 of
+// P.V). Prefill contractions are not marked (@gqa_causal).
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<8x2xf32>)
+// CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2xf32>, tensor<8x8xbf16>)
+// CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
 func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,
                        %o: tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32> {
   %r = attn.attention queries(%q : tensor<1x2x1x8xbf16>) keys(%k : tensor<1x1x16x8xbf16>)

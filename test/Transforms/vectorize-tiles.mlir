@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --attn-vectorize-tiles --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-vectorize-tiles=prefetch=false --split-input-file | FileCheck %s --check-prefix=NOPF
 
 // A contraction (the score tile s[k, q] = sum_c k[k, c] * qT[c, q]) becomes
 // register blocks of 4 rows by 16 lanes, one reduction step at a time: each
@@ -52,17 +53,22 @@ func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf3
 // -----
 
 // A dot-product contraction (the reduction is the innermost dimension of both
-// inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one output row
-// at a time with the whole reduction as vectors: a multiply and a horizontal
-// sum per row, not outer products.
+// inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one key at a
+// time against all rows, the whole reduction as vectors, not outer products:
+// FMAs into 16-lane partial sums, one 16-wide chunk of the key for all rows
+// at once, then one horizontal sum per row.
 
 // CHECK-LABEL: func.func @dot
 // CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
 // CHECK:         vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<1x64xf32>
 // CHECK:         vector.transfer_read {{.*}} : tensor<4x64xf32>, vector<4x64xf32>
-// CHECK:         arith.mulf {{.*}} : vector<1x4x64xf32>
-// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<64xf32> into f32
+// CHECK:         %[[P0:.*]] = arith.mulf {{.*}} : vector<1x4x16xf32>
+// CHECK:         %[[P1:.*]] = math.fma {{.*}}, %[[P0]] : vector<1x4x16xf32>
+// CHECK:         %[[P2:.*]] = math.fma {{.*}}, %[[P1]] : vector<1x4x16xf32>
+// CHECK:         %[[P3:.*]] = math.fma {{.*}}, %[[P2]] : vector<1x4x16xf32>
+// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
 // CHECK-NOT:     vector.contract
+// CHECK-NOT:     memref.prefetch
 func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
   %r = linalg.generic {
          indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
@@ -139,7 +145,8 @@ func.func @gather_by_id(%x: tensor<8x32xf32>, %ids: tensor<8xi32>, %table: tenso
 // CHECK-LABEL: func.func @norm_sum_of_squares
 // CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c1
 // CHECK:         vector.transfer_read {{.*}} : tensor<1x256xf32>, vector<1x256xf32>
-// CHECK:         vector.reduction <add>, %{{.*}} : vector<256xf32> into f32
+// CHECK-COUNT-15: math.fma {{.*}} : vector<16xf32>
+// CHECK:         vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
 // CHECK-NOT:     vector.contract
 func.func @norm_sum_of_squares(%x: tensor<64x256xf32>, %mean: tensor<64xf32>, %s: tensor<64xf32>) -> tensor<64xf32> {
   %r = linalg.generic {
@@ -154,4 +161,74 @@ func.func @norm_sum_of_squares(%x: tensor<64x256xf32>, %mean: tensor<64xf32>, %s
     linalg.yield %sum : f32
   } -> tensor<64xf32>
   return %r : tensor<64xf32>
+}
+
+// -----
+
+// A contraction with fewer output rows than a block (P.V of a one-query decode
+// tile) takes wider blocks, 1 x 64 lanes instead of 1 x 16, so that a block
+// keeps as many FMA chains as a 6 x 16 block.
+
+// CHECK-LABEL: func.func @contraction_one_row
+// CHECK:       scf.for %{{.*}} = %c0 to %c128 step %c64
+// CHECK:         scf.for %{{.*}} = %c0 to %c32 step %c1
+// CHECK:           vector.contract {{.*}} vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o: tensor<1x128xf32>) -> tensor<1x128xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(q, e, k) -> (k, q)>, affine_map<(q, e, k) -> (k, e)>,
+                          affine_map<(q, e, k) -> (q, e)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%p, %v : tensor<32x1xf32>, tensor<32x128xf32>) outs(%o : tensor<1x128xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x128xf32>
+  return %r : tensor<1x128xf32>
+}
+
+// -----
+
+// A key tile that attn-flash-lowering marked as streamed (input 0, along
+// dimension 2 of %k) is prefetched one key tile ahead: in the loop over the
+// tile's keys, the same key of the next tile (clamped to the last key),
+// one prefetch per 64-byte line of its 64-element bf16 row.
+
+// CHECK-LABEL: func.func @streamed_key_tile
+// CHECK-SAME:    %[[K:[^:]*]]: tensor<1x2x64x64xbf16>
+// CHECK:       %[[KBUF:.*]] = bufferization.to_buffer %[[K]] read_only : tensor<1x2x64x64xbf16> to memref<1x2x64x64xbf16>
+// CHECK:       scf.for %[[T:.*]] = %c0 to %c64 step %c16
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c16 step %c1
+// CHECK:           scf.for %[[C0:.*]] = %c0 to %c64 step %c64
+// CHECK:             %[[ROW:.*]] = affine.min #{{.*}}()[%[[T]], %[[J]]]
+// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C0]]], read, locality<3>, data
+// CHECK:             %[[C32:.*]] = arith.addi %[[C0]], %c32 : index
+// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C32]]], read, locality<3>, data
+// CHECK-NOT:         memref.prefetch
+// CHECK:             math.fma
+// NOPF-LABEL:  func.func @streamed_key_tile
+// NOPF-NOT:      memref.prefetch
+func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %h: index,
+                             %s: tensor<16x4xf32>) -> tensor<16x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %r = scf.for %t = %c0 to %c64 step %c16 iter_args(%acc = %s) -> (tensor<16x4xf32>) {
+    %tile = tensor.extract_slice %k[0, %h, %t, 0] [1, 1, 16, 64] [1, 1, 1, 1]
+        : tensor<1x2x64x64xbf16> to tensor<16x64xbf16>
+    %d = linalg.generic {
+           indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
+                            affine_map<(k, r, c) -> (k, r)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%tile, %q : tensor<16x64xbf16>, tensor<4x64xf32>) outs(%acc : tensor<16x4xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: 2, -1>} {
+    ^bb0(%a: bf16, %b: f32, %o: f32):
+      %w = arith.extf %a : bf16 to f32
+      %m = arith.mulf %w, %b : f32
+      %sum = arith.addf %o, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<16x4xf32>
+    scf.yield %d : tensor<16x4xf32>
+  }
+  return %r : tensor<16x4xf32>
 }

@@ -75,6 +75,11 @@ private:
   AffineMap sliceMap(ArrayRef<unsigned> domain, const MappedOperand &operand) const;
   /// Whether `operand`'s slice drops op dimension `d`.
   bool dropsDim(const MappedOperand &operand, unsigned d) const;
+  /// Decode (dot-product) tiles read every key once: marks `contraction`'s
+  /// input `input`, a K or V tile of `operand`, for attn-vectorize-tiles to
+  /// prefetch the next tile (kStreamedKeyTileAttrName).
+  void markStreamed(Value contraction, unsigned input,
+                    const MappedOperand &operand, int64_t qSize) const;
   /// Map of a tile-local tensor indexed by `tensorDims` in `domain`.
   AffineMap tileMap(ArrayRef<unsigned> domain, ArrayRef<unsigned> tensorDims) const;
 
@@ -265,6 +270,20 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
                                         sizes, strides);
 }
 
+void FlashBuilder::markStreamed(Value contraction, unsigned input,
+                                const MappedOperand &operand,
+                                int64_t qSize) const {
+  if (!usesDotScores(qSize))
+    return;
+  Operation *op = contraction.getDefiningOp();
+  SmallVector<int64_t> dims(op->getNumOperands() - 1, -1);
+  for (auto [r, expr] : llvm::enumerate(operand.map.getResults()))
+    if (cast<AffineDimExpr>(expr).getPosition() == kDim)
+      dims[input] = r;
+  op->setAttr(kStreamedKeyTileAttrName,
+              DenseI64ArrayAttr::get(op->getContext(), dims));
+}
+
 bool FlashBuilder::dropsDim(const MappedOperand &operand, unsigned d) const {
   if (llvm::is_contained(pointDims, d))
     return true;
@@ -393,6 +412,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
         b, loc, domain.size(), slice(b, keys[i], point, q0, qSize, k0, kSize),
         sliceMap(domain, keys[i]), transposedQueries[i],
         tileMap(domain, tDims), scores, tileMap(domain, scoreDims));
+    markStreamed(scores, /*input=*/0, keys[i], qSize);
   }
 
   // Scale, mask, and hide invisible keys.
@@ -491,6 +511,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
       b, loc, pvDims.size(), probs, tileMap(pvDims, scoreDims),
       slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value),
       scaledAcc, tileMap(pvDims, accDims));
+  markStreamed(newAcc, /*input=*/1, value, qSize);
   return {newMax, newSum, newAcc};
 }
 

@@ -220,6 +220,18 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
       output's innermost dimension, at most 64 wide (wider vectors make
       LLVM's instruction selection slow).
 
+    Dot products along contiguous rows (decode scores: a key row against
+    each query row) are not contracts: they become FMAs into `lanes`-wide
+    partial sums, chunk by chunk for all query rows at once, and one
+    horizontal sum per row.
+
+    Key tiles that `attn-flash-lowering` marks as streamed
+    (`attn.streamed_key_tile`: the K and V tiles of a decode key loop, each
+    read once) are prefetched one key tile ahead: a register tile that reads
+    one row of such a tile issues a `memref.prefetch` per cache line of the
+    same row in the next tile (clamped to the last row), interleaved with
+    the compute rather than in a burst.
+
     `exp` and other math ops on vectors are replaced by polynomial
     approximations so that they stay vectorized.
   }];
@@ -228,8 +240,13 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
            "Output rows per register block of a contraction">,
     Option<"lanes", "lanes", "int64_t", "16",
            "Output columns per register block of a contraction">,
+    Option<"prefetch", "prefetch", "bool", "true",
+           "Prefetch the next tile of streamed (decode) K/V key tiles">,
   ];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
