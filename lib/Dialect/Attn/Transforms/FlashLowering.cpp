@@ -275,8 +275,8 @@ void FlashBuilder::markStreamed(Value contraction, unsigned input,
                                 int64_t qSize) const {
   if (!usesDotScores(qSize))
     return;
-  Operation *op = contraction.getDefiningOp();
-  SmallVector<int64_t> dims(op->getNumOperands() - 1, -1);
+  auto op = cast<linalg::LinalgOp>(contraction.getDefiningOp());
+  SmallVector<int64_t> dims(op.getNumDpsInputs(), -1);
   for (auto [r, expr] : llvm::enumerate(operand.map.getResults()))
     if (cast<AffineDimExpr>(expr).getPosition() == kDim)
       dims[input] = r;

@@ -13,16 +13,16 @@
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
@@ -125,15 +125,10 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     // widened from bf16 once) meets every query row in one tile.
     constexpr int64_t kDotRows = 8;
     AffineMap first = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-    AffineMap second = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
     for (unsigned i = 0; i < numLoops; ++i)
       if (iterators[i] == utils::IteratorType::parallel &&
           !first.isFunctionOfDim(i))
         sizes[i] = std::min(kDotRows, ranges[i]);
-    for (unsigned i = 0; i < numLoops; ++i)
-      if (iterators[i] == utils::IteratorType::parallel &&
-          !second.isFunctionOfDim(i) && ranges[i] % 1 == 0)
-        sizes[i] = 1;
   }
   // Register blocks must divide the loop so that every tile is static.
   for (unsigned i = 0; i < numLoops; ++i)
