@@ -200,7 +200,7 @@ func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o:
 // CHECK:       scf.for %[[T:.*]] = %c0 to %c64 step %c16
 // CHECK:         scf.for %[[J:.*]] = %c0 to %c16 step %c1
 // CHECK:           scf.for %[[C0:.*]] = %c0 to %c64 step %c64
-// CHECK:             %[[ROW:.*]] = affine.min #{{.*}}()[%[[T]], %[[J]]]
+// CHECK:             %[[ROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
 // CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C0]]], read, locality<3>, data
 // CHECK:             %[[C32:.*]] = arith.addi %[[C0]], %c32 : index
 // CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C32]]], read, locality<3>, data

@@ -12,6 +12,7 @@
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/ViewLikeInterfaceUtils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -235,33 +236,25 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
         MemRefType::get(sourceType.getShape(), sourceType.getElementType()),
         argument, /*readOnly=*/true);
   }
-  // The row's position in the argument: the key tile's offsets plus the
-  // register tile's offsets along the dimensions the key tile keeps.
-  llvm::SmallBitVector dropped = outer.getDroppedDims();
-  SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
-  SmallVector<Value> indices;
-  unsigned innerDim = 0;
-  for (auto [d, offset] : llvm::enumerate(outer.getMixedOffsets())) {
-    OpFoldResult index = offset;
-    if (!dropped.test(d))
-      index = affine::makeComposedFoldedAffineApply(
-          rewriter, loc,
-          rewriter.getAffineSymbolExpr(0) + rewriter.getAffineSymbolExpr(1),
-          {index, innerOffsets[innerDim++]});
-    if (d == dim) {
-      // The next key tile, clamped to the last row: a prefetch is only a
-      // hint, but its address must stay inside the buffer.
-      AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-      index = affine::makeComposedFoldedAffineMin(
-          rewriter, loc,
-          AffineMap::get(0, 1,
-                         {s0 + *tileSize, rewriter.getAffineConstantExpr(
-                                              sourceType.getDimSize(d) - 1)},
-                         rewriter.getContext()),
-          {index});
-    }
-    indices.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, index));
-  }
+  // The row's position in the argument: the register tile's slice composed
+  // with the key tile's, then moved one key tile ahead and clamped to the
+  // last row (a prefetch is only a hint, but its address must stay inside
+  // the buffer).
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  if (failed(affine::mergeOffsetsSizesAndStrides(
+          rewriter, loc, outer, inner, outer.getDroppedDims(), offsets, sizes,
+          strides)))
+    return;
+  AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
+  offsets[dim] = affine::makeComposedFoldedAffineMin(
+      rewriter, loc,
+      AffineMap::get(0, 1,
+                     {s0 + *tileSize, rewriter.getAffineConstantExpr(
+                                          sourceType.getDimSize(dim) - 1)},
+                     rewriter.getContext()),
+      {offsets[dim]});
+  SmallVector<Value> indices =
+      getValueOrCreateConstantIndexOp(rewriter, loc, offsets);
   constexpr int64_t kCacheLineBytes = 64;
   int64_t lineElements = std::max<int64_t>(1, kCacheLineBytes / elementBytes);
   Value last = indices.back();
