@@ -194,7 +194,8 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // The decode tile streams K and V once: its two contractions are marked for
 // attn-vectorize-tiles to prefetch the next key tile, K along dimension 2 of
 // keys (input 0 of the scores), V along dimension 2 of values (input 1 of
-// P.V). Prefill contractions are not marked (@gqa_causal).
+// P.V). Prefill contractions, whose K/V tiles several query tiles share,
+// are not marked (@gqa_causal).
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<8x2xf32>)
 // CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2xf32>, tensor<8x8xbf16>)
@@ -210,4 +211,27 @@ func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: 
            affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
          -> tensor<1x2x1x8xf32>
   return %r : tensor<1x2x1x8xf32>
+}
+
+// -----
+
+// A decode tile of 8 packed heads takes outer-product contractions, not dot
+// products; it still reads each K/V tile once, so both are marked streamed.
+// CHECK-LABEL: func.func @packed_decode
+// CHECK:       scf.for
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+func.func @packed_decode(%q: tensor<1x8x1x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor<1x1x16x8xf32>,
+                         %o: tensor<1x8x1x8xf32>) -> tensor<1x8x1x8xf32> {
+  %r = attn.attention queries(%q : tensor<1x8x1x8xf32>) keys(%k : tensor<1x1x16x8xf32>)
+         values(%v : tensor<1x1x16x8xf32>) outs(%o : tensor<1x8x1x8xf32>) scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x8x1x8xf32>
+  return %r : tensor<1x8x1x8xf32>
 }

@@ -85,16 +85,18 @@ func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) 
 
 // -----
 
-// 24 packed rows (MLRA, GQA groups of 24): blocks stay a power of two wide
-// (8 lanes, with 8 rows to keep the accumulator count), never 4x24 or 4x12,
-// which LLVM keeps as scalars across the reduction loop.
+// 24 packed rows (MLRA, GQA groups of 24): blocks three vectors wide, 4x24
+// (12 accumulators, 3 + 4 loads per step), unrolled to one contract per row
+// and vector, row by row: LLVM keeps a loop-carried vector<4x24xf32> as
+// scalars across the reduction loop.
 
 // CHECK-LABEL: func.func @contraction_24_lanes
-// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c8
-// CHECK:         scf.for %{{.*}} = %c0 to %c24 step %c8
-// CHECK:           vector.contract {{.*}} vector<8x1xf32>, vector<1x8xf32> into vector<8x8xf32>
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c4
+// CHECK:         scf.for %{{.*}} = %c0 to %c24 step %c24
+// CHECK:           scf.for %{{.*}} = %c0 to %c128 step %c1
+// CHECK-COUNT-12:    vector.contract {{.*}} vector<1x1xf32>, vector<1x8xf32> into vector<1x8xf32>
+// CHECK-NOT:         vector.contract
 // CHECK-NOT:   vector<4x24xf32>
-// CHECK-NOT:   vector<4x12xf32>
 func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>, %s: tensor<64x24xf32>) -> tensor<64x24xf32> {
   %r = linalg.generic {
          indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
@@ -194,6 +196,7 @@ func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o:
 // tile's keys, the same key of the next tile (clamped to the last key),
 // one prefetch per 64-byte line of its 64-element bf16 row.
 
+// CHECK:       #[[PLUS32:.*]] = affine_map<()[s0] -> (s0 + 32)>
 // CHECK-LABEL: func.func @streamed_key_tile
 // CHECK-SAME:    %[[K:[^:]*]]: tensor<1x2x64x64xbf16>
 // CHECK:       %[[KBUF:.*]] = bufferization.to_buffer %[[K]] read_only : tensor<1x2x64x64xbf16> to memref<1x2x64x64xbf16>
@@ -202,7 +205,7 @@ func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o:
 // CHECK:           scf.for %[[C0:.*]] = %c0 to %c64 step %c64
 // CHECK:             %[[ROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
 // CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C0]]], read, locality<3>, data
-// CHECK:             %[[C32:.*]] = arith.addi %[[C0]], %c32 : index
+// CHECK:             %[[C32:.*]] = affine.apply #[[PLUS32]]()[%[[C0]]]
 // CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C32]]], read, locality<3>, data
 // CHECK-NOT:         memref.prefetch
 // CHECK:             math.fma
@@ -231,4 +234,86 @@ func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %
     scf.yield %d : tensor<16x4xf32>
   }
   return %r : tensor<16x4xf32>
+}
+
+// -----
+
+// A score block reads a column of its key rows per reduction step ([4, 1]
+// of K): its 4 rows of the next key tile hold 32 lines (128 f32 each), and
+// step c prefetches line c mod 32, row (c mod 32) floordiv 8 at column
+// (c mod 8) x 16, so that the 128 steps cover every line. The key tile is a
+// slice of a slice of the argument (MLRA's latent block 2); both compose.
+
+// CHECK:       #[[COLUMN:.*]] = affine_map<()[s0] -> (s0 * 16 - (s0 floordiv 8) * 128)>
+// CHECK:       #[[ROW:.*]] = affine_map<()[s0, s1, s2] -> (s0 + s2 + (s1 mod 32) floordiv 8 + 64, 255)>
+// CHECK-LABEL: func.func @streamed_score_block
+// CHECK-SAME:    %[[LATENT:[^:]*]]: tensor<1x256x4x128xf32>
+// CHECK:       %[[BUF:.*]] = bufferization.to_buffer %[[LATENT]] read_only
+// CHECK:       scf.for %[[T:.*]] = %c0 to %c256 step %c64
+// CHECK:         scf.for %[[R:.*]] = %c0 to %c64 step %c4
+// CHECK:           scf.for %{{.*}} = %c0 to %c24 step %c24
+// CHECK:             scf.for %[[C:.*]] = %c0 to %c128 step %c1
+// CHECK:               %[[COL:.*]] = affine.apply #[[COLUMN]]()[%[[C]]]
+// CHECK:               %[[KEY:.*]] = affine.min #[[ROW]]()[%[[T]], %[[C]], %[[R]]]
+// CHECK:               memref.prefetch %[[BUF]][%c0, %[[KEY]], %c2, %[[COL]]], read, locality<3>, data
+// CHECK-NOT:           memref.prefetch
+// CHECK:               vector.contract
+func.func @streamed_score_block(%latent: tensor<1x256x4x128xf32>, %qt: tensor<128x24xf32>,
+                                %s: tensor<64x24xf32>) -> tensor<64x24xf32> {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %block = tensor.extract_slice %latent[0, 0, 2, 0] [1, 256, 1, 128] [1, 1, 1, 1]
+      : tensor<1x256x4x128xf32> to tensor<1x256x1x128xf32>
+  %r = scf.for %t = %c0 to %c256 step %c64 iter_args(%acc = %s) -> (tensor<64x24xf32>) {
+    %tile = tensor.extract_slice %block[0, %t, 0, 0] [1, 64, 1, 128] [1, 1, 1, 1]
+        : tensor<1x256x1x128xf32> to tensor<64x128xf32>
+    %d = linalg.generic {
+           indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                            affine_map<(k, q, c) -> (k, q)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%tile, %qt : tensor<64x128xf32>, tensor<128x24xf32>) outs(%acc : tensor<64x24xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %m = arith.mulf %a, %b : f32
+      %sum = arith.addf %o, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<64x24xf32>
+    scf.yield %d : tensor<64x24xf32>
+  }
+  return %r : tensor<64x24xf32>
+}
+
+// -----
+
+// A streamed tile that several register tiles read (the V tile of a P.V with
+// 4 row blocks) stays in cache after the first: it is not prefetched.
+
+// CHECK-LABEL: func.func @streamed_shared_tile
+// CHECK-NOT:   bufferization.to_buffer
+// CHECK-NOT:   memref.prefetch
+// CHECK:       vector.contract
+// CHECK-NOT:   memref.prefetch
+func.func @streamed_shared_tile(%v: tensor<1x256x128xf32>, %p: tensor<64x24xf32>,
+                                %o: tensor<24x128xf32>) -> tensor<24x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %r = scf.for %t = %c0 to %c256 step %c64 iter_args(%acc = %o) -> (tensor<24x128xf32>) {
+    %tile = tensor.extract_slice %v[0, %t, 0] [1, 64, 128] [1, 1, 1]
+        : tensor<1x256x128xf32> to tensor<64x128xf32>
+    %d = linalg.generic {
+           indexing_maps = [affine_map<(q, e, k) -> (k, q)>, affine_map<(q, e, k) -> (k, e)>,
+                            affine_map<(q, e, k) -> (q, e)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%p, %tile : tensor<64x24xf32>, tensor<64x128xf32>) outs(%acc : tensor<24x128xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: -1, 1>} {
+    ^bb0(%a: f32, %b: f32, %x: f32):
+      %m = arith.mulf %a, %b : f32
+      %sum = arith.addf %x, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<24x128xf32>
+    scf.yield %d : tensor<24x128xf32>
+  }
+  return %r : tensor<24x128xf32>
 }

@@ -75,9 +75,11 @@ private:
   AffineMap sliceMap(ArrayRef<unsigned> domain, const MappedOperand &operand) const;
   /// Whether `operand`'s slice drops op dimension `d`.
   bool dropsDim(const MappedOperand &operand, unsigned d) const;
-  /// Decode (dot-product) tiles read every key once: marks `contraction`'s
+  /// A query tile that holds every query of its point (decode) reads every
+  /// key tile once, streaming K and V from memory: marks `contraction`'s
   /// input `input`, a K or V tile of `operand`, for attn-vectorize-tiles to
-  /// prefetch the next tile (kStreamedKeyTileAttrName).
+  /// prefetch the next tile (kStreamedKeyTileAttrName). Query tiles of a
+  /// longer sequence share each K/V tile, which stays in cache.
   void markStreamed(Value contraction, unsigned input,
                     const MappedOperand &operand, int64_t qSize) const;
   /// Map of a tile-local tensor indexed by `tensorDims` in `domain`.
@@ -273,7 +275,7 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
 void FlashBuilder::markStreamed(Value contraction, unsigned input,
                                 const MappedOperand &operand,
                                 int64_t qSize) const {
-  if (!usesDotScores(qSize))
+  if (qSize != extent(qDim))
     return;
   auto op = cast<linalg::LinalgOp>(contraction.getDefiningOp());
   SmallVector<int64_t> dims(op.getNumDpsInputs(), -1);

@@ -59,21 +59,31 @@ static bool isDotContraction(linalg::LinalgOp op) {
 }
 
 /// Output columns of a contraction's register block. Blocks must divide the
-/// range so that every tile is static, and their width must be a power of
-/// two: LLVM keeps a loop-carried vector<4x24xf32> (or 4x12) accumulator as
-/// scalars and repacks it every step, which made 24-row packed tiles (MLRA,
-/// GQA groups of 24) four times slower than 32-row ones.
-static int64_t chooseLaneTile(int64_t range, int64_t lanes) {
+/// range so that every tile is static. The widest power of two up to `lanes`
+/// that divides the range is taken; where that is narrower than `lanes`, a
+/// wider multiple of the machine's vector (`nativeLanes`), up to twice
+/// `lanes`, is taken instead if one divides the range (24 packed rows: 24
+/// lanes, three vectors, not 8). Such blocks are unrolled to native vectors
+/// after vectorization (unrollLaneBlocks): LLVM keeps a loop-carried
+/// vector<4x24xf32> accumulator as scalars and repacks it every step.
+static int64_t chooseLaneTile(int64_t range, int64_t lanes,
+                              int64_t nativeLanes) {
   int64_t size = llvm::PowerOf2Ceil(std::max<int64_t>(lanes, 1));
   while (size > 1 && (size > range || range % size != 0))
     size /= 2;
+  if (size >= lanes || nativeLanes <= 0)
+    return size;
+  for (int64_t wide = (2 * lanes / nativeLanes) * nativeLanes; wide > size;
+       wide -= nativeLanes)
+    if (wide <= range && range % wide == 0)
+      return wide;
   return size;
 }
 
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
 /// for dot products, rows otherwise.
 static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
-                                            int64_t lanes) {
+                                            int64_t lanes, int64_t nativeLanes) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   unsigned numLoops = ranges.size();
@@ -107,13 +117,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     blockLanes = llvm::bit_floor(static_cast<uint64_t>(rows * lanes / rowExtent));
   if (laneLoop)
     sizes[*laneLoop] = isContraction
-                           ? chooseLaneTile(ranges[*laneLoop], blockLanes)
+                           ? chooseLaneTile(ranges[*laneLoop], blockLanes, nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
   // Narrower blocks take more rows, so that a block keeps about
   // rows x lanes accumulators.
   if (isContraction && rowLoop) {
     int64_t blockRows = rows;
-    if (laneLoop && sizes[*laneLoop] < lanes)
+    if (laneLoop && sizes[*laneLoop] != lanes)
       blockRows = rows * lanes / std::max<int64_t>(sizes[*laneLoop], 1);
     sizes[*rowLoop] = std::min({blockRows, 2 * rows, ranges[*rowLoop]});
   }
@@ -136,6 +146,19 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     while (ranges[i] % sizes[i] != 0)
       --sizes[i];
   return sizes;
+}
+
+/// Whether `sizes` tile a contraction `op` to register blocks whose width
+/// (the output's innermost dimension) is not a power of two.
+static bool isNonPowerOfTwoLaneBlock(linalg::LinalgOp op,
+                                     ArrayRef<int64_t> sizes) {
+  if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() != 2)
+    return false;
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  if (outMap.getNumResults() == 0)
+    return false;
+  auto dim = dyn_cast<AffineDimExpr>(outMap.getResults().back());
+  return dim && !llvm::isPowerOf2_64(sizes[dim.getPosition()]);
 }
 
 namespace {
@@ -196,13 +219,39 @@ struct DotReductionToFMAs
 };
 } // namespace
 
-/// Prefetches, in a register tile's loop, the rows that the same tile of the
-/// next key tile will read: decode key loops stream K and V from memory once,
-/// and the hardware prefetchers alone leave the loads waiting on DRAM while
-/// the tile computes. `input` is the register tile's slice of a key tile
-/// that attn-flash-lowering marked as streamed along `dim` of a function
-/// argument (kStreamedKeyTileAttrName); one prefetch per cache line of the
-/// slice's innermost row. Slices of more than one row are left alone.
+/// Whether the register tiles of `op` (tile `sizes`) read each element of
+/// `input` once: every loop that does not index it (the lanes of a score
+/// block for its K, the rows of a P.V block for its V) has one tile. A K/V
+/// tile that several register tiles share (MLA's 128 absorbed heads) is
+/// read from cache after the first, and prefetching it again for each would
+/// only take load slots from the compute.
+static bool readsTileOnce(linalg::LinalgOp op, ArrayRef<int64_t> sizes,
+                          OpOperand &input) {
+  AffineMap map = op.getMatchingIndexingMap(&input);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (!map.isFunctionOfDim(d) && sizes[d] != 0 && sizes[d] < ranges[d])
+      return false;
+  return true;
+}
+
+/// Prefetches, in a register tile's loop, the lines that the same tile of
+/// the next key tile will read: decode key loops stream K and V from memory
+/// once, and the hardware prefetchers alone leave the loads waiting on DRAM
+/// while the tile computes. `input` is the register tile's slice of a key
+/// tile that attn-flash-lowering marked as streamed along `dim` of a
+/// function argument (kStreamedKeyTileAttrName). Two slice shapes occur:
+///
+/// * one row (a dot product's key row, or a P.V block's V row): one prefetch
+///   per cache line of the row;
+/// * one column of R rows, stepped along the row by the reduction loop (the
+///   K operand of a score block, [R, 1] at column c): the block's R rows of
+///   the next tile hold N = R x (lines per row) lines, and step c prefetches
+///   lines c*m .. c*m+m-1 (mod N), m = ceil(N / row length), so that the
+///   reduction loop covers every line and spreads the prefetches over it.
+///
+/// The row is clamped to the argument's last row: a prefetch is only a hint,
+/// but its address must stay inside the buffer. Other slices are left alone.
 /// `buffers` caches one read-only buffer per argument.
 static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
                                 unsigned dim, DenseMap<Value, Value> &buffers) {
@@ -211,22 +260,70 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
       inner ? inner.getSource().getDefiningOp<tensor::ExtractSliceOp>() : nullptr;
   if (!outer)
     return;
-  auto argument = dyn_cast<BlockArgument>(outer.getSource());
+  // The key tile may be a slice of slices of the argument (MLRA's block of
+  // the latent): those that keep every dimension are composed below.
+  SmallVector<tensor::ExtractSliceOp> enclosing;
+  Value source = outer.getSource();
+  while (auto slice = source.getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (slice.getDroppedDims().any())
+      return;
+    enclosing.push_back(slice);
+    source = slice.getSource();
+  }
+  auto argument = dyn_cast<BlockArgument>(source);
   if (!argument || !isa<FunctionOpInterface>(argument.getOwner()->getParentOp()))
-    return;
-  ArrayRef<int64_t> innerSizes = inner.getStaticSizes();
-  if (ShapedType::isDynamicShape(innerSizes) ||
-      llvm::any_of(innerSizes.drop_back(), [](int64_t s) { return s != 1; }))
     return;
   auto sourceType = cast<RankedTensorType>(argument.getType());
   std::optional<int64_t> tileSize =
       getConstantIntValue(outer.getMixedSizes()[dim]);
   unsigned elementBytes = sourceType.getElementTypeBitWidth() / 8;
+  ArrayRef<int64_t> innerSizes = inner.getStaticSizes();
+  ArrayRef<int64_t> rowLengths = outer.getType().getShape();
   if (!sourceType.hasStaticShape() || dim >= sourceType.getRank() ||
-      !tileSize || elementBytes == 0)
+      !tileSize || elementBytes == 0 || ShapedType::isDynamicShape(innerSizes) ||
+      ShapedType::isDynamicShape(rowLengths) || innerSizes.empty())
     return;
-
+  int64_t rank = innerSizes.size();
+  auto onlyOnes = [](ArrayRef<int64_t> sizes) {
+    return llvm::all_of(sizes, [](int64_t s) { return s == 1; });
+  };
+  constexpr int64_t kCacheLineBytes = 64;
+  int64_t lineElements = std::max<int64_t>(1, kCacheLineBytes / elementBytes);
+  // The prefetched lines as offsets in the key tile: (row, column) pairs
+  // relative to the slice's own offsets.
   Location loc = inner.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
+  SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
+  SmallVector<SmallVector<OpFoldResult>> lineOffsets;
+  if (onlyOnes(innerSizes.drop_back())) {
+    for (int64_t e = 0; e < innerSizes.back(); e += lineElements) {
+      lineOffsets.push_back(innerOffsets);
+      lineOffsets.back().back() = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, s0 + e, {innerOffsets.back()});
+    }
+  } else if (rank >= 2 && innerSizes.back() == 1 &&
+             onlyOnes(innerSizes.drop_back(2))) {
+    int64_t rows = innerSizes[rank - 2], rowLength = rowLengths.back();
+    int64_t linesPerRow = llvm::divideCeil(rowLength, lineElements);
+    int64_t lines = rows * linesPerRow;
+    int64_t perStep = llvm::divideCeil(lines, rowLength);
+    OpFoldResult column = innerOffsets.back();
+    for (int64_t j = 0; j < perStep; ++j) {
+      AffineExpr line = (s0 * perStep + j) % lines;
+      lineOffsets.push_back(innerOffsets);
+      lineOffsets.back()[rank - 2] = affine::makeComposedFoldedAffineApply(
+          rewriter, loc,
+          AffineMap::get(0, 2, rewriter.getAffineSymbolExpr(1) +
+                                   line.floorDiv(linesPerRow)),
+          {column, innerOffsets[rank - 2]});
+      lineOffsets.back().back() = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, (line % linesPerRow) * lineElements, {column});
+    }
+  } else {
+    return;
+  }
+
   Value &buffer = buffers[argument];
   if (!buffer) {
     OpBuilder::InsertionGuard guard(rewriter);
@@ -236,37 +333,104 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
         MemRefType::get(sourceType.getShape(), sourceType.getElementType()),
         argument, /*readOnly=*/true);
   }
-  // The row's position in the argument: the register tile's slice composed
-  // with the key tile's, then moved one key tile ahead and clamped to the
-  // last row (a prefetch is only a hint, but its address must stay inside
-  // the buffer).
-  SmallVector<OpFoldResult> offsets, sizes, strides;
-  if (failed(affine::mergeOffsetsSizesAndStrides(
-          rewriter, loc, outer, inner, outer.getDroppedDims(), offsets, sizes,
-          strides)))
-    return;
-  AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-  offsets[dim] = affine::makeComposedFoldedAffineMin(
-      rewriter, loc,
-      AffineMap::get(0, 1,
-                     {s0 + *tileSize, rewriter.getAffineConstantExpr(
-                                          sourceType.getDimSize(dim) - 1)},
-                     rewriter.getContext()),
-      {offsets[dim]});
-  SmallVector<Value> indices =
-      getValueOrCreateConstantIndexOp(rewriter, loc, offsets);
-  constexpr int64_t kCacheLineBytes = 64;
-  int64_t lineElements = std::max<int64_t>(1, kCacheLineBytes / elementBytes);
-  Value last = indices.back();
-  for (int64_t e = 0; e < innerSizes.back(); e += lineElements) {
-    indices.back() = e == 0 ? last
-                            : arith::AddIOp::create(
-                                  rewriter, loc, last,
-                                  arith::ConstantIndexOp::create(rewriter, loc, e));
-    memref::PrefetchOp::create(rewriter, loc, buffer, indices,
-                               /*isWrite=*/false, /*localityHint=*/3,
-                               /*isDataCache=*/true);
+  SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
+  // Lines of one row (the same offsets but the innermost) share its clamped
+  // position.
+  SmallVector<std::pair<ArrayRef<OpFoldResult>, OpFoldResult>> clampedRows;
+  for (ArrayRef<OpFoldResult> offsetsInTile : lineOffsets) {
+    // The line's position in the argument: composed with the key tile's
+    // slice, then moved one key tile ahead and clamped to the last row.
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    if (failed(affine::mergeOffsetsSizesAndStrides(
+            rewriter, loc, outer.getMixedOffsets(), outer.getMixedSizes(),
+            outer.getMixedStrides(), outer.getDroppedDims(), offsetsInTile,
+            ones, ones, offsets, sizes, strides)))
+      return;
+    SmallVector<OpFoldResult> lineOnes(offsets.size(), rewriter.getIndexAttr(1));
+    for (tensor::ExtractSliceOp slice : enclosing) {
+      SmallVector<OpFoldResult> inSlice = offsets;
+      if (failed(affine::mergeOffsetsSizesAndStrides(
+              rewriter, loc, slice.getMixedOffsets(), slice.getMixedSizes(),
+              slice.getMixedStrides(), slice.getDroppedDims(), inSlice,
+              lineOnes, lineOnes, offsets, sizes, strides)))
+        return;
+    }
+    ArrayRef<OpFoldResult> row = offsetsInTile.drop_back();
+    auto *known = llvm::find_if(clampedRows, [&](const auto &entry) {
+      return entry.first == row;
+    });
+    if (known == clampedRows.end()) {
+      clampedRows.push_back({row, affine::makeComposedFoldedAffineMin(
+          rewriter, loc,
+          AffineMap::get(0, 1,
+                         {s0 + *tileSize, rewriter.getAffineConstantExpr(
+                                              sourceType.getDimSize(dim) - 1)},
+                         ctx),
+          {offsets[dim]})});
+      known = std::prev(clampedRows.end());
+    }
+    offsets[dim] = known->second;
+    memref::PrefetchOp::create(
+        rewriter, loc, buffer,
+        getValueOrCreateConstantIndexOp(rewriter, loc, offsets),
+        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
   }
+}
+
+/// Unrolls the vector ops of register blocks whose width is a multiple of
+/// the native vector but not a power of two (chooseLaneTile) to blocks one
+/// native vector wide: a 4x24 block becomes three 4x8 contracts, accumulator
+/// reads and writes, which loop-invariant-subset-hoisting then keeps as three
+/// loop-carried 4x8 accumulators that LLVM holds in registers.
+static void unrollLaneBlocks(ArrayRef<Operation *> blockLoops,
+                             int64_t nativeLanes) {
+  if (blockLoops.empty())
+    return;
+  auto nativeShape =
+      [nativeLanes](Operation *op) -> std::optional<SmallVector<int64_t>> {
+    auto unrollable = dyn_cast<VectorUnrollOpInterface>(op);
+    if (!unrollable)
+      return std::nullopt;
+    std::optional<SmallVector<int64_t>> shape = unrollable.getShapeForUnroll();
+    if (!shape || shape->empty())
+      return std::nullopt;
+    // The lane dimension: the result's innermost (for a contract, the
+    // iteration dimension that indexes it).
+    unsigned laneDim = shape->size() - 1;
+    if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
+      AffineMap resultMap = contract.getIndexingMapsArray().back();
+      auto dim = dyn_cast<AffineDimExpr>(resultMap.getResults().back());
+      if (!dim)
+        return std::nullopt;
+      laneDim = dim.getPosition();
+    }
+    int64_t width = (*shape)[laneDim];
+    if (width <= nativeLanes || width % nativeLanes != 0 ||
+        llvm::isPowerOf2_64(width))
+      return std::nullopt;
+    SmallVector<int64_t> native(shape->size(), 1);
+    native[laneDim] = nativeLanes;
+    if (auto contract = dyn_cast<vector::ContractionOp>(op))
+      for (auto [i, type] : llvm::enumerate(contract.getIteratorTypesArray()))
+        if (type == vector::IteratorType::reduction)
+          native[i] = (*shape)[i];
+    return native;
+  };
+  MLIRContext *ctx = blockLoops.front()->getContext();
+  RewritePatternSet patterns(ctx);
+  vector::populateVectorUnrollPatterns(
+      patterns, vector::UnrollVectorOptions().setNativeShapeFn(nativeShape));
+  vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+  SmallVector<Operation *> ops;
+  for (Operation *loop : blockLoops)
+    loop->walk([&](Operation *op) {
+      if (op != loop)
+        ops.push_back(op);
+    });
+  (void)applyOpPatternsGreedily(
+      ops, std::move(patterns),
+      GreedyRewriteConfig().setStrictness(
+          GreedyRewriteStrictness::ExistingAndNewOps));
 }
 
 namespace mlir::attn {
@@ -285,9 +449,10 @@ struct AttnVectorizeTiles
     });
     IRRewriter rewriter(ctx);
     SmallVector<Operation *> dotReductions;
+    SmallVector<Operation *> wideBlockLoops;
     DenseMap<Value, Value> buffers;
     for (linalg::LinalgOp op : ops) {
-      SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes);
+      SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes);
       rewriter.setInsertionPoint(op);
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
@@ -299,16 +464,22 @@ struct AttnVectorizeTiles
       }
       // Classify before the op is replaced (and freed).
       bool dot = isDotContraction(op);
+      bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
+      SmallVector<bool> prefetchInput;
+      for (OpOperand *input : op.getDpsInputOperands())
+        prefetchInput.push_back(readsTileOnce(op, sizes, *input));
       auto streamed =
           op->getAttrOfType<DenseI64ArrayAttr>(kStreamedKeyTileAttrName);
       rewriter.replaceOp(op, tiled->replacements);
       for (Operation *tiledOp : tiled->tiledOps) {
+        if (wideBlock)
+          wideBlockLoops.push_back(tiledOp->getParentOp());
         if (prefetch && streamed) {
           rewriter.setInsertionPoint(tiledOp);
-          for (auto [input, dim] : llvm::zip(
+          for (auto [input, dim, once] : llvm::zip(
                    cast<linalg::LinalgOp>(tiledOp).getDpsInputOperands(),
-                   streamed.asArrayRef()))
-            if (dim >= 0)
+                   streamed.asArrayRef(), prefetchInput))
+            if (dim >= 0 && once)
               prefetchNextKeyTile(rewriter, input->get(), dim, buffers);
         }
         // Tiling offsets linalg.index with affine.apply, which the vectorizer
@@ -362,6 +533,7 @@ struct AttnVectorizeTiles
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    unrollLaneBlocks(wideBlockLoops, nativeLanes);
   }
 };
 } // namespace

@@ -215,7 +215,11 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
 
     * contractions (one or more reduction loops) to register blocks of
       `rows` x `lanes` outputs, reduction loops one step at a time: one step
-      is a `vector.contract` that lowers to `rows` broadcast FMAs;
+      is a `vector.contract` that lowers to `rows` broadcast FMAs. Blocks
+      are a power of two wide or, where none up to `lanes` divides the
+      output (24 packed heads), a multiple of `native-lanes` (4 x 24); such
+      blocks are unrolled to one contract per row and native vector, which
+      LLVM keeps in registers across the reduction loop;
     * all other ops (elementwise, row statistics, copies) to rows along the
       output's innermost dimension, at most 64 wide (wider vectors make
       LLVM's instruction selection slow).
@@ -227,10 +231,15 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
 
     Key tiles that `attn-flash-lowering` marks as streamed
     (`attn.streamed_key_tile`: the K and V tiles of a decode key loop, each
-    read once) are prefetched one key tile ahead: a register tile that reads
-    one row of such a tile issues a `memref.prefetch` per cache line of the
-    same row in the next tile (clamped to the last row), interleaved with
-    the compute rather than in a burst.
+    read once) are prefetched one key tile ahead, interleaved with the
+    compute rather than in a burst: a register tile that reads one row of
+    such a tile issues a `memref.prefetch` per cache line of the same row in
+    the next tile (clamped to the last row); one that reads a column of R
+    rows per reduction step (the K of an outer-product score block) issues,
+    per step, prefetches that cover the R rows' lines over the reduction
+    loop. Tiles that several register tiles share (the lanes of a score
+    block, the rows of a P.V block) are read from cache after the first and
+    are not prefetched.
 
     `exp` and other math ops on vectors are replaced by polynomial
     approximations so that they stay vectorized.
@@ -240,6 +249,9 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
            "Output rows per register block of a contraction">,
     Option<"lanes", "lanes", "int64_t", "16",
            "Output columns per register block of a contraction">,
+    Option<"nativeLanes", "native-lanes", "int64_t", "8",
+           "f32 lanes of the target's vector registers: register blocks "
+           "wider than a power of two are multiples of it">,
     Option<"prefetch", "prefetch", "bool", "true",
            "Prefetch the next tile of streamed (decode) K/V key tiles">,
   ];
