@@ -2,16 +2,32 @@
 // RUN: attn-opt %s --attn-vectorize-tiles=prefetch=false --split-input-file | FileCheck %s --check-prefix=NOPF
 
 // A contraction (the score tile s[k, q] = sum_c k[k, c] * qT[c, q]) becomes
-// register blocks of 4 rows by 16 lanes, one reduction step at a time: each
-// step is a 4x16x1 vector.contract, i.e. 4 broadcast FMAs.
+// register blocks of 6 rows by 16 lanes, one reduction step at a time: each
+// step is a 6x16x1 vector.contract, i.e. 6 broadcast FMAs per 8 lanes. Its
+// 8 rows are split (linalg::splitOp) into the 6 of whole blocks and a
+// remainder of 2, which takes blocks twice as wide (2x32), rather than all
+// taking blocks of 4 rows that divide 8 (8 accumulators instead of 12).
 
 // CHECK-LABEL: func.func @contraction
-// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK-SAME:    %[[K:[^:]*]]: tensor<8x64xf32>, %{{[^:]*}}: tensor<64x32xf32>, %[[S:[^:]*]]: tensor<8x32xf32>
+// CHECK:       %[[K6:.*]] = tensor.extract_slice %[[K]][0, 0] [6, 64] [1, 1] : tensor<8x64xf32> to tensor<6x64xf32>
+// CHECK:       %[[TOP:.*]] = scf.for %{{.*}} = %c0 to %c6 step %c6
 // CHECK:         scf.for %{{.*}} = %c0 to %c32 step %c16
 // CHECK:           scf.for %{{.*}} = %c0 to %c64 step %c1
-// CHECK:             vector.transfer_read {{.*}} : tensor<4x1xf32>, vector<4x1xf32>
+// CHECK:             tensor.extract_slice %[[K6]]
+// CHECK:             vector.transfer_read {{.*}} : tensor<6x1xf32>, vector<6x1xf32>
 // CHECK:             vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
-// CHECK:             vector.contract {{.*}} vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK:             vector.contract {{.*}} vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// CHECK:       %[[S6:.*]] = tensor.insert_slice %[[TOP]] into %[[S]][0, 0] [6, 32] [1, 1]
+// CHECK:       %[[K2:.*]] = tensor.extract_slice %[[K]][6, 0] [2, 64] [1, 1] : tensor<8x64xf32> to tensor<2x64xf32>
+// CHECK:       %[[REST:.*]] = tensor.extract_slice %[[S6]][6, 0] [2, 32] [1, 1]
+// CHECK:       %[[BOTTOM:.*]] = scf.for %{{.*}} = %c0 to %c2 step %c2 iter_args(%{{.*}} = %[[REST]])
+// CHECK:         scf.for %{{.*}} = %c0 to %c32 step %c32
+// CHECK:           scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK:             tensor.extract_slice %[[K2]]
+// CHECK:             vector.contract {{.*}} vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
+// CHECK:       %[[OUT:.*]] = tensor.insert_slice %[[BOTTOM]] into %[[S6]][6, 0] [2, 32] [1, 1]
+// CHECK:       return %[[OUT]]
 // CHECK-NOT:   linalg.generic
 func.func @contraction(%k: tensor<8x64xf32>, %qt: tensor<64x32xf32>, %s: tensor<8x32xf32>) -> tensor<8x32xf32> {
   %r = linalg.generic {
@@ -113,22 +129,28 @@ func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>,
 
 // -----
 
-// The embedding gate's gather by token id (a tensor.extract whose column is
-// the tiled linalg.index) is vectorized: a vector.gather per row, no scalar
-// loop.
+// The embedding gate's gather by token id (attn-lower-embedding-gate reads
+// the id in the body at the row's linalg.index): a tile of one row sees a
+// uniform row index, so the vectorizer reads the id once and the table row
+// with one contiguous transfer_read, not a vector.gather or a scalar loop.
 
 // CHECK-LABEL: func.func @gather_by_id
-// CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
-// CHECK:         vector.gather {{.*}} : tensor<16x32xf32>, vector<1x32xindex>
+// CHECK-SAME:    %[[IDS:[^:]*]]: tensor<8xi32>, %[[TABLE:[^:]*]]: tensor<16x32xf32>
+// CHECK:       scf.for %[[T:.*]] = %c0 to %c8 step %c1
+// CHECK:           %[[ID:.*]] = vector.transfer_read %[[IDS]][%[[T]]], %{{.*}} : tensor<8xi32>, vector<i32>
+// CHECK:           %[[ROW:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK:           vector.transfer_read %[[TABLE]][%[[ROW]], %{{.*}}], %{{.*}} {in_bounds = [true, true]} : tensor<16x32xf32>, vector<1x32xf32>
+// CHECK-NOT:   vector.gather
 // CHECK-NOT:   tensor.extract %
 func.func @gather_by_id(%x: tensor<8x32xf32>, %ids: tensor<8xi32>, %table: tensor<16x32xf32>,
                         %o: tensor<8x32xf32>) -> tensor<8x32xf32> {
   %r = linalg.generic {
-         indexing_maps = [affine_map<(t, j) -> (t, j)>, affine_map<(t, j) -> (t)>,
-                          affine_map<(t, j) -> (t, j)>],
+         indexing_maps = [affine_map<(t, j) -> (t, j)>, affine_map<(t, j) -> (t, j)>],
          iterator_types = ["parallel", "parallel"]}
-       ins(%x, %ids : tensor<8x32xf32>, tensor<8xi32>) outs(%o : tensor<8x32xf32>) {
-  ^bb0(%a: f32, %id: i32, %b: f32):
+       ins(%x : tensor<8x32xf32>) outs(%o : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = linalg.index 0 : index
+    %id = tensor.extract %ids[%t] : tensor<8xi32>
     %row = arith.index_cast %id : i32 to index
     %col = linalg.index 1 : index
     %g = tensor.extract %table[%row, %col] : tensor<16x32xf32>
@@ -316,4 +338,43 @@ func.func @streamed_shared_tile(%v: tensor<1x256x128xf32>, %p: tensor<64x24xf32>
     scf.yield %d : tensor<24x128xf32>
   }
   return %r : tensor<24x128xf32>
+}
+
+// -----
+
+// A streamed score block whose 64 keys are split into 60 (blocks of 6) and 4
+// prefetches in both parts, the second's rows offset by the split (60).
+
+// CHECK:       #[[FIRST:.*]] = affine_map<()[s0, s1, s2] -> (s0 + s2 + (s1 mod 48) floordiv 8 + 64, 255)>
+// CHECK:       #[[SECOND:.*]] = affine_map<()[s0, s1, s2] -> (s0 + s2 + (s1 mod 32) floordiv 8 + 124, 255)>
+// CHECK-LABEL: func.func @streamed_split_block
+// CHECK:       scf.for %[[T:.*]] = %c0 to %c256 step %c64
+// CHECK:         scf.for %[[R:.*]] = %c0 to %c60 step %c6
+// CHECK:               %[[KEY:.*]] = affine.min #[[FIRST]]()[%[[T]], %[[C:.*]], %[[R]]]
+// CHECK:               memref.prefetch %{{.*}}[%c0, %[[KEY]], %{{.*}}]
+// CHECK:         scf.for %[[R2:.*]] = %c0 to %c4 step %c4
+// CHECK:               %[[KEY2:.*]] = affine.min #[[SECOND]]()[%[[T]], %{{.*}}, %[[R2]]]
+// CHECK:               memref.prefetch %{{.*}}[%c0, %[[KEY2]], %{{.*}}]
+func.func @streamed_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x16xf32>,
+                                %s: tensor<64x16xf32>) -> tensor<64x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %r = scf.for %t = %c0 to %c256 step %c64 iter_args(%acc = %s) -> (tensor<64x16xf32>) {
+    %tile = tensor.extract_slice %k[0, %t, 0] [1, 64, 128] [1, 1, 1]
+        : tensor<1x256x128xf32> to tensor<64x128xf32>
+    %d = linalg.generic {
+           indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                            affine_map<(k, q, c) -> (k, q)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%tile, %qt : tensor<64x128xf32>, tensor<128x16xf32>) outs(%acc : tensor<64x16xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %m = arith.mulf %a, %b : f32
+      %sum = arith.addf %o, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<64x16xf32>
+    scf.yield %d : tensor<64x16xf32>
+  }
+  return %r : tensor<64x16xf32>
 }

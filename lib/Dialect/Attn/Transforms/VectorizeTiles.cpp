@@ -80,10 +80,22 @@ static int64_t chooseLaneTile(int64_t range, int64_t lanes,
   return size;
 }
 
+/// A point along loop `loop` where a contraction is split in two so that
+/// each part has whole register blocks (splitRows).
+struct RowSplit {
+  unsigned loop;
+  int64_t point;
+};
+
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
-/// for dot products, rows otherwise.
+/// for dot products, rows otherwise. Where a contraction's block rows do not
+/// divide its rows, `split` (if given) receives the point after the last
+/// whole block, and the sizes are those of the first part; without `split`
+/// the block rows shrink until they divide.
 static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
-                                            int64_t lanes, int64_t nativeLanes) {
+                                            int64_t lanes, int64_t nativeLanes,
+                                            std::optional<RowSplit> *split =
+                                                nullptr) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   unsigned numLoops = ranges.size();
@@ -142,10 +154,39 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
         sizes[i] = std::min(kDotRows, ranges[i]);
   }
   // Register blocks must divide the loop so that every tile is static.
+  bool dot = isContraction && isDotContraction(op);
+  if (split && isContraction && !dot && rowLoop &&
+      ranges[*rowLoop] % sizes[*rowLoop] != 0 &&
+      ranges[*rowLoop] > sizes[*rowLoop])
+    *split = RowSplit{*rowLoop,
+                      ranges[*rowLoop] / sizes[*rowLoop] * sizes[*rowLoop]};
   for (unsigned i = 0; i < numLoops; ++i)
-    while (ranges[i] % sizes[i] != 0)
+    while (ranges[i] % sizes[i] != 0 && !(split && *split && i == (*split)->loop))
       --sizes[i];
   return sizes;
+}
+
+/// Splits a contraction whose register block rows do not divide its rows
+/// (64 keys, 128 heads in blocks of 6) with upstream linalg::splitOp into
+/// the whole blocks and the remainder, so that most of it runs blocks of
+/// `rows` x `lanes` accumulators rather than all of it smaller blocks that
+/// divide (4 x 16: 8 FMA chains, just enough to cover the FMA latency).
+static SmallVector<linalg::LinalgOp> splitRows(RewriterBase &rewriter,
+                                               linalg::LinalgOp op,
+                                               int64_t rows, int64_t lanes,
+                                               int64_t nativeLanes) {
+  std::optional<RowSplit> split;
+  (void)chooseTileSizes(op, rows, lanes, nativeLanes, &split);
+  if (!split)
+    return {op};
+  rewriter.setInsertionPoint(op);
+  auto [first, second] =
+      linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                      split->loop, rewriter.getIndexAttr(split->point));
+  if (!first || !second)
+    return {op};
+  return {cast<linalg::LinalgOp>(first.getOperation()),
+          cast<linalg::LinalgOp>(second.getOperation())};
 }
 
 /// Whether `sizes` tile a contraction `op` to register blocks whose width
@@ -254,12 +295,26 @@ static bool readsTileOnce(linalg::LinalgOp op, ArrayRef<int64_t> sizes,
 /// but its address must stay inside the buffer. Other slices are left alone.
 /// `buffers` caches one read-only buffer per argument.
 static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
-                                unsigned dim, DenseMap<Value, Value> &buffers) {
+                                tensor::ExtractSliceOp outer, unsigned dim,
+                                DenseMap<Value, Value> &buffers) {
+  // The register tile's slice of the key tile `outer`, through the slice of
+  // a row split (splitRows) if there is one; both keep every dimension.
   auto inner = input.getDefiningOp<tensor::ExtractSliceOp>();
-  auto outer =
-      inner ? inner.getSource().getDefiningOp<tensor::ExtractSliceOp>() : nullptr;
-  if (!outer)
+  if (!inner || inner.getDroppedDims().any())
     return;
+  SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
+  if (inner.getSource() != outer.getResult()) {
+    auto part = inner.getSource().getDefiningOp<tensor::ExtractSliceOp>();
+    if (!part || part.getSource() != outer.getResult() ||
+        part.getDroppedDims().any() || !part.hasUnitStride())
+      return;
+    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
+    AffineExpr s1 = rewriter.getAffineSymbolExpr(1);
+    for (auto [offset, partOffset] :
+         llvm::zip(innerOffsets, part.getMixedOffsets()))
+      offset = affine::makeComposedFoldedAffineApply(
+          rewriter, inner.getLoc(), s0 + s1, {offset, partOffset});
+  }
   // The key tile may be a slice of slices of the argument (MLRA's block of
   // the latent): those that keep every dimension are composed below.
   SmallVector<tensor::ExtractSliceOp> enclosing;
@@ -275,13 +330,16 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
     return;
   auto sourceType = cast<RankedTensorType>(argument.getType());
   std::optional<int64_t> tileSize =
-      getConstantIntValue(outer.getMixedSizes()[dim]);
+      dim < outer.getMixedSizes().size()
+          ? getConstantIntValue(outer.getMixedSizes()[dim])
+          : std::nullopt;
   unsigned elementBytes = sourceType.getElementTypeBitWidth() / 8;
   ArrayRef<int64_t> innerSizes = inner.getStaticSizes();
   ArrayRef<int64_t> rowLengths = outer.getType().getShape();
   if (!sourceType.hasStaticShape() || dim >= sourceType.getRank() ||
       !tileSize || elementBytes == 0 || ShapedType::isDynamicShape(innerSizes) ||
-      ShapedType::isDynamicShape(rowLengths) || innerSizes.empty())
+      ShapedType::isDynamicShape(rowLengths) || innerSizes.empty() ||
+      innerSizes.size() != rowLengths.size())
     return;
   int64_t rank = innerSizes.size();
   auto onlyOnes = [](ArrayRef<int64_t> sizes) {
@@ -294,7 +352,6 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
   Location loc = inner.getLoc();
   MLIRContext *ctx = rewriter.getContext();
   AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-  SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
   SmallVector<SmallVector<OpFoldResult>> lineOffsets;
   if (onlyOnes(innerSizes.drop_back())) {
     for (int64_t e = 0; e < innerSizes.back(); e += lineElements) {
@@ -439,6 +496,69 @@ struct AttnVectorizeTiles
     : public impl::AttnVectorizeTilesBase<AttnVectorizeTiles> {
   using Base::Base;
 
+  /// Tiles `op` to register blocks and vectorizes each tile; prefetches the
+  /// next tile of its streamed key tiles (`keyTiles`, per input); collects
+  /// the dot-product reductions and the loops of blocks to unroll.
+  LogicalResult tileAndVectorize(
+      RewriterBase &rewriter, linalg::LinalgOp op,
+      ArrayRef<std::pair<tensor::ExtractSliceOp, int64_t>> keyTiles,
+      DenseMap<Value, Value> &buffers, SmallVector<Operation *> &dotReductions,
+      SmallVector<Operation *> &wideBlockLoops) {
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes);
+    rewriter.setInsertionPoint(op);
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return op->emitError("attn-vectorize-tiles: tiling failed");
+    // Classify before the op is replaced (and freed).
+    bool dot = isDotContraction(op);
+    bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
+    SmallVector<bool> prefetchInput;
+    for (OpOperand *input : op.getDpsInputOperands())
+      prefetchInput.push_back(readsTileOnce(op, sizes, *input));
+    rewriter.replaceOp(op, tiled->replacements);
+    for (Operation *tiledOp : tiled->tiledOps) {
+      if (wideBlock)
+        wideBlockLoops.push_back(tiledOp->getParentOp());
+      rewriter.setInsertionPoint(tiledOp);
+      for (auto [input, keyTile, once] :
+           llvm::zip(cast<linalg::LinalgOp>(tiledOp).getDpsInputOperands(),
+                     keyTiles, prefetchInput))
+        if (keyTile.first && once)
+          prefetchNextKeyTile(rewriter, input->get(), keyTile.first,
+                              keyTile.second, buffers);
+      // Tiling offsets linalg.index with affine.apply, which the vectorizer
+      // does not take (the gate's gather by token id): make it arith.
+      SmallVector<Operation *> applies;
+      tiledOp->walk([&](affine::AffineApplyOp apply) {
+        applies.push_back(apply);
+      });
+      if (!applies.empty()) {
+        RewritePatternSet affinePatterns(ctx);
+        populateAffineToStdConversionPatterns(affinePatterns);
+        (void)applyOpPatternsGreedily(applies, std::move(affinePatterns));
+      }
+      rewriter.setInsertionPoint(tiledOp);
+      FailureOr<linalg::VectorizationResult> vectorized =
+          linalg::vectorize(rewriter, tiledOp, /*inputVectorSizes=*/{},
+                            /*inputScalableVecDims=*/{},
+                            /*vectorizeNDExtract=*/true);
+      if (failed(vectorized))
+        continue; // Left scalar; later lowering handles it.
+      rewriter.replaceOp(tiledOp, vectorized->replacements);
+      if (dot)
+        for (Value v : vectorized->replacements)
+          if (Operation *def = v.getDefiningOp())
+            def->getParentRegion()->walk([&](vector::MultiDimReductionOp r) {
+              dotReductions.push_back(r);
+            });
+    }
+    return success();
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     SmallVector<linalg::LinalgOp> ops;
@@ -452,62 +572,22 @@ struct AttnVectorizeTiles
     SmallVector<Operation *> wideBlockLoops;
     DenseMap<Value, Value> buffers;
     for (linalg::LinalgOp op : ops) {
-      SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes);
-      rewriter.setInsertionPoint(op);
-      scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(tiled)) {
-        op->emitError("attn-vectorize-tiles: tiling failed");
-        return signalPassFailure();
-      }
-      // Classify before the op is replaced (and freed).
-      bool dot = isDotContraction(op);
-      bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
-      SmallVector<bool> prefetchInput;
-      for (OpOperand *input : op.getDpsInputOperands())
-        prefetchInput.push_back(readsTileOnce(op, sizes, *input));
+      // The streamed key tiles, recorded before the op is split or tiled:
+      // per input, the key tile slice and the dimension its loop walks.
+      SmallVector<std::pair<tensor::ExtractSliceOp, int64_t>> keyTiles;
       auto streamed =
           op->getAttrOfType<DenseI64ArrayAttr>(kStreamedKeyTileAttrName);
-      rewriter.replaceOp(op, tiled->replacements);
-      for (Operation *tiledOp : tiled->tiledOps) {
-        if (wideBlock)
-          wideBlockLoops.push_back(tiledOp->getParentOp());
-        if (prefetch && streamed) {
-          rewriter.setInsertionPoint(tiledOp);
-          for (auto [input, dim, once] : llvm::zip(
-                   cast<linalg::LinalgOp>(tiledOp).getDpsInputOperands(),
-                   streamed.asArrayRef(), prefetchInput))
-            if (dim >= 0 && once)
-              prefetchNextKeyTile(rewriter, input->get(), dim, buffers);
-        }
-        // Tiling offsets linalg.index with affine.apply, which the vectorizer
-        // does not take (the gate's gather by token id): make it arith.
-        SmallVector<Operation *> applies;
-        tiledOp->walk([&](affine::AffineApplyOp apply) {
-          applies.push_back(apply);
-        });
-        if (!applies.empty()) {
-          RewritePatternSet affinePatterns(ctx);
-          populateAffineToStdConversionPatterns(affinePatterns);
-          (void)applyOpPatternsGreedily(applies, std::move(affinePatterns));
-        }
-        rewriter.setInsertionPoint(tiledOp);
-        FailureOr<linalg::VectorizationResult> vectorized =
-            linalg::vectorize(rewriter, tiledOp, /*inputVectorSizes=*/{},
-                              /*inputScalableVecDims=*/{},
-                              /*vectorizeNDExtract=*/true);
-        if (failed(vectorized))
-          continue; // Left scalar; later lowering handles it.
-        rewriter.replaceOp(tiledOp, vectorized->replacements);
-        if (dot)
-          for (Value v : vectorized->replacements)
-            if (Operation *def = v.getDefiningOp())
-              def->getParentRegion()->walk([&](vector::MultiDimReductionOp r) {
-                dotReductions.push_back(r);
-              });
+      for (auto [i, input] : llvm::enumerate(op.getDpsInputOperands())) {
+        int64_t dim = streamed && prefetch && i < streamed.size()
+                          ? streamed[i] : -1;
+        auto keyTile = input->get().getDefiningOp<tensor::ExtractSliceOp>();
+        keyTiles.push_back({dim >= 0 ? keyTile : nullptr, dim});
       }
+      for (linalg::LinalgOp part :
+           splitRows(rewriter, op, rows, lanes, nativeLanes))
+        if (failed(tileAndVectorize(rewriter, part, keyTiles, buffers,
+                                    dotReductions, wideBlockLoops)))
+          return signalPassFailure();
     }
 
     // Dot products become FMAs along the row and one horizontal sum per row:
