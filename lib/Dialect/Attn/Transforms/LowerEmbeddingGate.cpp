@@ -47,16 +47,24 @@ static Value lowerEmbeddingGate(OpBuilder &b, EmbeddingGateOp op) {
       makeMap(b, 4, {dim(0), dim(1), dim(2)}));
 
   // gated[b,t,u] = up[b,t,u] * table[ids[b,t], u]: the gather reads the row
-  // in place; the gate vector is never materialised.
-  Value table = op.getTable();
+  // in place; the gate vector is never materialised. The token's id is read
+  // in the body, indexed by (b, t), rather than passed as an input: a
+  // vectorized tile of one token then sees a row index uniform across its
+  // lanes and reads the table row with one contiguous load, where an input
+  // element would make it a per-element gather.
+  Value table = op.getTable(), ids = op.getIds();
   Value gated =
       linalg::GenericOp::create(
-          b, loc, up.getType(), ValueRange{up, op.getIds()},
+          b, loc, up.getType(), ValueRange{up},
           ValueRange{tensor::EmptyOp::create(
               b, loc, ArrayRef<int64_t>{batch, numTokens, width}, f32)},
-          ArrayRef<AffineMap>{id3, rows, id3}, parallel3,
+          ArrayRef<AffineMap>{id3, id3}, parallel3,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[1]);
+            Value batchIndex = linalg::IndexOp::create(nb, nl, 0);
+            Value token = linalg::IndexOp::create(nb, nl, 1);
+            Value id = tensor::ExtractOp::create(nb, nl, ids,
+                                                 ValueRange{batchIndex, token});
+            Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), id);
             Value col = linalg::IndexOp::create(nb, nl, 2);
             Value g = tensor::ExtractOp::create(nb, nl, table, ValueRange{row, col});
             linalg::YieldOp::create(
@@ -103,20 +111,30 @@ static Value lowerEmbeddingGate(OpBuilder &b, EmbeddingGateOp op) {
   Value mean = isLayerNorm ? rowMean(gated, Value()) : zeroRows;
   Value meanSquare = rowMean(gated, mean);
 
-  // out = (gated - mean) / sqrt(meanSquare + eps) * norm_weight.
+  // out = (gated - mean) * (1 / sqrt(meanSquare + eps)) * norm_weight. The
+  // reciprocal square root is taken once per row: a square root and a
+  // division per element cost more than the rest of the norm.
   double eps = op.getEpsilon().convertToDouble();
+  Value inverseDeviation = buildElementwise(
+      b, loc, meanSquare,
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, numTokens}, f32),
+      [&](OpBuilder &nb, Location nl, Value v) -> Value {
+        Value epsilon = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(eps));
+        Value one = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(1.0));
+        Value deviation = math::SqrtOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, v, epsilon).getResult());
+        return arith::DivFOp::create(nb, nl, one, deviation);
+      });
   Type outElementType = outType.getElementType();
   return linalg::GenericOp::create(
-             b, loc, outType, ValueRange{gated, mean, meanSquare, op.getNormWeight()},
+             b, loc, outType,
+             ValueRange{gated, mean, inverseDeviation, op.getNormWeight()},
              ValueRange{op.getOutput()},
              ArrayRef<AffineMap>{id3, rows, rows, makeMap(b, 3, {dim(2)}), id3},
              parallel3,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value epsilon = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(eps));
-               Value denom = math::SqrtOp::create(
-                   nb, nl, arith::AddFOp::create(nb, nl, args[2], epsilon).getResult());
                Value centred = arith::SubFOp::create(nb, nl, args[0], args[1]);
-               Value normed = arith::DivFOp::create(nb, nl, centred, denom);
+               Value normed = arith::MulFOp::create(nb, nl, centred, args[2]);
                Value y = arith::MulFOp::create(nb, nl, normed,
                                                castFloat(nb, nl, args[3], f32));
                linalg::YieldOp::create(nb, nl, castFloat(nb, nl, y, outElementType));
