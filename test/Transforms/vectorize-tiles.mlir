@@ -129,6 +129,40 @@ func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>,
 
 // -----
 
+// 12 packed heads (EG-MLA): no power of two up to 16 but 4 divides 12, and
+// 4-lane vectors run at half width. The lanes are split into the 8 of a
+// whole native vector and the remaining 4; each part's 64 keys then split
+// into the 60 of whole blocks (12 keys x 8 lanes, 12 x 4) and 4.
+
+// CHECK-LABEL: func.func @contraction_12_lanes
+// CHECK-SAME:    %[[K:[^:]*]]: tensor<64x32xf32>, %[[QT:[^:]*]]: tensor<32x12xf32>
+// CHECK:       tensor.extract_slice %[[QT]][0, 0] [32, 8] [1, 1]
+// CHECK:       scf.for %{{.*}} = %c0 to %c60 step %c12
+// CHECK:         vector.contract {{.*}} vector<12x1xf32>, vector<1x8xf32> into vector<12x8xf32>
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c4
+// CHECK:         vector.contract {{.*}} vector<4x1xf32>, vector<1x8xf32> into vector<4x8xf32>
+// CHECK:       tensor.extract_slice %[[QT]][0, 8] [32, 4] [1, 1]
+// CHECK:       scf.for %{{.*}} = %c0 to %c60 step %c12
+// CHECK:         vector.contract {{.*}} vector<12x1xf32>, vector<1x4xf32> into vector<12x4xf32>
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c4
+// CHECK:         vector.contract {{.*}} vector<4x1xf32>, vector<1x4xf32> into vector<4x4xf32>
+// CHECK-NOT:   vector.contract
+func.func @contraction_12_lanes(%k: tensor<64x32xf32>, %qt: tensor<32x12xf32>, %s: tensor<64x12xf32>) -> tensor<64x12xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                          affine_map<(k, q, c) -> (k, q)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %qt : tensor<64x32xf32>, tensor<32x12xf32>) outs(%s : tensor<64x12xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<64x12xf32>
+  return %r : tensor<64x12xf32>
+}
+
+// -----
+
 // The embedding gate's gather by token id (attn-lower-embedding-gate reads
 // the id in the body at the row's linalg.index): a tile of one row sees a
 // uniform row index, so the vectorizer reads the id once and the table row

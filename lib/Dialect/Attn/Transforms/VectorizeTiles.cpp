@@ -81,20 +81,21 @@ static int64_t chooseLaneTile(int64_t range, int64_t lanes,
 }
 
 /// A point along loop `loop` where a contraction is split in two so that
-/// each part has whole register blocks (splitRows).
-struct RowSplit {
+/// each part has whole register blocks (splitToWholeBlocks).
+struct BlockSplit {
   unsigned loop;
   int64_t point;
 };
 
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
-/// for dot products, rows otherwise. Where a contraction's block rows do not
-/// divide its rows, `split` (if given) receives the point after the last
-/// whole block, and the sizes are those of the first part; without `split`
-/// the block rows shrink until they divide.
+/// for dot products, rows otherwise. Where a contraction's lanes are more
+/// than a native vector but not a multiple of one (12 heads), or its block
+/// rows do not divide its rows, `split` (if given) receives the point after
+/// the last whole native vector or block, and the sizes are those of the
+/// first part; without `split` the blocks shrink until they divide.
 static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                                             int64_t lanes, int64_t nativeLanes,
-                                            std::optional<RowSplit> *split =
+                                            std::optional<BlockSplit> *split =
                                                 nullptr) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -131,6 +132,14 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     sizes[*laneLoop] = isContraction
                            ? chooseLaneTile(ranges[*laneLoop], blockLanes, nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
+  bool dot = isContraction && isDotContraction(op);
+  if (split && isContraction && !dot && laneLoop && nativeLanes > 0 &&
+      sizes[*laneLoop] < nativeLanes && ranges[*laneLoop] > nativeLanes &&
+      ranges[*laneLoop] % nativeLanes != 0) {
+    *split = BlockSplit{*laneLoop,
+                        ranges[*laneLoop] / nativeLanes * nativeLanes};
+    return sizes;
+  }
   // Narrower blocks take more rows, so that a block keeps about
   // rows x lanes accumulators.
   if (isContraction && rowLoop) {
@@ -154,11 +163,10 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
         sizes[i] = std::min(kDotRows, ranges[i]);
   }
   // Register blocks must divide the loop so that every tile is static.
-  bool dot = isContraction && isDotContraction(op);
   if (split && isContraction && !dot && rowLoop &&
       ranges[*rowLoop] % sizes[*rowLoop] != 0 &&
       ranges[*rowLoop] > sizes[*rowLoop])
-    *split = RowSplit{*rowLoop,
+    *split = BlockSplit{*rowLoop,
                       ranges[*rowLoop] / sizes[*rowLoop] * sizes[*rowLoop]};
   for (unsigned i = 0; i < numLoops; ++i)
     while (ranges[i] % sizes[i] != 0 && !(split && *split && i == (*split)->loop))
@@ -166,27 +174,45 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   return sizes;
 }
 
-/// Splits a contraction whose register block rows do not divide its rows
-/// (64 keys, 128 heads in blocks of 6) with upstream linalg::splitOp into
-/// the whole blocks and the remainder, so that most of it runs blocks of
-/// `rows` x `lanes` accumulators rather than all of it smaller blocks that
-/// divide (4 x 16: 8 FMA chains, just enough to cover the FMA latency).
-static SmallVector<linalg::LinalgOp> splitRows(RewriterBase &rewriter,
-                                               linalg::LinalgOp op,
-                                               int64_t rows, int64_t lanes,
-                                               int64_t nativeLanes) {
-  std::optional<RowSplit> split;
+/// A part of a contraction after splitToWholeBlocks, and the loop that was
+/// split to make it where it is not the first part: the inputs it shares
+/// with the first part (those that loop does not index) are read there.
+struct BlockPart {
+  linalg::LinalgOp op;
+  std::optional<unsigned> sharesInputsAlong;
+};
+
+/// Splits a contraction, with upstream linalg::splitOp, into parts of whole
+/// register blocks: its lanes into whole native vectors and the remainder
+/// (12 heads: 8 + 4, the 8 in full-width vectors rather than all 12 in
+/// 4-lane ones), then its rows into whole blocks and the remainder (64
+/// keys, 128 heads in blocks of 6: most rows in blocks of `rows` x `lanes`
+/// accumulators rather than all in smaller blocks that divide, 4 x 16, whose
+/// 8 FMA chains just cover the FMA latency).
+static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
+                               int64_t rows, int64_t lanes,
+                               int64_t nativeLanes,
+                               std::optional<unsigned> sharesInputsAlong,
+                               SmallVector<BlockPart> &parts) {
+  std::optional<BlockSplit> split;
   (void)chooseTileSizes(op, rows, lanes, nativeLanes, &split);
-  if (!split)
-    return {op};
+  if (!split) {
+    parts.push_back({op, sharesInputsAlong});
+    return;
+  }
   rewriter.setInsertionPoint(op);
   auto [first, second] =
       linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
                       split->loop, rewriter.getIndexAttr(split->point));
-  if (!first || !second)
-    return {op};
-  return {cast<linalg::LinalgOp>(first.getOperation()),
-          cast<linalg::LinalgOp>(second.getOperation())};
+  if (!first || !second) {
+    parts.push_back({op, sharesInputsAlong});
+    return;
+  }
+  splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(first.getOperation()),
+                     rows, lanes, nativeLanes, sharesInputsAlong, parts);
+  splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(second.getOperation()),
+                     rows, lanes, nativeLanes,
+                     sharesInputsAlong ? sharesInputsAlong : split->loop, parts);
 }
 
 /// Whether `sizes` tile a contraction `op` to register blocks whose width
@@ -298,7 +324,7 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
                                 tensor::ExtractSliceOp outer, unsigned dim,
                                 DenseMap<Value, Value> &buffers) {
   // The register tile's slice of the key tile `outer`, through the slice of
-  // a row split (splitRows) if there is one; both keep every dimension.
+  // a split (splitToWholeBlocks) if there is one; both keep every dimension.
   auto inner = input.getDefiningOp<tensor::ExtractSliceOp>();
   if (!inner || inner.getDroppedDims().any())
     return;
@@ -583,11 +609,24 @@ struct AttnVectorizeTiles
         auto keyTile = input->get().getDefiningOp<tensor::ExtractSliceOp>();
         keyTiles.push_back({dim >= 0 ? keyTile : nullptr, dim});
       }
-      for (linalg::LinalgOp part :
-           splitRows(rewriter, op, rows, lanes, nativeLanes))
-        if (failed(tileAndVectorize(rewriter, part, keyTiles, buffers,
+      SmallVector<BlockPart> parts;
+      splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes,
+                         /*sharesInputsAlong=*/std::nullopt, parts);
+      for (BlockPart &part : parts) {
+        // Inputs that a later part shares with the first are prefetched
+        // by the first only.
+        SmallVector<std::pair<tensor::ExtractSliceOp, int64_t>> partKeyTiles(
+            keyTiles);
+        if (part.sharesInputsAlong)
+          for (auto [input, keyTile] :
+               llvm::zip(part.op.getDpsInputOperands(), partKeyTiles))
+            if (!part.op.getMatchingIndexingMap(input).isFunctionOfDim(
+                    *part.sharesInputsAlong))
+              keyTile = {nullptr, -1};
+        if (failed(tileAndVectorize(rewriter, part.op, partKeyTiles, buffers,
                                     dotReductions, wideBlockLoops)))
           return signalPassFailure();
+      }
     }
 
     // Dot products become FMAs along the row and one horizontal sum per row:

@@ -220,9 +220,10 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
       output (24 packed heads), a multiple of `native-lanes` (4 x 24); such
       blocks are unrolled to one contract per row and native vector, which
       LLVM keeps in registers across the reduction loop. Where the block
-      rows do not divide the contraction's rows (64 keys in blocks of 6),
-      the op is first split with `linalg::splitOp` into the whole blocks and
-      a remainder with blocks of its own;
+      rows do not divide the contraction's rows (64 keys in blocks of 6), or
+      its lanes are more than a native vector but not a multiple of one (12
+      heads), the op is first split with `linalg::splitOp` into whole blocks
+      (whole native vectors: 8 + 4) and a remainder with blocks of its own;
     * all other ops (elementwise, row statistics, copies) to rows along the
       output's innermost dimension, at most 64 wide (wider vectors make
       LLVM's instruction selection slow).
