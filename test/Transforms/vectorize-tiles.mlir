@@ -412,3 +412,45 @@ func.func @streamed_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x16xf3
   }
   return %r : tensor<64x16xf32>
 }
+
+// -----
+
+// 12 lanes split into 8 + 4, and each part's 64 keys into 60 + 4: the K tile
+// is prefetched through both levels of split slices, by the two row parts
+// of the first lane part only (the second lane part reads the same K).
+
+// CHECK:       #[[FIRST:.*]] = affine_map<()[s0, s1, s2] -> (s0 + s2 + (s1 mod 96) floordiv 8 + 64, 255)>
+// CHECK:       #[[SECOND:.*]] = affine_map<()[s0, s1, s2] -> (s0 + s2 + (s1 mod 32) floordiv 8 + 124, 255)>
+// CHECK-LABEL: func.func @streamed_lane_split_block
+// CHECK:       scf.for %{{.*}} = %c0 to %c60 step %c12
+// CHECK:         affine.min #[[FIRST]]
+// CHECK:         memref.prefetch
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c4
+// CHECK:         affine.min #[[SECOND]]
+// CHECK:         memref.prefetch
+// CHECK:       tensor.extract_slice %{{.*}}[0, 8] [128, 4] [1, 1]
+// CHECK-NOT:   memref.prefetch
+// CHECK:       return
+func.func @streamed_lane_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x12xf32>,
+                                %s: tensor<64x12xf32>) -> tensor<64x12xf32> {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %r = scf.for %t = %c0 to %c256 step %c64 iter_args(%acc = %s) -> (tensor<64x12xf32>) {
+    %tile = tensor.extract_slice %k[0, %t, 0] [1, 64, 128] [1, 1, 1]
+        : tensor<1x256x128xf32> to tensor<64x128xf32>
+    %d = linalg.generic {
+           indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
+                            affine_map<(k, q, c) -> (k, q)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%tile, %qt : tensor<64x128xf32>, tensor<128x12xf32>) outs(%acc : tensor<64x12xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %m = arith.mulf %a, %b : f32
+      %sum = arith.addf %o, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<64x12xf32>
+    scf.yield %d : tensor<64x12xf32>
+  }
+  return %r : tensor<64x12xf32>
+}

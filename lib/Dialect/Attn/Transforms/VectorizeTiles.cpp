@@ -130,7 +130,8 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     blockLanes = llvm::bit_floor(static_cast<uint64_t>(rows * lanes / rowExtent));
   if (laneLoop)
     sizes[*laneLoop] = isContraction
-                           ? chooseLaneTile(ranges[*laneLoop], blockLanes, nativeLanes)
+                           ? chooseLaneTile(ranges[*laneLoop], blockLanes,
+                                            nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
   bool dot = isContraction && isDotContraction(op);
   if (split && isContraction && !dot && laneLoop && nativeLanes > 0 &&
@@ -169,17 +170,18 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     *split = BlockSplit{*rowLoop,
                       ranges[*rowLoop] / sizes[*rowLoop] * sizes[*rowLoop]};
   for (unsigned i = 0; i < numLoops; ++i)
-    while (ranges[i] % sizes[i] != 0 && !(split && *split && i == (*split)->loop))
+    while (ranges[i] % sizes[i] != 0 &&
+           !(split && *split && i == (*split)->loop))
       --sizes[i];
   return sizes;
 }
 
-/// A part of a contraction after splitToWholeBlocks, and the loop that was
-/// split to make it where it is not the first part: the inputs it shares
-/// with the first part (those that loop does not index) are read there.
+/// A part of a contraction after splitToWholeBlocks, and the split loops
+/// along which it is the second part: an input that one of those loops does
+/// not index is also read, whole, by the first part of that split.
 struct BlockPart {
   linalg::LinalgOp op;
-  std::optional<unsigned> sharesInputsAlong;
+  SmallVector<unsigned> secondAlong;
 };
 
 /// Splits a contraction, with upstream linalg::splitOp, into parts of whole
@@ -192,12 +194,12 @@ struct BlockPart {
 static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
                                int64_t rows, int64_t lanes,
                                int64_t nativeLanes,
-                               std::optional<unsigned> sharesInputsAlong,
+                               ArrayRef<unsigned> secondAlong,
                                SmallVector<BlockPart> &parts) {
   std::optional<BlockSplit> split;
   (void)chooseTileSizes(op, rows, lanes, nativeLanes, &split);
   if (!split) {
-    parts.push_back({op, sharesInputsAlong});
+    parts.push_back({op, llvm::to_vector(secondAlong)});
     return;
   }
   rewriter.setInsertionPoint(op);
@@ -205,14 +207,15 @@ static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
       linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
                       split->loop, rewriter.getIndexAttr(split->point));
   if (!first || !second) {
-    parts.push_back({op, sharesInputsAlong});
+    parts.push_back({op, llvm::to_vector(secondAlong)});
     return;
   }
   splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(first.getOperation()),
-                     rows, lanes, nativeLanes, sharesInputsAlong, parts);
+                     rows, lanes, nativeLanes, secondAlong, parts);
+  SmallVector<unsigned> secondSide = llvm::to_vector(secondAlong);
+  secondSide.push_back(split->loop);
   splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(second.getOperation()),
-                     rows, lanes, nativeLanes,
-                     sharesInputsAlong ? sharesInputsAlong : split->loop, parts);
+                     rows, lanes, nativeLanes, secondSide, parts);
 }
 
 /// Whether `sizes` tile a contraction `op` to register blocks whose width
@@ -323,23 +326,24 @@ static bool readsTileOnce(linalg::LinalgOp op, ArrayRef<int64_t> sizes,
 static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
                                 tensor::ExtractSliceOp outer, unsigned dim,
                                 DenseMap<Value, Value> &buffers) {
-  // The register tile's slice of the key tile `outer`, through the slice of
-  // a split (splitToWholeBlocks) if there is one; both keep every dimension.
+  // The register tile's slice of the key tile `outer`, through the slices of
+  // its splits (splitToWholeBlocks) if there are any; all keep every
+  // dimension. The offsets are composed into the key tile's.
   auto inner = input.getDefiningOp<tensor::ExtractSliceOp>();
   if (!inner || inner.getDroppedDims().any())
     return;
   SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
-  if (inner.getSource() != outer.getResult()) {
-    auto part = inner.getSource().getDefiningOp<tensor::ExtractSliceOp>();
-    if (!part || part.getSource() != outer.getResult() ||
-        part.getDroppedDims().any() || !part.hasUnitStride())
+  AffineExpr sum =
+      rewriter.getAffineSymbolExpr(0) + rewriter.getAffineSymbolExpr(1);
+  for (Value source = inner.getSource(); source != outer.getResult();) {
+    auto part = source.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!part || part.getDroppedDims().any() || !part.hasUnitStride())
       return;
-    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-    AffineExpr s1 = rewriter.getAffineSymbolExpr(1);
     for (auto [offset, partOffset] :
          llvm::zip(innerOffsets, part.getMixedOffsets()))
       offset = affine::makeComposedFoldedAffineApply(
-          rewriter, inner.getLoc(), s0 + s1, {offset, partOffset});
+          rewriter, inner.getLoc(), sum, {offset, partOffset});
+    source = part.getSource();
   }
   // The key tile may be a slice of slices of the argument (MLRA's block of
   // the latent): those that keep every dimension are composed below.
@@ -461,10 +465,12 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
 }
 
 /// Unrolls the vector ops of register blocks whose width is a multiple of
-/// the native vector but not a power of two (chooseLaneTile) to blocks one
-/// native vector wide: a 4x24 block becomes three 4x8 contracts, accumulator
-/// reads and writes, which loop-invariant-subset-hoisting then keeps as three
-/// loop-carried 4x8 accumulators that LLVM holds in registers.
+/// the native vector but not a power of two (chooseLaneTile) to one row and
+/// one native vector: a 4x24 block becomes twelve 1x8 contracts, row by row,
+/// with their accumulator reads and writes, which
+/// loop-invariant-subset-hoisting then keeps as twelve loop-carried vectors
+/// that LLVM holds in registers (4x8 pieces, with the four broadcasts live
+/// at once, spilled one accumulator every step).
 static void unrollLaneBlocks(ArrayRef<Operation *> blockLoops,
                              int64_t nativeLanes) {
   if (blockLoops.empty())
@@ -611,18 +617,20 @@ struct AttnVectorizeTiles
       }
       SmallVector<BlockPart> parts;
       splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes,
-                         /*sharesInputsAlong=*/std::nullopt, parts);
+                         /*secondAlong=*/{}, parts);
       for (BlockPart &part : parts) {
-        // Inputs that a later part shares with the first are prefetched
-        // by the first only.
+        // Inputs that a part shares with an earlier one are prefetched by
+        // the earlier one only.
         SmallVector<std::pair<tensor::ExtractSliceOp, int64_t>> partKeyTiles(
             keyTiles);
-        if (part.sharesInputsAlong)
-          for (auto [input, keyTile] :
-               llvm::zip(part.op.getDpsInputOperands(), partKeyTiles))
-            if (!part.op.getMatchingIndexingMap(input).isFunctionOfDim(
-                    *part.sharesInputsAlong))
-              keyTile = {nullptr, -1};
+        for (auto [input, keyTile] :
+             llvm::zip(part.op.getDpsInputOperands(), partKeyTiles)) {
+          AffineMap map = part.op.getMatchingIndexingMap(input);
+          if (llvm::any_of(part.secondAlong, [&](unsigned loop) {
+                return !map.isFunctionOfDim(loop);
+              }))
+            keyTile = {nullptr, -1};
+        }
         if (failed(tileAndVectorize(rewriter, part.op, partKeyTiles, buffers,
                                     dotReductions, wideBlockLoops)))
           return signalPassFailure();
