@@ -87,6 +87,33 @@ struct BlockSplit {
   int64_t point;
 };
 
+/// Whether `op` is a contraction: two inputs and a reduction loop.
+static bool isContraction(linalg::LinalgOp op) {
+  return op.getNumReductionLoops() != 0 && op.getNumDpsInputs() == 2;
+}
+
+/// The loops of `op`'s register blocks: the one that walks the output's
+/// innermost dimension (the vector lanes) and the one that walks the
+/// innermost dimension before it with more than one iteration (the rows).
+struct OutputLoops {
+  std::optional<unsigned> lane, row;
+};
+static OutputLoops getOutputLoops(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  OutputLoops loops;
+  for (int r = outMap.getNumResults() - 1; r >= 0; --r) {
+    auto dim = dyn_cast<AffineDimExpr>(outMap.getResult(r));
+    if (!dim)
+      continue;
+    if (!loops.lane)
+      loops.lane = dim.getPosition();
+    else if (!loops.row && ranges[dim.getPosition()] > 1)
+      loops.row = dim.getPosition();
+  }
+  return loops;
+}
+
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
 /// for dot products, rows otherwise. Where a contraction's lanes are more
 /// than a native vector but not a multiple of one (12 heads), or its block
@@ -101,21 +128,8 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   unsigned numLoops = ranges.size();
   SmallVector<int64_t> sizes(numLoops, 1);
-  // The loop that walks the output's innermost dimension is the vector one.
-  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
-  std::optional<unsigned> laneLoop, rowLoop;
-  for (int r = outMap.getNumResults() - 1; r >= 0; --r) {
-    auto dim = dyn_cast<AffineDimExpr>(outMap.getResult(r));
-    if (!dim)
-      continue;
-    if (!laneLoop)
-      laneLoop = dim.getPosition();
-    else if (!rowLoop && ranges[dim.getPosition()] > 1)
-      rowLoop = dim.getPosition();
-  }
-  bool isContraction = llvm::any_of(iterators, [](utils::IteratorType t) {
-    return t == utils::IteratorType::reduction;
-  }) && op.getNumDpsInputs() == 2;
+  auto [laneLoop, rowLoop] = getOutputLoops(op);
+  bool contraction = isContraction(op);
   // Rows of other ops are cut to at most kMaxRowLanes: much wider vectors
   // (a 512-wide bf16 conversion) make LLVM's instruction selection take
   // minutes.
@@ -129,12 +143,12 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   if (rowExtent < rows)
     blockLanes = llvm::bit_floor(static_cast<uint64_t>(rows * lanes / rowExtent));
   if (laneLoop)
-    sizes[*laneLoop] = isContraction
+    sizes[*laneLoop] = contraction
                            ? chooseLaneTile(ranges[*laneLoop], blockLanes,
                                             nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
-  bool dot = isContraction && isDotContraction(op);
-  if (split && isContraction && !dot && laneLoop && nativeLanes > 0 &&
+  bool dot = contraction && isDotContraction(op);
+  if (split && contraction && !dot && laneLoop && nativeLanes > 0 &&
       sizes[*laneLoop] < nativeLanes && ranges[*laneLoop] > nativeLanes &&
       ranges[*laneLoop] % nativeLanes != 0) {
     *split = BlockSplit{*laneLoop,
@@ -143,14 +157,14 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   }
   // Narrower blocks take more rows, so that a block keeps about
   // rows x lanes accumulators.
-  if (isContraction && rowLoop) {
+  if (contraction && rowLoop) {
     int64_t blockRows = rows;
     if (laneLoop && sizes[*laneLoop] != lanes)
       blockRows = rows * lanes / std::max<int64_t>(sizes[*laneLoop], 1);
     sizes[*rowLoop] = std::min({blockRows, 2 * rows, ranges[*rowLoop]});
   }
   // Dot products: one output row at a time, all lanes, whole reductions.
-  if (isContraction && isDotContraction(op)) {
+  if (contraction && isDotContraction(op)) {
     for (unsigned i = 0; i < numLoops; ++i)
       sizes[i] = iterators[i] == utils::IteratorType::reduction ? ranges[i] : 1;
     // Loops that only the second input walks (the query rows of a decode
@@ -164,7 +178,7 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
         sizes[i] = std::min(kDotRows, ranges[i]);
   }
   // Register blocks must divide the loop so that every tile is static.
-  if (split && isContraction && !dot && rowLoop &&
+  if (split && contraction && !dot && rowLoop &&
       ranges[*rowLoop] % sizes[*rowLoop] != 0 &&
       ranges[*rowLoop] > sizes[*rowLoop])
     *split = BlockSplit{*rowLoop,
@@ -222,13 +236,8 @@ static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
 /// (the output's innermost dimension) is not a power of two.
 static bool isNonPowerOfTwoLaneBlock(linalg::LinalgOp op,
                                      ArrayRef<int64_t> sizes) {
-  if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() != 2)
-    return false;
-  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
-  if (outMap.getNumResults() == 0)
-    return false;
-  auto dim = dyn_cast<AffineDimExpr>(outMap.getResults().back());
-  return dim && !llvm::isPowerOf2_64(sizes[dim.getPosition()]);
+  std::optional<unsigned> lane = getOutputLoops(op).lane;
+  return isContraction(op) && lane && !llvm::isPowerOf2_64(sizes[*lane]);
 }
 
 namespace {
@@ -305,6 +314,21 @@ static bool readsTileOnce(linalg::LinalgOp op, ArrayRef<int64_t> sizes,
   return true;
 }
 
+/// The offsets of a point at `offsets` in `slice`'s result, in the
+/// coordinates of the slice's source (upstream's composition of slices).
+static FailureOr<SmallVector<OpFoldResult>>
+offsetsInSource(RewriterBase &rewriter, Location loc,
+                tensor::ExtractSliceOp slice, ArrayRef<OpFoldResult> offsets) {
+  SmallVector<OpFoldResult> ones(offsets.size(), rewriter.getIndexAttr(1));
+  SmallVector<OpFoldResult> combined, sizes, strides;
+  if (failed(affine::mergeOffsetsSizesAndStrides(
+          rewriter, loc, slice.getMixedOffsets(), slice.getMixedSizes(),
+          slice.getMixedStrides(), slice.getDroppedDims(), offsets, ones, ones,
+          combined, sizes, strides)))
+    return failure();
+  return combined;
+}
+
 /// Prefetches, in a register tile's loop, the lines that the same tile of
 /// the next key tile will read: decode key loops stream K and V from memory
 /// once, and the hardware prefetchers alone leave the loads waiting on DRAM
@@ -333,16 +357,15 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
   if (!inner || inner.getDroppedDims().any())
     return;
   SmallVector<OpFoldResult> innerOffsets = inner.getMixedOffsets();
-  AffineExpr sum =
-      rewriter.getAffineSymbolExpr(0) + rewriter.getAffineSymbolExpr(1);
   for (Value source = inner.getSource(); source != outer.getResult();) {
     auto part = source.getDefiningOp<tensor::ExtractSliceOp>();
-    if (!part || part.getDroppedDims().any() || !part.hasUnitStride())
+    if (!part || part.getDroppedDims().any())
       return;
-    for (auto [offset, partOffset] :
-         llvm::zip(innerOffsets, part.getMixedOffsets()))
-      offset = affine::makeComposedFoldedAffineApply(
-          rewriter, inner.getLoc(), sum, {offset, partOffset});
+    FailureOr<SmallVector<OpFoldResult>> inPart =
+        offsetsInSource(rewriter, inner.getLoc(), part, innerOffsets);
+    if (failed(inPart))
+      return;
+    innerOffsets = std::move(*inPart);
     source = part.getSource();
   }
   // The key tile may be a slice of slices of the argument (MLRA's block of
@@ -420,28 +443,20 @@ static void prefetchNextKeyTile(RewriterBase &rewriter, Value input,
         MemRefType::get(sourceType.getShape(), sourceType.getElementType()),
         argument, /*readOnly=*/true);
   }
-  SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
   // Lines of one row (the same offsets but the innermost) share its clamped
   // position.
   SmallVector<std::pair<ArrayRef<OpFoldResult>, OpFoldResult>> clampedRows;
   for (ArrayRef<OpFoldResult> offsetsInTile : lineOffsets) {
     // The line's position in the argument: composed with the key tile's
     // slice, then moved one key tile ahead and clamped to the last row.
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    if (failed(affine::mergeOffsetsSizesAndStrides(
-            rewriter, loc, outer.getMixedOffsets(), outer.getMixedSizes(),
-            outer.getMixedStrides(), outer.getDroppedDims(), offsetsInTile,
-            ones, ones, offsets, sizes, strides)))
+    FailureOr<SmallVector<OpFoldResult>> inArgument =
+        offsetsInSource(rewriter, loc, outer, offsetsInTile);
+    for (tensor::ExtractSliceOp slice : enclosing)
+      if (succeeded(inArgument))
+        inArgument = offsetsInSource(rewriter, loc, slice, *inArgument);
+    if (failed(inArgument))
       return;
-    SmallVector<OpFoldResult> lineOnes(offsets.size(), rewriter.getIndexAttr(1));
-    for (tensor::ExtractSliceOp slice : enclosing) {
-      SmallVector<OpFoldResult> inSlice = offsets;
-      if (failed(affine::mergeOffsetsSizesAndStrides(
-              rewriter, loc, slice.getMixedOffsets(), slice.getMixedSizes(),
-              slice.getMixedStrides(), slice.getDroppedDims(), inSlice,
-              lineOnes, lineOnes, offsets, sizes, strides)))
-        return;
-    }
+    SmallVector<OpFoldResult> offsets = std::move(*inArgument);
     ArrayRef<OpFoldResult> row = offsetsInTile.drop_back();
     auto *known = llvm::find_if(clampedRows, [&](const auto &entry) {
       return entry.first == row;
@@ -522,6 +537,15 @@ static void unrollLaneBlocks(ArrayRef<Operation *> blockLoops,
           GreedyRewriteStrictness::ExistingAndNewOps));
 }
 
+/// An input of a contraction that attn-flash-lowering marked as streamed:
+/// the key tile slice it reads and the dimension of the slice's source that
+/// the key loop walks (kStreamedKeyTileAttrName); a null `keyTile` for an
+/// input that is not streamed or not to be prefetched.
+struct StreamedInput {
+  tensor::ExtractSliceOp keyTile;
+  int64_t dim = -1;
+};
+
 namespace mlir::attn {
 namespace {
 struct AttnVectorizeTiles
@@ -533,7 +557,7 @@ struct AttnVectorizeTiles
   /// the dot-product reductions and the loops of blocks to unroll.
   LogicalResult tileAndVectorize(
       RewriterBase &rewriter, linalg::LinalgOp op,
-      ArrayRef<std::pair<tensor::ExtractSliceOp, int64_t>> keyTiles,
+      ArrayRef<StreamedInput> keyTiles,
       DenseMap<Value, Value> &buffers, SmallVector<Operation *> &dotReductions,
       SmallVector<Operation *> &wideBlockLoops) {
     MLIRContext *ctx = rewriter.getContext();
@@ -556,12 +580,12 @@ struct AttnVectorizeTiles
       if (wideBlock)
         wideBlockLoops.push_back(tiledOp->getParentOp());
       rewriter.setInsertionPoint(tiledOp);
-      for (auto [input, keyTile, once] :
+      for (auto [input, streamed, once] :
            llvm::zip(cast<linalg::LinalgOp>(tiledOp).getDpsInputOperands(),
                      keyTiles, prefetchInput))
-        if (keyTile.first && once)
-          prefetchNextKeyTile(rewriter, input->get(), keyTile.first,
-                              keyTile.second, buffers);
+        if (streamed.keyTile && once)
+          prefetchNextKeyTile(rewriter, input->get(), streamed.keyTile,
+                              streamed.dim, buffers);
       // Tiling offsets linalg.index with affine.apply, which the vectorizer
       // does not take (the gate's gather by token id): make it arith.
       SmallVector<Operation *> applies;
@@ -606,12 +630,14 @@ struct AttnVectorizeTiles
     for (linalg::LinalgOp op : ops) {
       // The streamed key tiles, recorded before the op is split or tiled:
       // per input, the key tile slice and the dimension its loop walks.
-      SmallVector<std::pair<tensor::ExtractSliceOp, int64_t>> keyTiles;
+      SmallVector<StreamedInput> keyTiles;
       auto streamed =
           op->getAttrOfType<DenseI64ArrayAttr>(kStreamedKeyTileAttrName);
       for (auto [i, input] : llvm::enumerate(op.getDpsInputOperands())) {
-        int64_t dim = streamed && prefetch && i < streamed.size()
-                          ? streamed[i] : -1;
+        int64_t dim =
+            streamed && prefetch && static_cast<int64_t>(i) < streamed.size()
+                ? streamed[i]
+                : -1;
         auto keyTile = input->get().getDefiningOp<tensor::ExtractSliceOp>();
         keyTiles.push_back({dim >= 0 ? keyTile : nullptr, dim});
       }
@@ -621,15 +647,15 @@ struct AttnVectorizeTiles
       for (BlockPart &part : parts) {
         // Inputs that a part shares with an earlier one are prefetched by
         // the earlier one only.
-        SmallVector<std::pair<tensor::ExtractSliceOp, int64_t>> partKeyTiles(
+        SmallVector<StreamedInput> partKeyTiles(
             keyTiles);
-        for (auto [input, keyTile] :
+        for (auto [input, streamed] :
              llvm::zip(part.op.getDpsInputOperands(), partKeyTiles)) {
           AffineMap map = part.op.getMatchingIndexingMap(input);
           if (llvm::any_of(part.secondAlong, [&](unsigned loop) {
                 return !map.isFunctionOfDim(loop);
               }))
-            keyTile = {nullptr, -1};
+            streamed = StreamedInput();
         }
         if (failed(tileAndVectorize(rewriter, part.op, partKeyTiles, buffers,
                                     dotReductions, wideBlockLoops)))
