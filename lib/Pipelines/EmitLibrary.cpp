@@ -298,11 +298,21 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
     if (!func.isPrivate() && !func.isExternal())
       func->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
   });
+  // The target CPU is known before the pipeline: its vector width and bf16
+  // dot product shape the kernels.
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(loc, options.cpu);
+  if (!machine)
+    return failure();
   PassManager pm(module.getContext());
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = options.reference;
   pipelineOptions.threads = options.threads;
   pipelineOptions.raiseAttention = options.raiseAttention;
+  const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
+  setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
+    return subtarget->checkFeatures(("+" + feature).str());
+  });
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return emitError(loc) << "attn-cpu-pipeline failed";
@@ -336,10 +346,6 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
       translateModuleToLLVMIR(module, llvmContext, "attnc");
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(loc, options.cpu);
-  if (!machine)
-    return failure();
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
   auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
@@ -393,6 +399,10 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
       args.push_back("-L" + libDir);
       args.push_back("-rpath=" + libDir);
     }
+    // Only what the code calls is recorded as needed: most kernels call
+    // nothing from MLIR's runner utilities (memrefCopy), and such a library
+    // then loads on machines without LLVM 22.
+    args.push_back("--as-needed");
     args.push_back("-lmlir_c_runner_utils");
     if (options.threads)
       args.push_back("-lomp");

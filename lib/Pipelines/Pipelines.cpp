@@ -24,6 +24,13 @@
 
 using namespace mlir;
 
+void mlir::attn::setCpuTargetOptions(
+    CpuPipelineOptions &options,
+    llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
+  options.vectorBits = hasFeature("avx512f") ? 512 : 256;
+  options.bf16Dot = hasFeature("avx512f") && hasFeature("avx512bf16");
+}
+
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
@@ -46,6 +53,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     flash.keyTile = options.keyTile;
     // Split-KV only pays when threads can run the splits.
     flash.kvSplits = options.threads ? options.kvSplits : 1;
+    flash.bf16Dot = options.bf16Dot;
     pm.addPass(createAttnFlashLowering(flash));
   }
   // What the tiled lowering does not cover, and everything with reference=1.
@@ -56,7 +64,12 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     // tile by tile inside the key loop, where that computes nothing twice.
     pm.addPass(createAttnFuseTileProducers());
     // Register blocks and vectors; accumulators leave the reduction loops.
-    pm.addPass(createAttnVectorizeTiles());
+    // Register blocks of 6 rows by two native vectors: 12 accumulators.
+    AttnVectorizeTilesOptions vectorize;
+    vectorize.nativeLanes = options.vectorBits / 32;
+    vectorize.lanes = 2 * vectorize.nativeLanes;
+    vectorize.bf16Dot = options.bf16Dot;
+    pm.addPass(createAttnVectorizeTiles(vectorize));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createLoopInvariantSubsetHoistingPass());
     pm.addPass(createCanonicalizerPass());
@@ -105,6 +118,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering = vector::VectorContractLowering::OuterProduct;
   vectorToLLVM.reassociateFPReductions = true;
+  vectorToLLVM.x86Vector = options.bf16Dot;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2" --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2 bf16-dot=1" --split-input-file | FileCheck %s --check-prefix=BF16DOT
 
 // GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles. The two
 // query heads that share a KV head are packed: the forall runs over (batch,
@@ -200,6 +201,15 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2xf32>, tensor<8x8xbf16>)
 // CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// With bf16-dot (a target that multiplies bf16 pairs: vdpbf16ps) the query
+// tile stays bf16 and the scores read both operands in bf16.
+// BF16DOT-LABEL: func.func @bf16_decode
+// BF16DOT-NOT:   tensor<2x1x8xf32>
+// BF16DOT:       %[[Q:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x1x8xbf16> into tensor<2x8xbf16>
+// BF16DOT:       scf.for
+// BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %[[Q]] : tensor<8x8xbf16>, tensor<2x8xbf16>) outs(%{{.*}} : tensor<8x2xf32>)
+// BF16DOT:           arith.extf %{{.*}} : bf16 to f32
+// BF16DOT:           arith.extf %{{.*}} : bf16 to f32
 func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,
                        %o: tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32> {
   %r = attn.attention queries(%q : tensor<1x2x1x8xbf16>) keys(%k : tensor<1x1x16x8xbf16>)

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-vectorize-tiles --split-input-file | FileCheck %s
 // RUN: attn-opt %s --attn-vectorize-tiles=prefetch=false --split-input-file | FileCheck %s --check-prefix=NOPF
+// RUN: attn-opt %s --attn-vectorize-tiles="native-lanes=16 lanes=32 bf16-dot=1" --split-input-file | FileCheck %s --check-prefix=BF16
 
 // A contraction (the score tile s[k, q] = sum_c k[k, c] * qT[c, q]) becomes
 // register blocks of 6 rows by 16 lanes, one reduction step at a time: each
@@ -113,6 +114,12 @@ func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) 
 // CHECK-COUNT-12:    vector.contract {{.*}} vector<1x1xf32>, vector<1x8xf32> into vector<1x8xf32>
 // CHECK-NOT:         vector.contract
 // CHECK-NOT:   vector<4x24xf32>
+// With 16-lane (AVX-512) vectors, 24 lanes are not a multiple of one: the
+// blocks are the same, of 8-lane vectors, not a 16 + 8 split.
+// BF16-LABEL:  func.func @contraction_24_lanes
+// BF16:        scf.for %{{.*}} = %c0 to %c64 step %c4
+// BF16:          scf.for %{{.*}} = %c0 to %c24 step %c24
+// BF16-COUNT-12:     vector.contract {{.*}} vector<1x1xf32>, vector<1x8xf32> into vector<1x8xf32>
 func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>, %s: tensor<64x24xf32>) -> tensor<64x24xf32> {
   %r = linalg.generic {
          indexing_maps = [affine_map<(k, q, c) -> (k, c)>, affine_map<(k, q, c) -> (c, q)>,
@@ -453,4 +460,40 @@ func.func @streamed_lane_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x
     scf.yield %d : tensor<64x12xf32>
   }
   return %r : tensor<64x12xf32>
+}
+
+// -----
+
+// A dot product of two bf16 rows (decode scores of bf16 queries and keys).
+// With bf16-dot (avx512_bf16) it multiplies the bf16 pairs with vdpbf16ps,
+// 32 elements into 16 f32 lanes per instruction, nothing widened; the
+// function is marked to keep its 512-bit vectors whole. Without, the rows
+// are widened and take FMAs.
+
+// CHECK-LABEL: func.func @bf16_dot
+// CHECK-NOT:     prefer_vector_width
+// CHECK:         arith.extf
+// CHECK:         math.fma
+// CHECK-NOT:     x86vector
+// BF16-LABEL:  func.func @bf16_dot
+// BF16-SAME:     prefer_vector_width = "512"
+// BF16:          scf.for %{{.*}} = %c0 to %c8 step %c1
+// BF16-COUNT-8:    x86vector.avx512.dot %{{.*}} : vector<32xbf16> -> vector<16xf32>
+// BF16-COUNT-4:    vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// BF16-NOT:        arith.extf
+// BF16-NOT:        math.fma
+func.func @bf16_dot(%k: tensor<8x64xbf16>, %q: tensor<4x64xbf16>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
+                          affine_map<(k, r, c) -> (k, r)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %q : tensor<8x64xbf16>, tensor<4x64xbf16>) outs(%s : tensor<8x4xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %acc: f32):
+    %a32 = arith.extf %a : bf16 to f32
+    %b32 = arith.extf %b : bf16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
 }

@@ -39,6 +39,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <chrono>
@@ -332,6 +333,11 @@ int main(int argc, char **argv) {
   pipelineOptions.reference = useReference;
   pipelineOptions.threads = numThreads > 1;
   pipelineOptions.raiseAttention = raiseAttention;
+  // The JIT compiles for the host CPU, with all of its features.
+  llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
+  attn::setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
+    return hostFeatures.lookup(feature);
+  });
   attn::buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");

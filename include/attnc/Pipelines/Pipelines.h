@@ -4,6 +4,8 @@
 #define ATTNC_PIPELINES_PIPELINES_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -33,12 +35,28 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("First recognise attention written in plain linalg and "
                      "rewrite it into attn ops (attn-raise-attention)"),
       llvm::cl::init(true)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Width of the target's vector registers in bits: 256 "
+                     "(AVX2, the default) or 512 (AVX-512); register blocks "
+                     "and partial sums are sized for it"),
+      llvm::cl::init(256)};
+  Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("The target has avx512_bf16: decode scores of bf16 "
+                     "queries and keys multiply bf16 pairs with vdpbf16ps"),
+      llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "
                      "compiled code then needs libomp)"),
       llvm::cl::init(false)};
 };
+
+/// Sets the options that describe the target CPU (`vector-bits`,
+/// `bf16-dot`) from its LLVM feature names: `hasFeature("avx512f")`.
+void setCpuTargetOptions(CpuPipelineOptions &options,
+                         llvm::function_ref<bool(llvm::StringRef)> hasFeature);
 
 /// `attn-cpu-pipeline`: attn ops on tensors to the LLVM dialect, ready for
 /// mlir-translate or the ExecutionEngine.

@@ -50,7 +50,7 @@ struct RowState {
 class FlashBuilder {
 public:
   FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile,
-               int64_t kvSplits);
+               int64_t kvSplits, bool bf16Dot);
 
   /// One query-position (M) and one key-position (K2) dimension are needed.
   static bool isSupported(AttentionOp op) {
@@ -149,6 +149,9 @@ private:
   Location loc;
   AttentionDims dims;
   int64_t queryTile, keyTile, kvSplits;
+  /// The target has a bf16 dot-product instruction: dot-product score tiles
+  /// keep bf16 queries in bf16 against bf16 keys.
+  bool bf16Dot;
   Type f32;
   unsigned qDim, kDim;
   SmallVector<unsigned> pointDims, nDims;
@@ -170,9 +173,9 @@ private:
 } // namespace
 
 FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
-                           int64_t keyTile, int64_t kvSplits)
+                           int64_t keyTile, int64_t kvSplits, bool bf16Dot)
     : op(op), loc(op.getLoc()), dims(op.getAttentionDims()), kvSplits(kvSplits),
-      f32(b.getF32Type()) {
+      bf16Dot(bf16Dot), f32(b.getF32Type()) {
   qDim = *dims.queryPosDim;
   kDim = dims.keyPosDim;
   this->queryTile = std::min(queryTile, extent(qDim));
@@ -346,9 +349,14 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
   for (unsigned d : tDims)
     shape.push_back(d == qDim ? qSize : packDim && d == *packDim ? group : extent(d));
   // Dot-product scores read every query row once per key: a low-precision
-  // query is widened to f32 here, once per tile, instead of once per key.
+  // query is widened to f32 here, once per tile, instead of once per key;
+  // unless the target multiplies bf16 pairs directly and the keys are bf16
+  // too, where both operands are better left in bf16.
   Type elementType = getElementTypeOrSelf(queries[i].value.getType());
-  if (dot)
+  bool pairsInBf16 =
+      bf16Dot && elementType.isBF16() &&
+      getElementTypeOrSelf(keys[i].value.getType()).isBF16();
+  if (dot && !pairsInBf16)
     elementType = f32;
   Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
   Value transposed =
@@ -947,7 +955,7 @@ struct AttnFlashLowering
     for (AttentionOp op : ops) {
       OpBuilder b(op);
       SmallVector<Value> results =
-          FlashBuilder(b, op, queryTile, keyTile, kvSplits).build();
+          FlashBuilder(b, op, queryTile, keyTile, kvSplits, bf16Dot).build();
       op->replaceAllUsesWith(results);
       op.erase();
     }

@@ -23,8 +23,10 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNVECTORIZETILES
@@ -130,6 +132,16 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   SmallVector<int64_t> sizes(numLoops, 1);
   auto [laneLoop, rowLoop] = getOutputLoops(op);
   bool contraction = isContraction(op);
+  // Contractions whose lanes are not a multiple of the native vector (24 or
+  // 12 heads with 16-lane AVX-512 vectors) take the blocks of vectors half
+  // as wide, down to 8 lanes: 4 x 24 blocks of 8-lane vectors rather than a
+  // 16 + 8 split, whose two parts would each broadcast every row.
+  if (contraction && laneLoop) {
+    while (nativeLanes > 8 && ranges[*laneLoop] % nativeLanes != 0) {
+      nativeLanes /= 2;
+      lanes = std::max<int64_t>(lanes / 2, 1);
+    }
+  }
   // Rows of other ops are cut to at most kMaxRowLanes: much wider vectors
   // (a 512-wide bf16 conversion) make LLVM's instruction selection take
   // minutes.
@@ -290,6 +302,115 @@ struct DotReductionToFMAs
                                     chunk(mul.getRhs(), i), partial);
     rewriter.replaceOpWithNewOp<vector::MultiDimReductionOp>(
         reduction, partial, reduction.getAcc(), reduction.getReductionMask(),
+        vector::CombiningKind::ADD);
+    return success();
+  }
+
+  int64_t lanes;
+};
+} // namespace
+
+/// Whether `v` is a bf16 vector widened to f32, through the broadcasts and
+/// transposes that the vectorizer puts between a read and its use.
+static bool widensBf16(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto ext = dyn_cast_if_present<arith::ExtFOp>(def))
+    return getElementTypeOrSelf(ext.getIn().getType()).isBF16();
+  if (isa_and_present<vector::BroadcastOp, vector::TransposeOp>(def))
+    return widensBf16(def->getOperand(0));
+  return false;
+}
+
+/// The bf16 vector that `v` widens (widensBf16), with the same broadcasts
+/// and transposes applied to it.
+static Value getBf16Source(PatternRewriter &rewriter, Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto ext = dyn_cast<arith::ExtFOp>(def))
+    return ext.getIn();
+  Value source = getBf16Source(rewriter, def->getOperand(0));
+  if (auto transpose = dyn_cast<vector::TransposeOp>(def))
+    return vector::TransposeOp::create(rewriter, def->getLoc(), source,
+                                       transpose.getPermutation());
+  auto type = cast<VectorType>(v.getType());
+  return vector::BroadcastOp::create(
+      rewriter, def->getLoc(),
+      type.clone(rewriter.getBF16Type()), source);
+}
+
+namespace {
+/// Dot products of two bf16 rows widened to f32 (decode scores of bf16
+/// queries against bf16 keys, with attn-flash-lowering's `bf16-dot`),
+/// `multi_reduction<add>(extf(a) * extf(b), acc) [last]`, multiply the bf16
+/// pairs with x86vector.avx512.dot (vdpbf16ps) into `lanes`-wide f32
+/// partial sums, chunk by chunk for all rows at once, and end with one
+/// horizontal sum per row:
+///
+///   p_r = dot(0, a[r, 0:2L], b[r, 0:2L]); p_r = dot(p_r, a[r, 2L:4L], ...)
+///   multi_reduction<add>(p, acc) [last]
+///
+/// One instruction per 2L products and no widening, where FMAs take one per
+/// L products and two more instructions per operand to widen. bf16 products
+/// are exact in f32; the summation order changes as with the FMAs.
+struct DotReductionToBf16Dots
+    : public OpRewritePattern<vector::MultiDimReductionOp> {
+  // Ahead of DotReductionToFMAs.
+  DotReductionToBf16Dots(MLIRContext *ctx, int64_t lanes)
+      : OpRewritePattern(ctx, /*benefit=*/3), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp reduction,
+                                PatternRewriter &rewriter) const override {
+    if (reduction.getKind() != vector::CombiningKind::ADD)
+      return failure();
+    auto mul = reduction.getSource().getDefiningOp<arith::MulFOp>();
+    VectorType type = reduction.getSourceVectorType();
+    int64_t rank = type.getRank();
+    if (!mul || type.isScalable() || !type.getElementType().isF32() ||
+        reduction.getReductionDims().size() != 1 ||
+        reduction.getReductionDims()[0] != rank - 1)
+      return failure();
+    // vdpbf16ps takes 4, 8 or 16 f32 lanes (xmm, ymm, zmm).
+    int64_t size = type.getShape().back();
+    if ((lanes != 4 && lanes != 8 && lanes != 16) || size % (2 * lanes) != 0 ||
+        !widensBf16(mul.getLhs()) || !widensBf16(mul.getRhs()))
+      return failure();
+    Location loc = reduction.getLoc();
+    ArrayRef<int64_t> rowShape = type.getShape().drop_back();
+    int64_t numRows = ShapedType::getNumElements(rowShape);
+    auto rowsType = VectorType::get({numRows, size}, rewriter.getBF16Type());
+    Value lhs = vector::ShapeCastOp::create(
+        rewriter, loc, rowsType, getBf16Source(rewriter, mul.getLhs()));
+    Value rhs = vector::ShapeCastOp::create(
+        rewriter, loc, rowsType, getBf16Source(rewriter, mul.getRhs()));
+    auto partialType = VectorType::get({lanes}, rewriter.getF32Type());
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(partialType));
+    SmallVector<Value> partials(numRows, zero);
+    for (int64_t offset = 0; offset < size; offset += 2 * lanes) {
+      for (int64_t row = 0; row < numRows; ++row) {
+        auto chunk = [&](Value rows) -> Value {
+          Value whole = vector::ExtractOp::create(rewriter, loc, rows, row);
+          return vector::ExtractStridedSliceOp::create(
+              rewriter, loc, whole, ArrayRef<int64_t>{offset},
+              ArrayRef<int64_t>{2 * lanes}, ArrayRef<int64_t>{1});
+        };
+        partials[row] = x86vector::DotBF16Op::create(
+            rewriter, loc, partialType, partials[row], chunk(lhs), chunk(rhs));
+      }
+    }
+    SmallVector<int64_t> partialShape(rowShape);
+    partialShape.push_back(lanes);
+    Value all = arith::ConstantOp::create(
+        rewriter, loc,
+        rewriter.getZeroAttr(VectorType::get({numRows, lanes},
+                                             rewriter.getF32Type())));
+    for (auto [row, partial] : llvm::enumerate(partials))
+      all = vector::InsertOp::create(rewriter, loc, partial, all,
+                                     static_cast<int64_t>(row));
+    all = vector::ShapeCastOp::create(
+        rewriter, loc, VectorType::get(partialShape, rewriter.getF32Type()),
+        all);
+    rewriter.replaceOpWithNewOp<vector::MultiDimReductionOp>(
+        reduction, all, reduction.getAcc(), reduction.getReductionMask(),
         vector::CombiningKind::ADD);
     return success();
   }
@@ -508,12 +629,16 @@ static void unrollLaneBlocks(ArrayRef<Operation *> blockLoops,
         return std::nullopt;
       laneDim = dim.getPosition();
     }
+    // Pieces of the widest vector, down to 8 lanes, that divides the block
+    // (chooseTileSizes halves the vector the same way).
     int64_t width = (*shape)[laneDim];
-    if (width <= nativeLanes || width % nativeLanes != 0 ||
-        llvm::isPowerOf2_64(width))
+    int64_t piece = nativeLanes;
+    while (piece > 8 && width % piece != 0)
+      piece /= 2;
+    if (width <= piece || width % piece != 0 || llvm::isPowerOf2_64(width))
       return std::nullopt;
     SmallVector<int64_t> native(shape->size(), 1);
-    native[laneDim] = nativeLanes;
+    native[laneDim] = piece;
     if (auto contract = dyn_cast<vector::ContractionOp>(op))
       for (auto [i, type] : llvm::enumerate(contract.getIteratorTypesArray()))
         if (type == vector::IteratorType::reduction)
@@ -617,6 +742,15 @@ struct AttnVectorizeTiles
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    if (rows < 1 || lanes < 1 || nativeLanes < 1) {
+      // A bad option, not bad IR: report it at the input, not on an op.
+      emitError(getOperation()->getLoc())
+          << "attn-vectorize-tiles: rows, lanes and native-lanes must be "
+             "positive, got rows="
+          << static_cast<int64_t>(rows) << " lanes=" << static_cast<int64_t>(lanes)
+          << " native-lanes=" << static_cast<int64_t>(nativeLanes);
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
@@ -627,7 +761,10 @@ struct AttnVectorizeTiles
     SmallVector<Operation *> dotReductions;
     SmallVector<Operation *> wideBlockLoops;
     DenseMap<Value, Value> buffers;
+    llvm::SetVector<Operation *> vectorizedFunctions;
     for (linalg::LinalgOp op : ops) {
+      if (auto func = op->getParentOfType<FunctionOpInterface>())
+        vectorizedFunctions.insert(func);
       // The streamed key tiles, recorded before the op is split or tiled:
       // per input, the key tile slice and the dimension its loop walks.
       SmallVector<StreamedInput> keyTiles;
@@ -668,6 +805,8 @@ struct AttnVectorizeTiles
     // make them contracts.
     RewritePatternSet dotPatterns(ctx);
     dotPatterns.add<DotReductionToFMAs>(ctx, lanes);
+    if (bf16Dot)
+      dotPatterns.add<DotReductionToBf16Dots>(ctx, std::min<int64_t>(nativeLanes, 16));
     vector::populateVectorMultiReductionLoweringPatterns(
         dotPatterns, vector::VectorMultiReductionLowering::InnerReduction);
     (void)applyOpPatternsGreedily(
@@ -687,6 +826,14 @@ struct AttnVectorizeTiles
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     unrollLaneBlocks(wideBlockLoops, nativeLanes);
+
+    // x86 CPUs with AVX-512 prefer 256-bit vectors, and LLVM would split
+    // each of the 512-bit vectors sized above in two.
+    if (nativeLanes * 32 > 256) {
+      auto width = StringAttr::get(ctx, std::to_string(nativeLanes * 32));
+      for (Operation *func : vectorizedFunctions)
+        func->setAttr("prefer_vector_width", width);
+    }
   }
 };
 } // namespace

@@ -155,6 +155,12 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
     visible tiles apply the mask per element. Grouped K/V heads are sliced at
     `head floordiv group`, never copied.
 
+    Dot-product score tiles (decode: fewer rows than a vector) read every
+    query row once per key, so a low-precision query tile is widened to f32
+    once, before the key loop. With `bf16-dot` a bf16 query tile scored
+    against bf16 keys stays bf16: `attn-vectorize-tiles` then pairs both
+    operands in bf16 dot-product instructions (`vdpbf16ps`).
+
     Decode steps have few parallel tiles; with `kv-splits=N` such an op's key
     range is also split N ways (flash-decoding): each split keeps its own
     row max, sum and accumulator, and a second loop merges them with a
@@ -172,6 +178,10 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
            "Split-KV (flash-decoding): when an op has fewer parallel tiles "
            "than this, its key range is split this many ways, the splits "
            "run in parallel and are merged by a log-sum-exp combine">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "The target multiplies bf16 pairs into f32 (x86 avx512_bf16): "
+           "dot-product score tiles keep bf16 queries in bf16 when their "
+           "keys are bf16, instead of widening them to f32">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -245,6 +255,17 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     block, the rows of a P.V block) are read from cache after the first and
     are not prefetched.
 
+    With `bf16-dot`, dot products whose operands are both widened from bf16
+    (decode scores of bf16 queries and keys) multiply the bf16 pairs with
+    `x86vector.avx512.dot` into `native-lanes` f32 partial sums instead of
+    widening both and using FMAs: one instruction per 2 x `native-lanes`
+    elements, no widening.
+
+    Functions whose vectors this pass sizes for registers wider than 256
+    bits (`native-lanes` > 8) are marked `prefer_vector_width`, so that LLVM
+    keeps them in 512-bit registers: x86 CPUs with AVX-512 otherwise prefer
+    256-bit vectors and split every 512-bit operation in two.
+
     `exp` and other math ops on vectors are replaced by polynomial
     approximations so that they stay vectorized.
   }];
@@ -258,6 +279,10 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
            "wider than a power of two are multiples of it">,
     Option<"prefetch", "prefetch", "bool", "true",
            "Prefetch the next tile of streamed (decode) K/V key tiles">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "Dot products of two bf16 rows become x86vector.avx512.dot "
+           "(vdpbf16ps: pairs of bf16 products summed into f32 lanes); the "
+           "target needs avx512_bf16">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -267,6 +292,7 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
   ];
 }
 
