@@ -1,6 +1,7 @@
 // Machine ceilings, measured in the same run as the benchmarks: one-thread
 // f32 FMA throughput, bf16 dot throughput (vdpbf16ps, only where the CPU has
-// avx512_bf16) and DRAM read bandwidth. Built with -march=native; prints one
+// avx512_bf16) and DRAM read bandwidth. Built with -march=native and
+// -mprefer-vector-width=512 (AVX-512 CPUs otherwise get 256-bit FMAs); prints one
 // JSON object.
 #include <stdio.h>
 #include <stdlib.h>

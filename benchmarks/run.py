@@ -3,6 +3,8 @@
 
   benchmarks/run.py [--build build] [--cases 1,3,...] [--iterations N]
                     [--no-reference] [--output benchmarks/RESULTS.md]
+  benchmarks/run.py --compile-only DIR --mcpu NAME [--cases ...]
+  benchmarks/run.py --libraries DIR [--cases ...] [--output FILE]
 
 In one run: compiles and runs the ceiling probes (probes.c: f32 FMA, bf16 dot,
 DRAM read), then times each case of issue 4 through `attn-run --benchmark`
@@ -12,6 +14,14 @@ the measured ceiling, speed-up over the reference lowering, and
 torch.nn.functional.scaled_dot_product_attention where PyTorch is importable.
 The table goes to RESULTS.md with the date and the CPU model. FLOPs count a
 multiply-add as 2; causal cases count only unmasked work.
+
+For a machine without MLIR (another CPU than the one that builds attnc):
+`--compile-only DIR --mcpu NAME` compiles each case ahead of time with
+`attnc --mcpu=NAME` into DIR (libraries, headers, the probes built for NAME
+and a manifest), and `--libraries DIR` on the other machine times those
+libraries through the attnc Python package (ctypes; NumPy is all it needs).
+The reference lowering, two threads and peak memory need attn-run and are
+left out there.
 """
 
 import argparse
@@ -118,20 +128,71 @@ LIMITS = {
 }
 
 
-def make_inputs(mlir_path, tmp, rng):
+def make_arrays(mlir_path, rng):
     with open(mlir_path) as f:
         arg_types, _ = parse_signature(f.read(), "main")
-    paths = []
-    for i, (shape, dtype) in enumerate(arg_types):
+    arrays = []
+    for shape, dtype in arg_types:
         if dtype in ("i32", "i64"):
             arr = rng.integers(0, 1024, size=shape).astype(np.int32 if dtype == "i32" else np.int64)
         else:
             values = rng.standard_normal(shape).astype(np.float32) / math.sqrt(shape[-1])
             arr = to_bf16_bits(values) if dtype == "bf16" else values
+        arrays.append(arr)
+    return arrays
+
+
+def make_inputs(mlir_path, tmp, rng):
+    paths = []
+    for i, arr in enumerate(make_arrays(mlir_path, rng)):
         path = os.path.join(tmp, f"arg{i}.npy")
         np.save(path, arr)
         paths.append(path)
     return paths
+
+
+def time_library(library, mlir_path, rng, iterations):
+    """Median ms of @main of a library compiled by attnc, called through the
+    attnc Python package after one warm-up call."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import attnc
+    with open(os.path.splitext(library)[0] + ".h") as f:
+        kernel = attnc.Kernel(None, library, f.read())
+    arrays = make_arrays(mlir_path, rng)
+    kernel(*arrays)
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        kernel(*arrays)
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def compile_cases(opts):
+    """--compile-only: each case, ahead of time for --mcpu, into a directory
+    that --libraries runs on a machine without MLIR."""
+    attnc_bin = os.path.join(opts.build, "bin", "attnc")
+    os.makedirs(opts.compile_only, exist_ok=True)
+    wanted = set(opts.cases.split(",")) if opts.cases else None
+    manifest = dict(mcpu=opts.mcpu, cases=[])
+    for cid, title, mlir, flops, nbytes, bound, torch_spec in cases():
+        if wanted and cid not in wanted:
+            continue
+        path = os.path.join(opts.compile_only, f"case{cid}.mlir")
+        with open(path, "w") as f:
+            f.write(mlir)
+        subprocess.run([attnc_bin, path, f"--mcpu={opts.mcpu}", "-o",
+                        os.path.join(opts.compile_only, f"case{cid}.so")], check=True)
+        manifest["cases"].append(dict(id=cid, title=title, flops=flops, bytes=nbytes,
+                                      bound=bound, torch_spec=torch_spec))
+        print(f"compiled case {cid} for {opts.mcpu}", flush=True)
+    subprocess.run([CLANG, "-O2", f"-march={opts.mcpu}", "-mprefer-vector-width=512",
+                    os.path.join(ROOT, "benchmarks", "probes.c"),
+                    "-o", os.path.join(opts.compile_only, "probes")], check=True)
+    with open(os.path.join(opts.compile_only, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print(f"wrote {opts.compile_only}: run benchmarks/run.py --libraries "
+          f"{opts.compile_only} on the {opts.mcpu} machine")
 
 
 def time_attn_run(attn_run, mlir_path, inputs, iterations, extra=()):
@@ -182,13 +243,34 @@ def main():
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference lowering (slow on prefill)")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "RESULTS.md"))
+    parser.add_argument("--compile-only", metavar="DIR",
+                        help="compile the cases and probes for --mcpu into DIR and stop")
+    parser.add_argument("--mcpu", help="with --compile-only: the LLVM CPU name to compile for")
+    parser.add_argument("--libraries", metavar="DIR",
+                        help="time the libraries in DIR (from --compile-only) instead of "
+                             "compiling with attn-run")
     opts = parser.parse_args()
+    if opts.compile_only:
+        if not opts.mcpu:
+            parser.error("--compile-only needs --mcpu")
+        return compile_cases(opts)
     attn_run = os.path.join(opts.build, "bin", "attn-run")
+    manifest = None
+    if opts.libraries:
+        with open(os.path.join(opts.libraries, "manifest.json")) as f:
+            manifest = json.load(f)
+        opts.no_reference = True
 
     with tempfile.TemporaryDirectory() as tmp:
-        probe = os.path.join(tmp, "probes")
-        subprocess.run([CLANG, "-O2", "-march=native", os.path.join(ROOT, "benchmarks", "probes.c"),
-                        "-o", probe], check=True)
+        if manifest:
+            probe = os.path.join(opts.libraries, "probes")
+        else:
+            probe = os.path.join(tmp, "probes")
+            # 512-bit vectors where the CPU has them: x86 CPUs with AVX-512
+            # otherwise prefer 256-bit ones, and the probe would measure those.
+            subprocess.run([CLANG, "-O2", "-march=native", "-mprefer-vector-width=512",
+                            os.path.join(ROOT, "benchmarks", "probes.c"), "-o", probe],
+                           check=True)
         ceilings = json.loads(subprocess.run([probe], capture_output=True, text=True,
                                              check=True).stdout)
         print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
@@ -198,14 +280,24 @@ def main():
         wanted = set(opts.cases.split(",")) if opts.cases else None
         rng = np.random.default_rng()
         rows = []
-        for cid, title, mlir, flops, nbytes, bound, torch_spec in cases():
+        if manifest:
+            all_cases = [(c["id"], c["title"], None, c["flops"], c["bytes"], c["bound"],
+                          c["torch_spec"]) for c in manifest["cases"]]
+        else:
+            all_cases = cases()
+        for cid, title, mlir, flops, nbytes, bound, torch_spec in all_cases:
             if wanted and cid not in wanted:
                 continue
-            path = os.path.join(tmp, f"case{cid}.mlir")
-            with open(path, "w") as f:
-                f.write(mlir)
-            inputs = make_inputs(path, tmp, rng)
-            ms = time_attn_run(attn_run, path, inputs, opts.iterations)
+            if manifest:
+                path = os.path.join(opts.libraries, f"case{cid}.mlir")
+                ms = time_library(os.path.join(opts.libraries, f"case{cid}.so"), path, rng,
+                                  opts.iterations)
+            else:
+                path = os.path.join(tmp, f"case{cid}.mlir")
+                with open(path, "w") as f:
+                    f.write(mlir)
+                inputs = make_inputs(path, tmp, rng)
+                ms = time_attn_run(attn_run, path, inputs, opts.iterations)
             ref_ms = None
             if not opts.no_reference:
                 ref_ms = time_attn_run(attn_run, path, inputs, 1, ["--reference-lowering"])
@@ -231,7 +323,7 @@ def main():
                   + (f"  ref {ref_ms:.1f} ms ({row['speedup']:.1f}x)" if ref_ms else ""),
                   flush=True)
             # Case 6: two pinned threads on cases 1 and 4, against one.
-            if cid in ("1", "4"):
+            if cid in ("1", "4") and not manifest:
                 ms2 = time_attn_run(attn_run, path, inputs, opts.iterations,
                                     ["--num-threads=2"])
                 rows.append(dict(id=f"6/{cid}", title=f"{title}, 2 threads", ms=ms2,
@@ -245,7 +337,8 @@ def main():
         # attn-run above its baseline (MLIR, LLVM and the JIT, measured on a
         # tiny problem) against inputs plus outputs.
         memory = None
-        if os.path.exists("/usr/bin/time") and (not wanted or "mem" in wanted):
+        if (os.path.exists("/usr/bin/time") and not manifest
+                and (not wanted or "mem" in wanted)):
             def peak_kb(mlir_text, shape):
                 path = os.path.join(tmp, "mem.mlir")
                 with open(path, "w") as f:
@@ -282,7 +375,10 @@ def main():
         "# attnc CPU benchmark results",
         "",
         f"Measured {date} on `{cpu}` ({platform.machine()}, one thread unless stated), "
-        f"by `benchmarks/run.py`; medians of {opts.iterations} runs (reference: 1 run).",
+        f"by `benchmarks/run.py`; medians of {opts.iterations} runs (reference: 1 run)"
+        + (f"; libraries compiled ahead of time by `attnc --mcpu={manifest['mcpu']}` "
+           f"(`--compile-only`), timed through the Python package (`--libraries`)"
+           if manifest else "") + ".",
         "",
         f"Ceilings measured in the same run (`benchmarks/probes.c`): "
         f"{ceilings['fma_gflops']} GFLOP/s f32 FMA ({ceilings['vector_lanes']} lanes), "

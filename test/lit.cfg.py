@@ -36,11 +36,18 @@ config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
 config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
 config.substitutions.append(
     ("%attnc_lib", os.path.join(config.attnc_obj_root, "lib", "libAttncCAPI.so")))
+# With --param replay_cpu=NAME --param replay_dir=DIR, numerical checks are
+# not run here: each is compiled for that CPU into DIR, with a replay.sh that
+# runs them on a machine without MLIR (check_attention.py --compile-for).
+replay = ""
+if lit_config.params.get("replay_cpu"):
+    replay = " --compile-for %s --replay-dir %s" % (
+        lit_config.params["replay_cpu"], os.path.abspath(lit_config.params["replay_dir"]))
 config.substitutions.append(
     ("%check-attention",
-     "%s %s --attn-run %s" % (config.python_executable,
-                              os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
-                              os.path.join(config.attnc_tools_dir, "attn-run"))))
+     "%s %s --attn-run %s%s" % (config.python_executable,
+                                os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
+                                os.path.join(config.attnc_tools_dir, "attn-run"), replay)))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
