@@ -15,6 +15,14 @@ trained layer's would be, so that logits stay O(1).
 
 Shapes and dtypes come from the signature of @main (or --function). Prints
 one line per check and exits non-zero on a mismatch, NaN or Inf.
+
+  check_attention.py --library LIB.so FILE.mlir --scale ... [...]
+      runs FILE's function from a library that attnc compiled (LIB.h beside
+      it) instead of attn-run: on a machine without MLIR.
+  check_attention.py --attn-run BIN FILE.mlir ... --compile-for CPU --replay-dir DIR
+      does not run: compiles FILE with the attnc beside BIN for that LLVM CPU
+      into DIR and appends the --library check to DIR/replay.sh (lit:
+      --param replay_cpu=CPU --param replay_dir=DIR).
 """
 
 import argparse

@@ -63,8 +63,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     // Operands computed in the function (EG-MLA's gated latent) are computed
     // tile by tile inside the key loop, where that computes nothing twice.
     pm.addPass(createAttnFuseTileProducers());
-    // Register blocks and vectors; accumulators leave the reduction loops.
-    // Register blocks of 6 rows by two native vectors: 12 accumulators.
+    // Register blocks (6 rows by two of the target's vectors: 12
+    // accumulators) and vectors; accumulators leave the reduction loops.
     AttnVectorizeTilesOptions vectorize;
     vectorize.nativeLanes = options.vectorBits / 32;
     vectorize.lanes = 2 * vectorize.nativeLanes;

@@ -4,9 +4,9 @@
 #define ATTNC_PIPELINES_PIPELINES_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
-#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class OpPassManager;

@@ -252,6 +252,17 @@ static bool isNonPowerOfTwoLaneBlock(linalg::LinalgOp op,
   return isContraction(op) && lane && !llvm::isPowerOf2_64(sizes[*lane]);
 }
 
+/// The product `a * b` of a dot product along the innermost dimension,
+/// `multi_reduction<add>(a * b, acc) [last]`, or null.
+static arith::MulFOp getRowDotProduct(vector::MultiDimReductionOp reduction) {
+  VectorType type = reduction.getSourceVectorType();
+  if (reduction.getKind() != vector::CombiningKind::ADD || type.isScalable() ||
+      reduction.getReductionDims().size() != 1 ||
+      reduction.getReductionDims()[0] != type.getRank() - 1)
+    return nullptr;
+  return reduction.getSource().getDefiningOp<arith::MulFOp>();
+}
+
 namespace {
 /// Dot products along the innermost dimension,
 /// `multi_reduction<add>(a * b, acc) [last]` over rows of N elements, become
@@ -275,16 +286,11 @@ struct DotReductionToFMAs
 
   LogicalResult matchAndRewrite(vector::MultiDimReductionOp reduction,
                                 PatternRewriter &rewriter) const override {
-    if (reduction.getKind() != vector::CombiningKind::ADD)
-      return failure();
-    auto mul = reduction.getSource().getDefiningOp<arith::MulFOp>();
+    arith::MulFOp mul = getRowDotProduct(reduction);
     VectorType type = reduction.getSourceVectorType();
     int64_t rank = type.getRank();
-    if (!mul || type.isScalable() || reduction.getReductionDims().size() != 1 ||
-        reduction.getReductionDims()[0] != rank - 1)
-      return failure();
     int64_t size = type.getShape().back();
-    if (lanes <= 0 || size <= lanes || size % lanes != 0)
+    if (!mul || lanes <= 0 || size <= lanes || size % lanes != 0)
       return failure();
     Location loc = reduction.getLoc();
     SmallVector<int64_t> offsets(rank, 0), sizes(type.getShape()),
@@ -359,18 +365,12 @@ struct DotReductionToBf16Dots
 
   LogicalResult matchAndRewrite(vector::MultiDimReductionOp reduction,
                                 PatternRewriter &rewriter) const override {
-    if (reduction.getKind() != vector::CombiningKind::ADD)
-      return failure();
-    auto mul = reduction.getSource().getDefiningOp<arith::MulFOp>();
+    arith::MulFOp mul = getRowDotProduct(reduction);
     VectorType type = reduction.getSourceVectorType();
-    int64_t rank = type.getRank();
-    if (!mul || type.isScalable() || !type.getElementType().isF32() ||
-        reduction.getReductionDims().size() != 1 ||
-        reduction.getReductionDims()[0] != rank - 1)
-      return failure();
     // vdpbf16ps takes 4, 8 or 16 f32 lanes (xmm, ymm, zmm).
     int64_t size = type.getShape().back();
-    if ((lanes != 4 && lanes != 8 && lanes != 16) || size % (2 * lanes) != 0 ||
+    if (!mul || !type.getElementType().isF32() ||
+        (lanes != 4 && lanes != 8 && lanes != 16) || size % (2 * lanes) != 0 ||
         !widensBf16(mul.getLhs()) || !widensBf16(mul.getRhs()))
       return failure();
     Location loc = reduction.getLoc();
