@@ -156,8 +156,7 @@ def time_library(library, mlir_path, rng, iterations):
     attnc Python package after one warm-up call."""
     sys.path.insert(0, os.path.join(ROOT, "python"))
     import attnc
-    with open(os.path.splitext(library)[0] + ".h") as f:
-        kernel = attnc.Kernel(None, library, f.read())
+    kernel = attnc.load(library)
     arrays = make_arrays(mlir_path, rng)
     kernel(*arrays)
     times = []

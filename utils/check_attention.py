@@ -144,8 +144,7 @@ def load_library(path):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), "python"))
     import attnc
-    with open(os.path.splitext(path)[0] + ".h") as f:
-        return attnc.Kernel(None, path, f.read())
+    return attnc.load(path)
 
 
 def run_library(kernel, function, arrays, result_types):

@@ -11,10 +11,10 @@ the build tree next to this package); see the README.
 """
 
 from ._compiler import (AttncError, CompileError, CompilerNotFoundError,
-                        Kernel, compile, find_library)
+                        Kernel, compile, find_library, load)
 from .models import Model, eg_mla, gqa, gta, mha, mla, mlra
 
 __all__ = [
     "AttncError", "CompileError", "CompilerNotFoundError", "Kernel", "Model",
-    "compile", "eg_mla", "find_library", "gqa", "gta", "mha", "mla", "mlra",
+    "compile", "eg_mla", "find_library", "gqa", "gta", "load", "mha", "mla", "mlra",
 ]

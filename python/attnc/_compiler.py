@@ -201,6 +201,14 @@ class Kernel:
         return arrays_out[0] if len(arrays_out) == 1 else tuple(arrays_out)
 
 
+def load(library_path):
+    """The Kernel of a library that the attnc tool compiled, with its header
+    beside it (X.h for X.so): also on machines without MLIR, where it was
+    compiled elsewhere for this CPU (`attnc --mcpu=NAME`)."""
+    with open(os.path.splitext(library_path)[0] + ".h") as f:
+        return Kernel(None, library_path, f.read())
+
+
 def compile(model, threads=False):
     """Compiles a Model from attnc.models (or MLIR text) for this CPU.
     Raises CompilerNotFoundError without libAttncCAPI.so and CompileError

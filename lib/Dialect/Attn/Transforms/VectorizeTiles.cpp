@@ -116,6 +116,16 @@ static OutputLoops getOutputLoops(linalg::LinalgOp op) {
   return loops;
 }
 
+/// The lanes of the vectors that register blocks `width` lanes wide are
+/// built from: the target's (`nativeLanes`), or half of it, down to 8 lanes,
+/// where `width` is not a multiple of it (24 or 12 heads with 16-lane
+/// AVX-512 vectors).
+static int64_t getBlockVectorLanes(int64_t width, int64_t nativeLanes) {
+  while (nativeLanes > 8 && width % nativeLanes != 0)
+    nativeLanes /= 2;
+  return nativeLanes;
+}
+
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
 /// for dot products, rows otherwise. Where a contraction's lanes are more
 /// than a native vector but not a multiple of one (12 heads), or its block
@@ -132,15 +142,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
   SmallVector<int64_t> sizes(numLoops, 1);
   auto [laneLoop, rowLoop] = getOutputLoops(op);
   bool contraction = isContraction(op);
-  // Contractions whose lanes are not a multiple of the native vector (24 or
-  // 12 heads with 16-lane AVX-512 vectors) take the blocks of vectors half
-  // as wide, down to 8 lanes: 4 x 24 blocks of 8-lane vectors rather than a
-  // 16 + 8 split, whose two parts would each broadcast every row.
+  // Contractions whose lanes are not a multiple of the native vector take
+  // the blocks of narrower vectors: 4 x 24 blocks of 8-lane vectors rather
+  // than a 16 + 8 split, whose two parts would each broadcast every row.
   if (contraction && laneLoop) {
-    while (nativeLanes > 8 && ranges[*laneLoop] % nativeLanes != 0) {
-      nativeLanes /= 2;
-      lanes = std::max<int64_t>(lanes / 2, 1);
-    }
+    int64_t vectorLanes = getBlockVectorLanes(ranges[*laneLoop], nativeLanes);
+    lanes = std::max<int64_t>(lanes / (nativeLanes / vectorLanes), 1);
+    nativeLanes = vectorLanes;
   }
   // Rows of other ops are cut to at most kMaxRowLanes: much wider vectors
   // (a 512-wide bf16 conversion) make LLVM's instruction selection take
@@ -629,12 +637,9 @@ static void unrollLaneBlocks(ArrayRef<Operation *> blockLoops,
         return std::nullopt;
       laneDim = dim.getPosition();
     }
-    // Pieces of the widest vector, down to 8 lanes, that divides the block
-    // (chooseTileSizes halves the vector the same way).
+    // Pieces of the vectors chooseTileSizes built the block from.
     int64_t width = (*shape)[laneDim];
-    int64_t piece = nativeLanes;
-    while (piece > 8 && width % piece != 0)
-      piece /= 2;
+    int64_t piece = getBlockVectorLanes(width, nativeLanes);
     if (width <= piece || width % piece != 0 || llvm::isPowerOf2_64(width))
       return std::nullopt;
     SmallVector<int64_t> native(shape->size(), 1);
