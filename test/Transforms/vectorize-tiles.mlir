@@ -73,7 +73,9 @@ func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf3
 // inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one key at a
 // time against all rows, the whole reduction as vectors, not outer products:
 // FMAs into 16-lane partial sums, one 16-wide chunk of the key for all rows
-// at once, then one horizontal sum per row.
+// at once, then the horizontal sums of the 4 rows together: each row folded
+// to 8 lanes, a tree of in-lane shuffles and adds (vshufps) that leaves
+// the 4 sums in each 128-bit lane, and the two lanes added.
 
 // CHECK-LABEL: func.func @dot
 // CHECK:       scf.for %{{.*}} = %c0 to %c8 step %c1
@@ -83,7 +85,22 @@ func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf3
 // CHECK:         %[[P1:.*]] = math.fma {{.*}}, %[[P0]] : vector<1x4x16xf32>
 // CHECK:         %[[P2:.*]] = math.fma {{.*}}, %[[P1]] : vector<1x4x16xf32>
 // CHECK:         %[[P3:.*]] = math.fma {{.*}}, %[[P2]] : vector<1x4x16xf32>
-// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// CHECK:         %[[E0:.*]] = vector.shuffle %[[R0:.*]], %[[R1:.*]] [0, 2, 8, 10, 4, 6, 12, 14]
+// CHECK:         %[[O0:.*]] = vector.shuffle %[[R0]], %[[R1]] [1, 3, 9, 11, 5, 7, 13, 15]
+// CHECK:         %[[AB:.*]] = arith.addf %[[E0]], %[[O0]] : vector<8xf32>
+// CHECK:         %[[E1:.*]] = vector.shuffle %[[R2:.*]], %[[R3:.*]] [0, 2, 8, 10, 4, 6, 12, 14]
+// CHECK:         %[[O1:.*]] = vector.shuffle %[[R2]], %[[R3]] [1, 3, 9, 11, 5, 7, 13, 15]
+// CHECK:         %[[CD:.*]] = arith.addf %[[E1]], %[[O1]] : vector<8xf32>
+// CHECK:         %[[E2:.*]] = vector.shuffle %[[AB]], %[[CD]] [0, 2, 8, 10, 4, 6, 12, 14]
+// CHECK:         %[[O2:.*]] = vector.shuffle %[[AB]], %[[CD]] [1, 3, 9, 11, 5, 7, 13, 15]
+// CHECK:         %[[ABCD:.*]] = arith.addf %[[E2]], %[[O2]] : vector<8xf32>
+// CHECK:         %[[LO:.*]] = vector.extract_strided_slice %[[ABCD]] {offsets = [0], sizes = [4]
+// CHECK:         %[[HI:.*]] = vector.extract_strided_slice %[[ABCD]] {offsets = [4], sizes = [4]
+// CHECK:         %[[SUMS:.*]] = arith.addf %[[LO]], %[[HI]] : vector<4xf32>
+// CHECK:         %[[ROWS:.*]] = vector.shape_cast %[[SUMS]] : vector<4xf32> to vector<1x4xf32>
+// CHECK:         arith.addf %[[ROWS]], %{{.*}} : vector<1x4xf32>
+// CHECK-NOT:     vector.reduction
 // CHECK-NOT:     vector.contract
 // CHECK-NOT:     memref.prefetch
 func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
@@ -98,6 +115,32 @@ func.func @dot(%k: tensor<8x64xf32>, %q: tensor<4x64xf32>, %s: tensor<8x4xf32>) 
     linalg.yield %sum : f32
   } -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
+}
+
+// -----
+
+// Rows beyond a multiple of 4 are padded with zero rows for the horizontal
+// sums, and the padding's sum is dropped.
+
+// CHECK-LABEL: func.func @dot_three_rows
+// CHECK:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// CHECK:         vector.shuffle %{{.*}}, %[[ZERO]] [0, 2, 8, 10, 4, 6, 12, 14]
+// CHECK:         %[[SUMS:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK:         %[[THREE:.*]] = vector.extract_strided_slice %[[SUMS]] {offsets = [0], sizes = [3], strides = [1]} : vector<4xf32> to vector<3xf32>
+// CHECK:         vector.shape_cast %[[THREE]] : vector<3xf32> to vector<1x3xf32>
+// CHECK-NOT:     vector.reduction
+func.func @dot_three_rows(%k: tensor<8x64xf32>, %q: tensor<3x64xf32>, %s: tensor<8x3xf32>) -> tensor<8x3xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
+                          affine_map<(k, r, c) -> (k, r)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %q : tensor<8x64xf32>, tensor<3x64xf32>) outs(%s : tensor<8x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x3xf32>
+  return %r : tensor<8x3xf32>
 }
 
 // -----
@@ -479,7 +522,10 @@ func.func @streamed_lane_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x
 // BF16-SAME:     prefer_vector_width = "512"
 // BF16:          scf.for %{{.*}} = %c0 to %c8 step %c1
 // BF16-COUNT-8:    x86vector.avx512.dot %{{.*}} : vector<32xbf16> -> vector<16xf32>
-// BF16-COUNT-4:    vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// BF16-COUNT-3:    vector.shuffle {{.*}} [0, 2, 16, 18, 4, 6, 20, 22, 8, 10, 24, 26, 12, 14, 28, 30] : vector<16xf32>, vector<16xf32>
+// BF16:            arith.addf {{.*}} : vector<8xf32>
+// BF16:            arith.addf {{.*}} : vector<4xf32>
+// BF16-NOT:        vector.reduction
 // BF16-NOT:        arith.extf
 // BF16-NOT:        math.fma
 func.func @bf16_dot(%k: tensor<8x64xbf16>, %q: tensor<4x64xbf16>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
