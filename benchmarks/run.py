@@ -3,7 +3,7 @@
 
   benchmarks/run.py [--build build] [--cases 1,3,...] [--iterations N]
                     [--no-reference] [--output benchmarks/RESULTS.md]
-  benchmarks/run.py --compile-only DIR --mcpu NAME [--cases ...]
+  benchmarks/run.py --compile-only DIR --mcpu NAME [--vector-bits N] [--cases ...]
   benchmarks/run.py --libraries DIR [--cases ...] [--output FILE]
 
 In one run: compiles and runs the ceiling probes (probes.c: f32 FMA, bf16 dot,
@@ -173,14 +173,15 @@ def compile_cases(opts):
     attnc_bin = os.path.join(opts.build, "bin", "attnc")
     os.makedirs(opts.compile_only, exist_ok=True)
     wanted = set(opts.cases.split(",")) if opts.cases else None
-    manifest = dict(mcpu=opts.mcpu, cases=[])
+    manifest = dict(mcpu=opts.mcpu, vector_bits=opts.vector_bits, cases=[])
+    width = [f"--vector-bits={opts.vector_bits}"] if opts.vector_bits else []
     for cid, title, mlir, flops, nbytes, bound, torch_spec in cases():
         if wanted and cid not in wanted:
             continue
         path = os.path.join(opts.compile_only, f"case{cid}.mlir")
         with open(path, "w") as f:
             f.write(mlir)
-        subprocess.run([attnc_bin, path, f"--mcpu={opts.mcpu}", "-o",
+        subprocess.run([attnc_bin, path, f"--mcpu={opts.mcpu}", *width, "-o",
                         os.path.join(opts.compile_only, f"case{cid}.so")], check=True)
         manifest["cases"].append(dict(id=cid, title=title, flops=flops, bytes=nbytes,
                                       bound=bound, torch_spec=torch_spec))
@@ -245,6 +246,8 @@ def main():
     parser.add_argument("--compile-only", metavar="DIR",
                         help="compile the cases and probes for --mcpu into DIR and stop")
     parser.add_argument("--mcpu", help="with --compile-only: the LLVM CPU name to compile for")
+    parser.add_argument("--vector-bits", type=int,
+                        help="with --compile-only: attnc --vector-bits (default: the CPU's widest)")
     parser.add_argument("--libraries", metavar="DIR",
                         help="time the libraries in DIR (from --compile-only) instead of "
                              "compiling with attn-run")
@@ -253,6 +256,8 @@ def main():
         if not opts.mcpu:
             parser.error("--compile-only needs --mcpu")
         return compile_cases(opts)
+    if opts.mcpu or opts.vector_bits:
+        parser.error("--mcpu and --vector-bits go with --compile-only")
     attn_run = os.path.join(opts.build, "bin", "attn-run")
     manifest = None
     if opts.libraries:
@@ -375,7 +380,9 @@ def main():
         "",
         f"Measured {date} on `{cpu}` ({platform.machine()}, one thread unless stated), "
         f"by `benchmarks/run.py`; medians of {opts.iterations} runs (reference: 1 run)"
-        + (f"; libraries compiled ahead of time by `attnc --mcpu={manifest['mcpu']}` "
+        + (f"; libraries compiled ahead of time by `attnc --mcpu={manifest['mcpu']}"
+           + (f" --vector-bits={manifest['vector_bits']}" if manifest.get("vector_bits") else "")
+           + "` "
            f"(`--compile-only`), timed through the Python package (`--libraries`)"
            if manifest else "") + ".",
         "",

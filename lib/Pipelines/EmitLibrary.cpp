@@ -310,9 +310,19 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
   pipelineOptions.threads = options.threads;
   pipelineOptions.raiseAttention = options.raiseAttention;
   const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
-  setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
+  auto hasFeature = [&](StringRef feature) {
     return subtarget->checkFeatures(("+" + feature).str());
-  });
+  };
+  setCpuTargetOptions(pipelineOptions, hasFeature);
+  if (options.vectorBits != 0) {
+    if (options.vectorBits != 256 && options.vectorBits != 512)
+      return emitError(loc) << "vector width must be 256 or 512 bits, got "
+                            << options.vectorBits;
+    if (options.vectorBits == 512 && !hasFeature("avx512f"))
+      return emitError(loc) << "512-bit vectors need avx512f, which CPU '"
+                            << options.cpu << "' does not have";
+    pipelineOptions.vectorBits = options.vectorBits;
+  }
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return emitError(loc) << "attn-cpu-pipeline failed";

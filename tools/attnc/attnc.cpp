@@ -1,7 +1,8 @@
 //===- attnc.cpp - the attnc compiler driver ------------------------------===//
 //
 //   attnc FILE [--emit=shared|obj|llvm|mlir] [-o OUT] [--header=OUT.h]
-//         [--target=cpu] [--mcpu=native|NAME] [--threads] [--reference-lowering]
+//         [--target=cpu] [--mcpu=native|NAME] [--vector-bits=256|512]
+//         [--omp-threads] [--reference-lowering]
 //   attnc FILE --report=json [--context=N] [--tp=K] [-o OUT]
 //
 // Compiles every public function of a model file: attention through attnc's
@@ -83,6 +84,11 @@ static llvm::cl::opt<std::string> cpuName(
     llvm::cl::desc("CPU to compile for: native (this machine) or an LLVM CPU "
                    "name such as x86-64-v3 or znver3"),
     llvm::cl::init("native"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<unsigned> vectorBits(
+    "vector-bits",
+    llvm::cl::desc("Vector width the kernels are sized for: 256 or 512 bits "
+                   "(default: the widest the --mcpu CPU has)"),
+    llvm::cl::init(0), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<bool> useThreads(
     "omp-threads",
     llvm::cl::desc("Run parallel tile loops on OpenMP threads (the library "
@@ -135,6 +141,7 @@ int main(int argc, char **argv) {
     attn::EmitLibraryOptions options;
     options.kind = emitKind;
     options.cpu = cpuName;
+    options.vectorBits = vectorBits;
     options.threads = useThreads;
     options.reference = useReference;
     options.raiseAttention = raiseAttention;

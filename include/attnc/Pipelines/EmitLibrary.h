@@ -29,6 +29,9 @@ struct EmitLibraryOptions {
   bool raiseAttention = true;
   /// Target CPU: "native" (the host's CPU and features) or an LLVM CPU name.
   std::string cpu = "native";
+  /// Vector width the kernels are sized for, 256 or 512 bits; 0: the widest
+  /// the target CPU has (attn-cpu-pipeline's vector-bits).
+  unsigned vectorBits = 0;
   /// Where to write the C header (object and shared kinds); empty: none.
   std::string headerPath;
 };

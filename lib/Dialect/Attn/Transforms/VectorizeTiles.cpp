@@ -872,6 +872,14 @@ struct AttnVectorizeTiles
           << " native-lanes=" << static_cast<int64_t>(nativeLanes);
       return signalPassFailure();
     }
+    // Machine vectors: attn-cpu-pipeline's vector-bits / 32.
+    if (!llvm::isPowerOf2_64(nativeLanes)) {
+      emitError(getOperation()->getLoc())
+          << "attn-vectorize-tiles: native-lanes must be a power of two (the "
+             "f32 lanes of a machine vector), got "
+          << static_cast<int64_t>(nativeLanes);
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
