@@ -112,10 +112,10 @@ def cases():
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
     "3": "compute bound before bandwidth bound on AVX2: with K/V in cache the "
-         "kernel takes about 5.4 ms at T=16384, against the 4.1 ms that 80% "
-         "allows (bf16 widening takes two instructions per 8 elements, the "
-         "softmax runs along 4 rows per key); a hand-written AVX2 kernel of the "
-         "same shape reaches about 66%",
+         "kernel takes about 5.4 ms at T=16384, against the 3.6-4.1 ms that 80% "
+         "of a 20-23 GB/s probe allows (bf16 widening takes two instructions "
+         "per 8 elements, the softmax runs along 4 rows per key); a "
+         "hand-written AVX2 kernel of the same shape reaches about 66-70%",
     "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound: 4x the "
                "score and P.V FMAs on the same K/V bytes",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
