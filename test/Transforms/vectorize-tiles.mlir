@@ -145,6 +145,28 @@ func.func @dot_three_rows(%k: tensor<8x64xf32>, %q: tensor<3x64xf32>, %s: tensor
 
 // -----
 
+// Rows of 12 lanes (three 128-bit lanes) are not halved into sums: they keep
+// one horizontal sum per row.
+
+// CHECK-LABEL: func.func @dot_twelve_lanes
+// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} : vector<12xf32> into f32
+// CHECK-NOT:     vector.shuffle
+func.func @dot_twelve_lanes(%k: tensor<8x12xf32>, %q: tensor<4x12xf32>, %s: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(k, r, c) -> (k, c)>, affine_map<(k, r, c) -> (r, c)>,
+                          affine_map<(k, r, c) -> (k, r)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%k, %q : tensor<8x12xf32>, tensor<4x12xf32>) outs(%s : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
 // 24 packed rows (MLRA, GQA groups of 24): blocks three vectors wide, 4x24
 // (12 accumulators, 3 + 4 loads per step), unrolled to one contract per row
 // and vector, row by row: LLVM keeps a loop-carried vector<4x24xf32> as

@@ -260,13 +260,19 @@ static bool isNonPowerOfTwoLaneBlock(linalg::LinalgOp op,
   return isContraction(op) && lane && !llvm::isPowerOf2_64(sizes[*lane]);
 }
 
+/// Whether `reduction` sums along the innermost dimension alone,
+/// `multi_reduction<add>(x, acc) [last]`, of a fixed-size vector.
+static bool isInnermostSum(vector::MultiDimReductionOp reduction) {
+  VectorType type = reduction.getSourceVectorType();
+  return reduction.getKind() == vector::CombiningKind::ADD &&
+         !type.isScalable() && reduction.getReductionDims().size() == 1 &&
+         reduction.getReductionDims()[0] == type.getRank() - 1;
+}
+
 /// The product `a * b` of a dot product along the innermost dimension,
 /// `multi_reduction<add>(a * b, acc) [last]`, or null.
 static arith::MulFOp getRowDotProduct(vector::MultiDimReductionOp reduction) {
-  VectorType type = reduction.getSourceVectorType();
-  if (reduction.getKind() != vector::CombiningKind::ADD || type.isScalable() ||
-      reduction.getReductionDims().size() != 1 ||
-      reduction.getReductionDims()[0] != type.getRank() - 1)
+  if (!isInnermostSum(reduction))
     return nullptr;
   return reduction.getSource().getDefiningOp<arith::MulFOp>();
 }
@@ -440,8 +446,8 @@ namespace {
 /// After each row is folded to `nativeLanes`, x86 takes 5 instructions for
 /// 4 rows of 8 lanes (3 vhaddps, an extract and an add), where one
 /// horizontal sum per row takes 5 and packing the 4 sums another 3: a GQA
-/// decode score tile pays this per key. Rows beyond a multiple
-/// of 4 are padded with zeros. The summation order changes as under LLVM's
+/// decode score tile pays this per key. Rows beyond a multiple of 4 are
+/// padded with zeros. The summation order changes as under LLVM's
 /// reassociation of a reduction.
 struct MultiRowHorizontalSums
     : public OpRewritePattern<vector::MultiDimReductionOp> {
@@ -452,18 +458,17 @@ struct MultiRowHorizontalSums
   LogicalResult matchAndRewrite(vector::MultiDimReductionOp reduction,
                                 PatternRewriter &rewriter) const override {
     VectorType type = reduction.getSourceVectorType();
-    int64_t rank = type.getRank();
-    if (reduction.getKind() != vector::CombiningKind::ADD ||
-        type.isScalable() || !type.getElementType().isF32() || rank < 2 ||
-        reduction.getReductionDims().size() != 1 ||
-        reduction.getReductionDims()[0] != rank - 1)
+    if (!isInnermostSum(reduction) || !type.getElementType().isF32() ||
+        type.getRank() < 2)
       return failure();
     int64_t size = type.getShape().back();
     int64_t numRows = type.getNumElements() / size;
     // Fold each row to the native width where it divides the row, else to
-    // the row; the shuffles work on 128-bit lanes of 4.
+    // the row; the shuffles work on 128-bit lanes of 4, and both folds
+    // halve, so rows of 12 or 24 lanes are left to the upstream lowering.
     int64_t width = size % nativeLanes == 0 ? nativeLanes : size;
-    if (numRows < 2 || width % 4 != 0 || !llvm::isPowerOf2_64(size / width))
+    if (numRows < 2 || width % 4 != 0 || !llvm::isPowerOf2_64(width / 4) ||
+        !llvm::isPowerOf2_64(size / width))
       return failure();
 
     Location loc = reduction.getLoc();
