@@ -109,14 +109,18 @@ func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<
 // kv-splits=2 a first forall computes per-split partial row max, row sum and
 // accumulator, and a second merges them with a log-sum-exp combine. With 4
 // rows (fewer than a vector), scores are dot products along the head dim:
-// the query tile is [rows, d], not transposed.
+// the query tile is [rows, d], not transposed, and the score tile is
+// [rows, keys], so that the softmax runs along the keys.
 
 // CHECK-LABEL: func.func @split_kv
 // CHECK:       %[[PARTIAL:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %[[SPLIT:.*]]) in (1, 1, 1, 2) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4xf32>, tensor<1x1x1x2x4x8xf32>)
 // CHECK:         arith.ceildivui
 // CHECK:         %[[QROWS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<4x1x8xf32> into tensor<4x8xf32>
 // CHECK:         scf.for
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
+//                  The row max reduces along the keys, the innermost dimension.
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}} : tensor<4xf32>)
+// CHECK:             arith.maximumf
 //                Only the last split takes the 4-key remainder tile.
 // CHECK:         %[[LAST:.*]] = arith.cmpi eq, %[[SPLIT]], %c1{{.*}} : index
 // CHECK:         scf.if %[[LAST]]
@@ -165,7 +169,10 @@ func.func @split_kv(%q: tensor<1x4x1x8xf32>, %k: tensor<1x1x20x8xf32>, %v: tenso
 // CHECK:         scf.for
 // CHECK:           %[[ROWQ0:.*]] = arith.addi %{{.*}}, %[[Q0]] : index
 // CHECK:           linalg.generic
-// CHECK:             %[[ROW:.*]] = linalg.index 1 : index
+//                  Decode scores are [rows, keys]: the row is index 0.
+// CHECK:             %[[KEY:.*]] = linalg.index 1 : index
+// CHECK:             arith.addi %{{.*}}, %[[KEY]] : index
+// CHECK:             %[[ROW:.*]] = linalg.index 0 : index
 // CHECK:             arith.addi %[[ROWQ0]], %[[ROW]] : index
 // CHECK:       scf.forall (%{{.*}}, %{{.*}}) in (1, 1) shared_outs(%[[OUT:.*]] = %{{.*}}, %[[LOUT:.*]] = %[[LSE]])
 // CHECK:         %[[LTILE:.*]] = tensor.extract_slice %[[LOUT]]
@@ -197,9 +204,9 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // keys (input 0 of the scores), V along dimension 2 of values (input 1 of
 // P.V). Prefill contractions, whose K/V tiles several query tiles share,
 // are not marked (@gqa_causal).
-// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<8x2xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<2x8xf32>)
 // CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
-// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2xf32>, tensor<8x8xbf16>)
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x8xbf16>)
 // CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
 // With bf16-dot (a target that multiplies bf16 pairs: vdpbf16ps) the query
 // tile stays bf16 and the scores read both operands in bf16.
@@ -207,7 +214,7 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // BF16DOT-NOT:   tensor<2x1x8xf32>
 // BF16DOT:       %[[Q:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x1x8xbf16> into tensor<2x8xbf16>
 // BF16DOT:       scf.for
-// BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %[[Q]] : tensor<8x8xbf16>, tensor<2x8xbf16>) outs(%{{.*}} : tensor<8x2xf32>)
+// BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %[[Q]] : tensor<8x8xbf16>, tensor<2x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>)
 // BF16DOT:           arith.extf %{{.*}} : bf16 to f32
 // BF16DOT:           arith.extf %{{.*}} : bf16 to f32
 func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,

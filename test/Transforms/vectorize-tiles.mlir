@@ -69,6 +69,57 @@ func.func @row_exp(%x: tensor<8x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf3
 
 // -----
 
+// A row statistic along the input's contiguous dimension (the row max of a
+// decode tile's [rows, keys] scores) goes a whole row at a time and reduces
+// within the row (vector.reduction: a tree after LLVM lowering), not column
+// by column over strided scalars.
+
+// CHECK-LABEL: func.func @row_max
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK:         vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<1x64xf32>
+// CHECK:         vector.reduction <maximumf>, %{{.*}}, %{{.*}} : vector<64xf32> into f32
+// CHECK-NOT:     vector.multi_reduction
+// CHECK-NOT:     vector<4x1xf32>
+func.func @row_max(%x: tensor<4x64xf32>, %m: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+         iterator_types = ["parallel", "reduction"]}
+       ins(%x : tensor<4x64xf32>) outs(%m : tensor<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %x1 = arith.maximumf %a, %acc : f32
+    linalg.yield %x1 : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A boolean mask is read one element at a time along its contiguous
+// dimension: LLVM packs a vector of i1 into bits in memory, while a
+// bufferized i1 tensor holds one byte per element, so a vector load would
+// read the wrong bytes.
+
+// CHECK-LABEL: func.func @bool_mask_row
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK:         scf.for %{{.*}} = %c0 to %c32 step %c1
+// CHECK:           vector.transfer_read {{.*}} : tensor<1x1xi1>, vector<1x1xi1>
+// CHECK-NOT:     vector<1x32xi1>
+func.func @bool_mask_row(%x: tensor<4x32xf32>, %mask: tensor<4x32xi1>, %o: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
+                          affine_map<(i, j) -> (i, j)>],
+         iterator_types = ["parallel", "parallel"]}
+       ins(%x, %mask : tensor<4x32xf32>, tensor<4x32xi1>) outs(%o : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %keep: i1, %b: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %s = arith.select %keep, %a, %ninf : f32
+    linalg.yield %s : f32
+  } -> tensor<4x32xf32>
+  return %r : tensor<4x32xf32>
+}
+
+// -----
+
 // A dot-product contraction (the reduction is the innermost dimension of both
 // inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one key at a
 // time against all rows, the whole reduction as vectors, not outer products:

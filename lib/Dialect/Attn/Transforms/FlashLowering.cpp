@@ -393,8 +393,14 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
                                     int64_t qSize, Value k0, int64_t kSize,
                                     Value length, RowState state) {
   // Scores are kept transposed, [k, q]: row statistics then reduce across
-  // rows, elementwise along contiguous queries.
-  SmallVector<unsigned> scoreDims = {kDim, qDim};
+  // rows, elementwise along contiguous queries. A dot-product tile has fewer
+  // rows than a vector (decode): its scores are kept [q, k], so that the
+  // softmax runs along the keys on whole vectors, and the rows' statistics
+  // are reductions along each row.
+  bool rowMajor = usesDotScores(qSize);
+  SmallVector<unsigned> scoreDims =
+      rowMajor ? SmallVector<unsigned>{qDim, kDim}
+               : SmallVector<unsigned>{kDim, qDim};
   SmallVector<unsigned> rowDims = {qDim};
   AffineMap scoreId = b.getMultiDimIdentityMap(2);
   AffineMap scoreToRow = tileMap(scoreDims, rowDims);
@@ -405,8 +411,11 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
 
   // With packed heads a row is (head, query), head-major.
   int64_t rows = rowsOf(qSize);
+  SmallVector<int64_t> scoreShape =
+      rowMajor ? SmallVector<int64_t>{rows, kSize}
+               : SmallVector<int64_t>{kSize, rows};
   // s[k, q] = sum_i sum_{c in K1_i} k_i[k, c] * qT_i[c, q].
-  Value scores = buildFilledTensor(b, loc, {kSize, rows}, f32);
+  Value scores = buildFilledTensor(b, loc, scoreShape, f32);
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
@@ -445,7 +454,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value masked =
       linalg::GenericOp::create(
           b, loc, scores.getType(), inputs,
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, rows}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, scoreShape, f32)},
           maps, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value v = arith::MulFOp::create(
@@ -460,8 +469,8 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
             }
             if (positional) {
               Value key = arith::AddIOp::create(
-                  nb, nl, k0, linalg::IndexOp::create(nb, nl, 0));
-              Value row = linalg::IndexOp::create(nb, nl, 1);
+                  nb, nl, k0, linalg::IndexOp::create(nb, nl, rowMajor ? 1 : 0));
+              Value row = linalg::IndexOp::create(nb, nl, rowMajor ? 0 : 1);
               if (packDim)
                 row = arith::RemUIOp::create(
                     nb, nl, row, arith::ConstantIndexOp::create(nb, nl, qSize));
@@ -483,7 +492,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value probs =
       linalg::GenericOp::create(
           b, loc, scores.getType(), ValueRange{masked, newMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kSize, rows}, f32)},
+          ValueRange{tensor::EmptyOp::create(b, loc, scoreShape, f32)},
           ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));

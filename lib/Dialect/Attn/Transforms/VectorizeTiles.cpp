@@ -126,6 +126,22 @@ static int64_t getBlockVectorLanes(int64_t width, int64_t nativeLanes) {
   return nativeLanes;
 }
 
+/// The loop of a reduction (not a contraction) along its first input's
+/// contiguous dimension, such as the row max and sum of a decode tile's
+/// [rows, keys] scores: its tiles take whole rows, reduced within the row.
+static std::optional<unsigned> getRowReductionLoop(linalg::LinalgOp op) {
+  if (isContraction(op) || op.getNumDpsInputs() == 0)
+    return std::nullopt;
+  AffineMap first = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (first.getNumResults() == 0)
+    return std::nullopt;
+  auto inner = dyn_cast<AffineDimExpr>(first.getResults().back());
+  if (!inner || op.getIteratorTypesArray()[inner.getPosition()] !=
+                    utils::IteratorType::reduction)
+    return std::nullopt;
+  return inner.getPosition();
+}
+
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
 /// for dot products, rows otherwise. Where a contraction's lanes are more
 /// than a native vector but not a multiple of one (12 heads), or its block
@@ -167,6 +183,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                            ? chooseLaneTile(ranges[*laneLoop], blockLanes,
                                             nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
+  // Reductions along their input's contiguous rows (the row max and sum of
+  // a decode tile's [rows, keys] scores): whole rows, one at a time, rather
+  // than columns of strided scalars.
+  if (std::optional<unsigned> reduced = getRowReductionLoop(op)) {
+    sizes.assign(numLoops, 1);
+    sizes[*reduced] = std::min(kMaxRowLanes, ranges[*reduced]);
+  }
   bool dot = contraction && isDotContraction(op);
   if (split && contraction && !dot && laneLoop && nativeLanes > 0 &&
       sizes[*laneLoop] < nativeLanes && ranges[*laneLoop] > nativeLanes &&
@@ -203,6 +226,17 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
       ranges[*rowLoop] > sizes[*rowLoop])
     *split = BlockSplit{*rowLoop,
                       ranges[*rowLoop] / sizes[*rowLoop] * sizes[*rowLoop]};
+  // A vector of i1 is bit-packed in LLVM's memory model, but a bufferized
+  // i1 tensor holds a byte per element: boolean inputs (masks) are read one
+  // element at a time along their contiguous dimension.
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!getElementTypeOrSelf(input->get().getType()).isInteger(1) ||
+        map.getNumResults() == 0)
+      continue;
+    if (auto inner = dyn_cast<AffineDimExpr>(map.getResults().back()))
+      sizes[inner.getPosition()] = 1;
+  }
   for (unsigned i = 0; i < numLoops; ++i)
     while (ranges[i] % sizes[i] != 0 &&
            !(split && *split && i == (*split)->loop))
@@ -821,7 +855,10 @@ struct AttnVectorizeTiles
     if (failed(tiled))
       return op->emitError("attn-vectorize-tiles: tiling failed");
     // Classify before the op is replaced (and freed).
-    bool dot = isDotContraction(op);
+    // Dot products and row reductions reduce along a row: their reductions
+    // are lowered to FMAs or vector.reduction below (a reduction tree), not
+    // by the later multi-reduction lowering (a serial chain of scalars).
+    bool dot = isDotContraction(op) || getRowReductionLoop(op).has_value();
     bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
     SmallVector<bool> prefetchInput;
     for (OpOperand *input : op.getDpsInputOperands())
