@@ -417,6 +417,71 @@ func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %
 
 // -----
 
+// A decode key step: dot-product scores over a streamed K tile, then a P.V
+// over a streamed V tile of the same keys. The score loop, one key row per
+// step, prefetches that row of the next K tile and the same row of the next
+// V tile, each line once; the P.V blocks, which read half a line of a V row
+// per step, prefetch nothing.
+
+// CHECK-LABEL: func.func @streamed_key_step
+// CHECK-SAME:    %[[K:[^:]*]]: tensor<1x2x64x64xbf16>, %[[V:[^:]*]]: tensor<1x2x64x64xbf16>
+// CHECK-DAG:   %[[KBUF:.*]] = bufferization.to_buffer %[[K]] read_only
+// CHECK-DAG:   %[[VBUF:.*]] = bufferization.to_buffer %[[V]] read_only
+// CHECK:       scf.for %[[T:.*]] = %c0 to %c64 step %c16
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c16 step %c1
+// CHECK:           %[[KROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
+// CHECK-COUNT-2:   memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[KROW]], %{{.*}}], read, locality<3>, data
+// CHECK:           %[[VROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
+// CHECK-COUNT-2:   memref.prefetch %[[VBUF]][%c0, %{{.*}}, %[[VROW]], %{{.*}}], read, locality<3>, data
+// CHECK-NOT:       memref.prefetch
+// CHECK:           math.fma
+// CHECK:         vector.contract
+// CHECK-NOT:     memref.prefetch
+// CHECK:         scf.yield
+func.func @streamed_key_step(%k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf16>,
+                             %q: tensor<4x64xf32>, %h: index, %o: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %s0 = linalg.fill ins(%zero : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = scf.for %t = %c0 to %c64 step %c16 iter_args(%acc = %o) -> (tensor<4x64xf32>) {
+    %ktile = tensor.extract_slice %k[0, %h, %t, 0] [1, 1, 16, 64] [1, 1, 1, 1]
+        : tensor<1x2x64x64xbf16> to tensor<16x64xbf16>
+    %s = linalg.generic {
+           indexing_maps = [affine_map<(r, k, c) -> (k, c)>, affine_map<(r, k, c) -> (r, c)>,
+                            affine_map<(r, k, c) -> (r, k)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%ktile, %q : tensor<16x64xbf16>, tensor<4x64xf32>) outs(%s0 : tensor<4x16xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: 2, -1>} {
+    ^bb0(%a: bf16, %b: f32, %x: f32):
+      %w = arith.extf %a : bf16 to f32
+      %m = arith.mulf %w, %b : f32
+      %sum = arith.addf %x, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<4x16xf32>
+    %vtile = tensor.extract_slice %v[0, %h, %t, 0] [1, 1, 16, 64] [1, 1, 1, 1]
+        : tensor<1x2x64x64xbf16> to tensor<16x64xbf16>
+    %pv = linalg.generic {
+           indexing_maps = [affine_map<(r, e, k) -> (r, k)>, affine_map<(r, e, k) -> (k, e)>,
+                            affine_map<(r, e, k) -> (r, e)>],
+           iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%s, %vtile : tensor<4x16xf32>, tensor<16x64xbf16>) outs(%acc : tensor<4x64xf32>)
+         attrs = {attn.streamed_key_tile = array<i64: -1, 2>} {
+    ^bb0(%p: f32, %b: bf16, %x: f32):
+      %w = arith.extf %b : bf16 to f32
+      %m = arith.mulf %p, %w : f32
+      %sum = arith.addf %x, %m : f32
+      linalg.yield %sum : f32
+    } -> tensor<4x64xf32>
+    scf.yield %pv : tensor<4x64xf32>
+  }
+  return %r : tensor<4x64xf32>
+}
+
+// -----
+
 // A score block reads a column of its key rows per reduction step ([4, 1]
 // of K): its 4 rows of the next key tile hold 32 lines (128 f32 each), and
 // step c prefetches line c mod 32, row (c mod 32) floordiv 8 at column

@@ -831,6 +831,60 @@ struct StreamedInput {
   int64_t dim = -1;
 };
 
+/// The position in `slice`'s result of dimension `dim` of its source, or
+/// nothing where the slice drops it.
+static std::optional<unsigned> getResultDim(tensor::ExtractSliceOp slice,
+                                            unsigned dim) {
+  llvm::SmallBitVector dropped = slice.getDroppedDims();
+  if (dim >= dropped.size() || dropped.test(dim))
+    return std::nullopt;
+  unsigned position = 0;
+  for (unsigned d = 0; d < dim; ++d)
+    position += dropped.test(d) ? 0 : 1;
+  return position;
+}
+
+/// Prefetches, next to a dot-product score tile's key row `keyRow` (a
+/// [1, ..., row] slice of the key tile `keys`), the same row of the next
+/// tile of `values`: the V rows the key step's P.V reads. P.V blocks read
+/// half a cache line of a row per step, so prefetching from them would
+/// prefetch every line twice and add a clamp to each step of the P.V loop.
+/// Returns false, prefetching nothing, where the slices do not have the
+/// shape this needs (rows along the key dimension, one row per key).
+static bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
+                             StreamedInput keys, StreamedInput values,
+                             DenseMap<Value, Value> &buffers) {
+  auto row = keyRow.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!row || row.getSource() != keys.keyTile.getResult())
+    return false;
+  std::optional<unsigned> keyDim = getResultDim(keys.keyTile, keys.dim);
+  std::optional<unsigned> valueDim = getResultDim(values.keyTile, values.dim);
+  auto valueTile = values.keyTile.getType();
+  if (!keyDim || !valueDim || !valueTile.hasStaticShape() ||
+      *valueDim + 1 != static_cast<unsigned>(valueTile.getRank()) - 1 ||
+      keys.keyTile.getType().getDimSize(*keyDim) !=
+          valueTile.getDimSize(*valueDim))
+    return false;
+  // One key row of the value tile: [1, ..., 1, E] at the key row's offset.
+  int64_t rank = valueTile.getRank();
+  SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes(rank, rewriter.getIndexAttr(1));
+  SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+  offsets[*valueDim] = row.getMixedOffsets()[*keyDim];
+  sizes.back() = rewriter.getIndexAttr(valueTile.getShape().back());
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    if (d != *valueDim && valueTile.getDimSize(d) != 1)
+      return false;
+  auto valueRow = tensor::ExtractSliceOp::create(
+      rewriter, row.getLoc(), values.keyTile.getResult(), offsets, sizes,
+      strides);
+  prefetchNextKeyTile(rewriter, valueRow.getResult(), values.keyTile,
+                      values.dim, buffers);
+  // Only its offsets were wanted.
+  rewriter.eraseOp(valueRow);
+  return true;
+}
+
 namespace mlir::attn {
 namespace {
 struct AttnVectorizeTiles
@@ -844,7 +898,8 @@ struct AttnVectorizeTiles
       RewriterBase &rewriter, linalg::LinalgOp op,
       ArrayRef<StreamedInput> keyTiles,
       DenseMap<Value, Value> &buffers, SmallVector<Operation *> &dotReductions,
-      SmallVector<Operation *> &wideBlockLoops) {
+      SmallVector<Operation *> &wideBlockLoops,
+      const StreamedInput &valuesWithKeys, bool &prefetchedValues) {
     MLIRContext *ctx = rewriter.getContext();
     SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes);
     rewriter.setInsertionPoint(op);
@@ -858,7 +913,8 @@ struct AttnVectorizeTiles
     // Dot products and row reductions reduce along a row: their reductions
     // are lowered to FMAs or vector.reduction below (a reduction tree), not
     // by the later multi-reduction lowering (a serial chain of scalars).
-    bool dot = isDotContraction(op) || getRowReductionLoop(op).has_value();
+    bool isDot = isDotContraction(op);
+    bool dot = isDot || getRowReductionLoop(op).has_value();
     bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
     SmallVector<bool> prefetchInput;
     for (OpOperand *input : op.getDpsInputOperands())
@@ -871,9 +927,14 @@ struct AttnVectorizeTiles
       for (auto [input, streamed, once] :
            llvm::zip(cast<linalg::LinalgOp>(tiledOp).getDpsInputOperands(),
                      keyTiles, prefetchInput))
-        if (streamed.keyTile && once)
+        if (streamed.keyTile && once) {
           prefetchNextKeyTile(rewriter, input->get(), streamed.keyTile,
                               streamed.dim, buffers);
+          if (valuesWithKeys.keyTile && isDot &&
+              prefetchValueRow(rewriter, input->get(), streamed,
+                               valuesWithKeys, buffers))
+            prefetchedValues = true;
+        }
       // Tiling offsets linalg.index with affine.apply, which the vectorizer
       // does not take (the gate's gather by token id): make it arith.
       SmallVector<Operation *> applies;
@@ -933,11 +994,9 @@ struct AttnVectorizeTiles
     SmallVector<Operation *> wideBlockLoops;
     DenseMap<Value, Value> buffers;
     llvm::SetVector<Operation *> vectorizedFunctions;
-    for (linalg::LinalgOp op : ops) {
-      if (auto func = op->getParentOfType<FunctionOpInterface>())
-        vectorizedFunctions.insert(func);
-      // The streamed key tiles, recorded before the op is split or tiled:
-      // per input, the key tile slice and the dimension its loop walks.
+    // The streamed key tiles of `op`, recorded before it is split or tiled:
+    // per input, the key tile slice and the dimension its loop walks.
+    auto getStreamedInputs = [&](linalg::LinalgOp op) {
       SmallVector<StreamedInput> keyTiles;
       auto streamed =
           op->getAttrOfType<DenseI64ArrayAttr>(kStreamedKeyTileAttrName);
@@ -949,6 +1008,37 @@ struct AttnVectorizeTiles
         auto keyTile = input->get().getDefiningOp<tensor::ExtractSliceOp>();
         keyTiles.push_back({dim >= 0 ? keyTile : nullptr, dim});
       }
+      return keyTiles;
+    };
+    // The streamed V tile of the P.V that follows a dot-product score op in
+    // its key step, and the P.V, for the score's key rows to prefetch with
+    // theirs (prefetchValueRow).
+    auto findValuesOfKeyStep =
+        [&](linalg::LinalgOp scores) -> std::pair<StreamedInput, Operation *> {
+      if (!isDotContraction(scores))
+        return {};
+      for (Operation *next = scores->getNextNode(); next;
+           next = next->getNextNode()) {
+        auto pv = dyn_cast<linalg::LinalgOp>(next);
+        if (!pv || !pv->hasAttr(kStreamedKeyTileAttrName) ||
+            !isContraction(pv) || isDotContraction(pv))
+          continue;
+        for (const StreamedInput &input : getStreamedInputs(pv))
+          if (input.keyTile)
+            return {input, next};
+        return {};
+      }
+      return {};
+    };
+    // P.V ops whose V rows their score op prefetched.
+    llvm::SmallPtrSet<Operation *, 8> valuesPrefetched;
+    for (linalg::LinalgOp op : ops) {
+      if (auto func = op->getParentOfType<FunctionOpInterface>())
+        vectorizedFunctions.insert(func);
+      SmallVector<StreamedInput> keyTiles = getStreamedInputs(op);
+      if (valuesPrefetched.contains(op.getOperation()))
+        keyTiles.assign(keyTiles.size(), StreamedInput());
+      auto [valuesWithKeys, valuesOp] = findValuesOfKeyStep(op);
       SmallVector<BlockPart> parts;
       splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes,
                          /*secondAlong=*/{}, parts);
@@ -965,9 +1055,13 @@ struct AttnVectorizeTiles
               }))
             streamed = StreamedInput();
         }
+        bool prefetchedValues = false;
         if (failed(tileAndVectorize(rewriter, part.op, partKeyTiles, buffers,
-                                    dotReductions, wideBlockLoops)))
+                                    dotReductions, wideBlockLoops,
+                                    valuesWithKeys, prefetchedValues)))
           return signalPassFailure();
+        if (prefetchedValues)
+          valuesPrefetched.insert(valuesOp);
       }
     }
 
