@@ -159,7 +159,10 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
     query row once per key, so a low-precision query tile is widened to f32
     once, before the key loop. With `bf16-dot` a bf16 query tile scored
     against bf16 keys stays bf16: `attn-vectorize-tiles` then pairs both
-    operands in bf16 dot-product instructions (`vdpbf16ps`).
+    operands in bf16 dot-product instructions (`vdpbf16ps`). Score tiles are
+    [keys, queries], so that the softmax runs along contiguous queries,
+    except dot-product tiles, whose few rows would make short vectors: they
+    are [queries, keys], and the softmax runs along the keys.
 
     Decode steps have few parallel tiles; with `kv-splits=N` such an op's key
     range is also split N ways (flash-decoding): each split keeps its own
@@ -236,7 +239,12 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
       (whole native vectors: 8 + 4) and a remainder with blocks of its own;
     * all other ops (elementwise, row statistics, copies) to rows along the
       output's innermost dimension, at most 64 wide (wider vectors make
-      LLVM's instruction selection slow).
+      LLVM's instruction selection slow); reductions along their input's
+      innermost dimension (the row max and sum of a [rows, keys] decode
+      score tile) to whole rows of the input, reduced with
+      `vector.reduction`. Boolean (i1) inputs are read one element at a
+      time along their innermost dimension: LLVM packs a vector of i1 into
+      bits in memory, a bufferized i1 tensor holds a byte per element.
 
     Dot products along contiguous rows (decode scores: a key row against
     each query row) are not contracts: they become FMAs into `lanes`-wide
@@ -253,7 +261,10 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     per step, prefetches that cover the R rows' lines over the reduction
     loop. Tiles that several register tiles share (the lanes of a score
     block, the rows of a P.V block) are read from cache after the first and
-    are not prefetched.
+    are not prefetched. In a decode key step, the dot-product score loop
+    (one key row per step) also prefetches the same row of the next V tile
+    of the P.V that follows it, and the P.V blocks (half a cache line of a
+    row per step) prefetch nothing.
 
     With `bf16-dot`, dot products whose operands are both widened from bf16
     (decode scores of bf16 queries and keys) multiply the bf16 pairs with
