@@ -865,6 +865,10 @@ static bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
       keys.keyTile.getType().getDimSize(*keyDim) !=
           valueTile.getDimSize(*valueDim))
     return false;
+  // The same keys: both tiles start at the same offset along the key loop.
+  if (keys.keyTile.getMixedOffsets()[keys.dim] !=
+      values.keyTile.getMixedOffsets()[values.dim])
+    return false;
   // One key row of the value tile: [1, ..., 1, E] at the key row's offset.
   int64_t rank = valueTile.getRank();
   SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
@@ -1039,6 +1043,10 @@ struct AttnVectorizeTiles
       if (valuesPrefetched.contains(op.getOperation()))
         keyTiles.assign(keyTiles.size(), StreamedInput());
       auto [valuesWithKeys, valuesOp] = findValuesOfKeyStep(op);
+      // A second score contraction of the same key step (a latent and a
+      // rope part) leaves the V rows to the first.
+      if (valuesOp && valuesPrefetched.contains(valuesOp))
+        valuesWithKeys = StreamedInput();
       SmallVector<BlockPart> parts;
       splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes,
                          /*secondAlong=*/{}, parts);
