@@ -397,9 +397,9 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   // rows than a vector (decode): its scores are kept [q, k], so that the
   // softmax runs along the keys on whole vectors, and the rows' statistics
   // are reductions along each row.
-  bool rowMajor = usesDotScores(qSize);
+  bool dotScores = usesDotScores(qSize);
   SmallVector<unsigned> scoreDims =
-      rowMajor ? SmallVector<unsigned>{qDim, kDim}
+      dotScores ? SmallVector<unsigned>{qDim, kDim}
                : SmallVector<unsigned>{kDim, qDim};
   SmallVector<unsigned> rowDims = {qDim};
   AffineMap scoreId = b.getMultiDimIdentityMap(2);
@@ -412,7 +412,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   // With packed heads a row is (head, query), head-major.
   int64_t rows = rowsOf(qSize);
   SmallVector<int64_t> scoreShape =
-      rowMajor ? SmallVector<int64_t>{rows, kSize}
+      dotScores ? SmallVector<int64_t>{rows, kSize}
                : SmallVector<int64_t>{kSize, rows};
   // s[k, q] = sum_i sum_{c in K1_i} k_i[k, c] * qT_i[c, q].
   Value scores = buildFilledTensor(b, loc, scoreShape, f32);
@@ -420,7 +420,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
     SmallVector<unsigned> tDims;
-    if (usesDotScores(qSize)) {
+    if (dotScores) {
       tDims.push_back(qDim);
       llvm::append_range(tDims, contracted);
     } else {
@@ -469,8 +469,8 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
             }
             if (positional) {
               Value key = arith::AddIOp::create(
-                  nb, nl, k0, linalg::IndexOp::create(nb, nl, rowMajor ? 1 : 0));
-              Value row = linalg::IndexOp::create(nb, nl, rowMajor ? 0 : 1);
+                  nb, nl, k0, linalg::IndexOp::create(nb, nl, dotScores ? 1 : 0));
+              Value row = linalg::IndexOp::create(nb, nl, dotScores ? 0 : 1);
               if (packDim)
                 row = arith::RemUIOp::create(
                     nb, nl, row, arith::ConstantIndexOp::create(nb, nl, qSize));

@@ -917,8 +917,8 @@ struct AttnVectorizeTiles
     // Dot products and row reductions reduce along a row: their reductions
     // are lowered to FMAs or vector.reduction below (a reduction tree), not
     // by the later multi-reduction lowering (a serial chain of scalars).
-    bool isDot = isDotContraction(op);
-    bool dot = isDot || getRowReductionLoop(op).has_value();
+    bool dot = isDotContraction(op);
+    bool reducesAlongRows = dot || getRowReductionLoop(op).has_value();
     bool wideBlock = isNonPowerOfTwoLaneBlock(op, sizes);
     SmallVector<bool> prefetchInput;
     for (OpOperand *input : op.getDpsInputOperands())
@@ -934,7 +934,7 @@ struct AttnVectorizeTiles
         if (streamed.keyTile && once) {
           prefetchNextKeyTile(rewriter, input->get(), streamed.keyTile,
                               streamed.dim, buffers);
-          if (valuesWithKeys.keyTile && isDot &&
+          if (valuesWithKeys.keyTile && dot &&
               prefetchValueRow(rewriter, input->get(), streamed,
                                valuesWithKeys, buffers))
             prefetchedValues = true;
@@ -958,7 +958,7 @@ struct AttnVectorizeTiles
       if (failed(vectorized))
         continue; // Left scalar; later lowering handles it.
       rewriter.replaceOp(tiledOp, vectorized->replacements);
-      if (dot)
+      if (reducesAlongRows)
         for (Value v : vectorized->replacements)
           if (Operation *def = v.getDefiningOp())
             def->getParentRegion()->walk([&](vector::MultiDimReductionOp r) {
