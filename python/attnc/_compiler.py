@@ -8,6 +8,7 @@ numpy arrays against before it calls `_mlir_ciface_<name>`.
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import re
 import tempfile
@@ -101,12 +102,22 @@ class _Value:
         self.note = "bf16/f16 as uint16 bits" if "raw" in text else ""
 
 
+@functools.lru_cache(maxsize=None)
 def _descriptor_type(rank):
+    """The ctypes struct of a rank-`rank` memref descriptor; one class per
+    rank (making a class per call cost more than a small kernel's run)."""
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
               ("offset", ctypes.c_int64)]
     if rank:
         fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
     return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+
+
+@functools.lru_cache(maxsize=None)
+def _results_type(ranks):
+    """The struct a function with several results writes them into."""
+    return type("Results", (ctypes.Structure,), {
+        "_fields_": [(f"r{i}", _descriptor_type(r)) for i, r in enumerate(ranks)]})
 
 
 def _parse_header(text):
@@ -187,8 +198,7 @@ class Kernel:
             fn(ctypes.byref(out), *c_args)
             outs = [out]
         else:
-            struct = type("Results", (ctypes.Structure,), {
-                "_fields_": [(f"r{i}", t) for i, t in enumerate(result_types)]})()
+            struct = _results_type(tuple(len(r.shape) for r in results))()
             fn(ctypes.byref(struct), *c_args)
             outs = [getattr(struct, f"r{i}") for i in range(len(results))]
         arrays_out = []
