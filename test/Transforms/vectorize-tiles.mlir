@@ -371,9 +371,10 @@ func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o:
 // -----
 
 // A key tile that attn-flash-lowering marked as streamed (input 0, along
-// dimension 2 of %k) is prefetched one key tile ahead: in the loop over the
-// tile's keys, the same key of the next tile (clamped to the last key),
-// one prefetch per 64-byte line of its 64-element bf16 row.
+// dimension 2 of %k) is prefetched one key tile ahead, into L2 (locality 2):
+// in the loop over the tile's keys, the same key of the next tile (clamped
+// to the last key), one prefetch per 64-byte line of its 64-element bf16
+// row.
 
 // CHECK:       #[[PLUS32:.*]] = affine_map<()[s0] -> (s0 + 32)>
 // CHECK-LABEL: func.func @streamed_key_tile
@@ -383,9 +384,9 @@ func.func @contraction_one_row(%p: tensor<32x1xf32>, %v: tensor<32x128xf32>, %o:
 // CHECK:         scf.for %[[J:.*]] = %c0 to %c16 step %c1
 // CHECK:           scf.for %[[C0:.*]] = %c0 to %c64 step %c64
 // CHECK:             %[[ROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
-// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C0]]], read, locality<3>, data
+// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C0]]], read, locality<2>, data
 // CHECK:             %[[C32:.*]] = affine.apply #[[PLUS32]]()[%[[C0]]]
-// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C32]]], read, locality<3>, data
+// CHECK:             memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[ROW]], %[[C32]]], read, locality<2>, data
 // CHECK-NOT:         memref.prefetch
 // CHECK:             math.fma
 // NOPF-LABEL:  func.func @streamed_key_tile
@@ -420,9 +421,11 @@ func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %
 // A decode key step: dot-product scores over a streamed K tile, then a P.V
 // over a streamed V tile of the same keys. The score loop, one key row per
 // step, prefetches that row of the next K tile and the same row of the next
-// V tile, each line once; the P.V blocks, which read half a line of a V row
-// per step, prefetch nothing.
+// V tile into L2, and the same row of this V tile into L1, each line once;
+// the P.V blocks, which read half a line of a V row per step, prefetch
+// nothing.
 
+// CHECK:       #[[THISROW:.*]] = affine_map<()[s0, s1] -> (s0 + s1)>
 // CHECK-LABEL: func.func @streamed_key_step
 // CHECK-SAME:    %[[K:[^:]*]]: tensor<1x2x64x64xbf16>, %[[V:[^:]*]]: tensor<1x2x64x64xbf16>
 // CHECK-DAG:   %[[KBUF:.*]] = bufferization.to_buffer %[[K]] read_only
@@ -430,9 +433,13 @@ func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %
 // CHECK:       scf.for %[[T:.*]] = %c0 to %c64 step %c16
 // CHECK:         scf.for %[[J:.*]] = %c0 to %c16 step %c1
 // CHECK:           %[[KROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
-// CHECK-COUNT-2:   memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[KROW]], %{{.*}}], read, locality<3>, data
+// CHECK-COUNT-2:   memref.prefetch %[[KBUF]][%c0, %{{.*}}, %[[KROW]], %{{.*}}], read, locality<2>, data
 // CHECK:           %[[VROW:.*]] = affine.min #{{.*}}()[%[[J]], %[[T]]]
-// CHECK-COUNT-2:   memref.prefetch %[[VBUF]][%c0, %{{.*}}, %[[VROW]], %{{.*}}], read, locality<3>, data
+// CHECK-COUNT-2:   memref.prefetch %[[VBUF]][%c0, %{{.*}}, %[[VROW]], %{{.*}}], read, locality<2>, data
+// CHECK:           %[[VCUR:.*]] = affine.apply #[[THISROW]]()[%[[J]], %[[T]]]
+// CHECK:           memref.prefetch %[[VBUF]][%c0, %{{.*}}, %[[VCUR]], %c0], read, locality<3>, data
+// CHECK:           %[[VCUR2:.*]] = affine.apply #[[THISROW]]()[%[[J]], %[[T]]]
+// CHECK:           memref.prefetch %[[VBUF]][%c0, %{{.*}}, %[[VCUR2]], %c32], read, locality<3>, data
 // CHECK-NOT:       memref.prefetch
 // CHECK:           math.fma
 // CHECK:         vector.contract
@@ -499,7 +506,7 @@ func.func @streamed_key_step(%k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf
 // CHECK:             scf.for %[[C:.*]] = %c0 to %c128 step %c1
 // CHECK:               %[[COL:.*]] = affine.apply #[[COLUMN]]()[%[[C]]]
 // CHECK:               %[[KEY:.*]] = affine.min #[[ROW]]()[%[[T]], %[[C]], %[[R]]]
-// CHECK:               memref.prefetch %[[BUF]][%c0, %[[KEY]], %c2, %[[COL]]], read, locality<3>, data
+// CHECK:               memref.prefetch %[[BUF]][%c0, %[[KEY]], %c2, %[[COL]]], read, locality<2>, data
 // CHECK-NOT:           memref.prefetch
 // CHECK:               vector.contract
 func.func @streamed_score_block(%latent: tensor<1x256x4x128xf32>, %qt: tensor<128x24xf32>,

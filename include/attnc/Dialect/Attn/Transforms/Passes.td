@@ -253,7 +253,9 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
 
     Key tiles that `attn-flash-lowering` marks as streamed
     (`attn.streamed_key_tile`: the K and V tiles of a decode key loop, each
-    read once) are prefetched one key tile ahead, interleaved with the
+    read once) are prefetched one key tile ahead into L2 (locality 2; one
+    tile of K and one of V are each half of a 32 KiB L1, and prefetched into
+    L1 they evicted the tiles still to be read), interleaved with the
     compute rather than in a burst: a register tile that reads one row of
     such a tile issues a `memref.prefetch` per cache line of the same row in
     the next tile (clamped to the last row); one that reads a column of R
@@ -263,8 +265,9 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     block, the rows of a P.V block) are read from cache after the first and
     are not prefetched. In a decode key step, the dot-product score loop
     (one key row per step) also prefetches the same row of the next V tile
-    of the P.V that follows it, and the P.V blocks (half a cache line of a
-    row per step) prefetch nothing.
+    of the P.V that follows it into L2, and the same row of this V tile into
+    L1 (locality 3), so that the P.V's column blocks read it from L1; the
+    P.V blocks (half a cache line of a row per step) prefetch nothing.
 
     With `bf16-dot`, dot products whose operands are both widened from bf16
     (decode scores of bf16 queries and keys) multiply the bf16 pairs with
