@@ -111,15 +111,23 @@ def cases():
 # What limits a target when it is missed: the kernel shape that the profiles
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
-    "3": "compute bound before bandwidth bound on AVX2: with K/V in cache the "
-         "kernel takes about 35 ns per key and K/V head, 4.6 ms at T=16384, "
-         "against the 3.6-4.2 ms that 80% of a 20-23 GB/s probe allows (bf16 "
-         "widening takes two instructions per 8 elements, every score FMA "
-         "loads its query chunk); a hand-written AVX2 kernel of the same "
-         "shape reaches about 66-70%",
+    "3": "compute bound before bandwidth bound: with K/V in cache the kernel "
+         "takes about 35 ns per key and K/V head (AVX2 on a Zen 3; AVX-512 "
+         "with vdpbf16ps scores on a Zen 4), 4.6 ms at T=16384, against the "
+         "3.3-4.2 ms that 80% of a 20-25 GB/s probe allows. The P.V, about "
+         "42% of the time, is f32 FMAs on widened bf16 V (vdpbf16ps on bf16 "
+         "probabilities would halve it); the score loop, about 44%, ends "
+         "each key with 4 horizontal sums",
     "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound (3b runs "
                "near the probe's bandwidth): 4x the score and P.V FMAs on the "
                "same K/V bytes; the gap is case 3's compute gap",
+    "4": "compute bound on f32 FMAs: its score and P.V blocks are outer "
+         "products of widened bf16 (about 68% of the f32 FMA ceiling); "
+         "vdpbf16ps is used only for decode dot products, so where a bf16 dot "
+         "doubles the ceiling (avx512_bf16), 50% of it needs outer-product "
+         "blocks on bf16 pairs (Q and V packed in pairs along the reduction)",
+    "6/4": "two vCPUs of a shared VM: 1.63-1.71x over this session's runs on "
+           "a Zen 4 (1.73-1.90x on the Zen 3 earlier); not profiled",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
           "of the FMA peak in cache; the rest is the DRAM stream of the latent "
           "blocks (prefetched one key tile ahead) and the noise of a shared VM",
