@@ -126,8 +126,9 @@ LIMITS = {
          "vdpbf16ps is used only for decode dot products, so where a bf16 dot "
          "doubles the ceiling (avx512_bf16), 50% of it needs outer-product "
          "blocks on bf16 pairs (Q and V packed in pairs along the reduction)",
-    "6/4": "two vCPUs of a shared VM: 1.63-1.71x over this session's runs on "
-           "a Zen 4 (1.73-1.90x on the Zen 3 earlier); not profiled",
+    "6/4": "two vCPUs of a shared VM: 1.50-1.71x over the ninth session's "
+           "three runs on a Zen 4 (1.73-1.90x on the Zen 3 before); not "
+           "profiled",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
           "of the FMA peak in cache; the rest is the DRAM stream of the latent "
           "blocks (prefetched one key tile ahead) and the noise of a shared VM",
