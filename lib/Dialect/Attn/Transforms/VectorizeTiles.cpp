@@ -631,9 +631,9 @@ enum class PrefetchTarget {
 /// the next key tile will read (or, for ThisTileIntoL1, of this one): decode
 /// key loops stream K and V from memory once, and the hardware prefetchers
 /// alone leave the loads waiting on DRAM while the tile computes. `input` is
-/// the register tile's slice of a key
-/// tile that attn-flash-lowering marked as streamed along `dim` of a
-/// function argument (kStreamedKeyTileAttrName). Two slice shapes occur:
+/// the register tile's slice of a key tile that attn-flash-lowering marked
+/// as streamed along `dim` of a function argument
+/// (kStreamedKeyTileAttrName). Two slice shapes occur:
 ///
 /// * one row (a dot product's key row, or a P.V block's V row): one prefetch
 ///   per cache line of the row;
