@@ -115,7 +115,8 @@ def _descriptor_type(rank):
 
 @functools.lru_cache(maxsize=None)
 def _results_type(ranks):
-    """The struct a function with several results writes them into."""
+    """The struct a function writes its results into (a descriptor's layout
+    for one result)."""
     return type("Results", (ctypes.Structure,), {
         "_fields_": [(f"r{i}", _descriptor_type(r)) for i, r in enumerate(ranks)]})
 
@@ -190,17 +191,13 @@ class Kernel:
                 desc.strides[d] = stride // checked.itemsize
             keep.append((checked, desc))
             c_args.append(ctypes.byref(desc))
-        result_types = [_descriptor_type(len(r.shape)) for r in results]
         fn = getattr(self._lib, "_mlir_ciface_" + name)
         fn.restype = None
-        if len(results) == 1:
-            out = result_types[0]()
-            fn(ctypes.byref(out), *c_args)
-            outs = [out]
-        else:
-            struct = _results_type(tuple(len(r.shape) for r in results))()
-            fn(ctypes.byref(struct), *c_args)
-            outs = [getattr(struct, f"r{i}") for i in range(len(results))]
+        # One result is written as its descriptor, several as a struct of
+        # them: a struct of one descriptor has the descriptor's layout.
+        struct = _results_type(tuple(len(r.shape) for r in results))()
+        fn(ctypes.byref(struct), *c_args)
+        outs = [getattr(struct, f"r{i}") for i in range(len(results))]
         arrays_out = []
         for value, desc in zip(results, outs):
             count = int(np.prod(value.shape)) if value.shape else 1
