@@ -181,12 +181,15 @@ def record_for_replay(opts, argv):
     except FileExistsError:
         pass
     with open(opts.file, "rb") as f:
-        name = "check-" + hashlib.sha1(f.read() + opts.function.encode()).hexdigest()[:12]
+        name = "check-" + hashlib.sha1(
+            f.read() + opts.function.encode() +
+            (b" f32-probabilities" if opts.f32_probabilities else b"")).hexdigest()[:12]
     mlir = os.path.join(opts.replay_dir, name + ".mlir")
     with open(opts.file) as src, open(mlir, "w") as dst:
         dst.write(src.read())
     attnc_bin = os.path.join(os.path.dirname(opts.attn_run), "attnc")
-    proc = subprocess.run([attnc_bin, mlir, f"--mcpu={opts.compile_for}", "-o",
+    flags = ["--f32-probabilities"] if opts.f32_probabilities else []
+    proc = subprocess.run([attnc_bin, mlir, f"--mcpu={opts.compile_for}", *flags, "-o",
                            os.path.join(opts.replay_dir, name + ".so")],
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -293,6 +296,9 @@ def main():
                              "reference and each other")
     parser.add_argument("--reference-lowering", action="store_true",
                         help="compile through the reference lowering (the oracle)")
+    parser.add_argument("--f32-probabilities", action="store_true",
+                        help="compile with --f32-probabilities: decode probabilities "
+                             "stay f32 for P.V against bf16 values")
     parser.add_argument("--num-threads", type=int, default=1,
                         help="threads for attn-run's parallel tile loops")
     parser.add_argument("--benchmark", type=int, default=0)
@@ -333,6 +339,8 @@ def main():
             cmd.append("--reference-lowering")
         if opts.num_threads > 1:
             cmd.append(f"--num-threads={opts.num_threads}")
+        if opts.f32_probabilities:
+            cmd.append("--f32-probabilities")
         ref_inputs = {}
         arrays = []
         for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):

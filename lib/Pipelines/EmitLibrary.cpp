@@ -314,6 +314,7 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
     return subtarget->checkFeatures(("+" + feature).str());
   };
   setCpuTargetOptions(pipelineOptions, hasFeature);
+  pipelineOptions.f32Probabilities = options.f32Probabilities;
   if (options.vectorBits != 0) {
     if (options.vectorBits != 256 && options.vectorBits != 512)
       return emitError(loc) << "vector width must be 256 or 512 bits, got "

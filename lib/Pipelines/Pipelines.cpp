@@ -54,6 +54,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     // Split-KV only pays when threads can run the splits.
     flash.kvSplits = options.threads ? options.kvSplits : 1;
     flash.bf16Dot = options.bf16Dot;
+    flash.bf16Probabilities = options.bf16Dot && !options.f32Probabilities;
     pm.addPass(createAttnFlashLowering(flash));
   }
   // What the tiled lowering does not cover, and everything with reference=1.

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2" --split-input-file | FileCheck %s
 // RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2 bf16-dot=1" --split-input-file | FileCheck %s --check-prefix=BF16DOT
+// RUN: attn-opt %s --attn-flash-lowering="query-tile=4 key-tile=8 kv-splits=2 bf16-dot=1 bf16-probabilities=1" --split-input-file | FileCheck %s --check-prefix=BF16P
 
 // GQA, causal, S = 6 queries against T = 20 keys with 4 x 8 tiles. The two
 // query heads that share a KV head are packed: the forall runs over (batch,
@@ -217,6 +218,22 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %[[Q]] : tensor<8x8xbf16>, tensor<2x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>)
 // BF16DOT:           arith.extf %{{.*}} : bf16 to f32
 // BF16DOT:           arith.extf %{{.*}} : bf16 to f32
+// Without bf16-probabilities the probabilities stay f32.
+// BF16DOT-NOT:     arith.truncf
+// BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x8xbf16>)
+// With bf16-probabilities too, the probabilities against bf16 values are
+// rounded to bf16; the row sum adds the rounded values in f32, and P.V reads
+// both operands in bf16 (for attn-vectorize-tiles' key pairs).
+// BF16P-LABEL: func.func @bf16_decode
+// BF16P:       scf.for
+// BF16P:         %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<2x8xbf16>)
+// BF16P:           math.exp
+// BF16P:           arith.truncf %{{.*}} : f32 to bf16
+// BF16P:         linalg.generic {{.*}} ins(%[[P]] : tensor<2x8xbf16>) outs(%{{.*}} : tensor<2xf32>)
+// BF16P:           arith.extf %{{.*}} : bf16 to f32
+// BF16P:           arith.addf
+// BF16P:         linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<2x8xbf16>, tensor<8x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>)
+// BF16P-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
 func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,
                        %o: tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32> {
   %r = attn.attention queries(%q : tensor<1x2x1x8xbf16>) keys(%k : tensor<1x1x16x8xbf16>)

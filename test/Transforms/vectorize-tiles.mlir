@@ -688,3 +688,50 @@ func.func @bf16_dot(%k: tensor<8x64xbf16>, %q: tensor<4x64xbf16>, %s: tensor<8x4
   } -> tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// -----
+
+// A P.V block of bf16 probabilities (attn-flash-lowering's
+// bf16-probabilities) against bf16 V rows. With bf16-dot it walks the keys
+// two at a time: each row's pair of probabilities is one 32-bit word,
+// broadcast, and the two V rows are interleaved so that each lane holds
+// the pair (v[k, l], v[k + 1, l]); one vdpbf16ps per row and 16 lanes.
+// Without, one key a step, both widened, and a contract that FMAs lower.
+
+// CHECK-LABEL: func.func @bf16_pair_block
+// CHECK:         scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK:           arith.extf {{.*}} : vector<4x1xbf16> to vector<4x1xf32>
+// CHECK:           vector.contract
+// CHECK-NOT:     x86vector
+// BF16-LABEL:  func.func @bf16_pair_block
+// BF16:          scf.for %{{.*}} = %c0 to %c64 step %c2
+// BF16:            %[[P:.*]] = vector.transfer_read {{.*}} : tensor<4x2xbf16>, vector<4x2xbf16>
+// BF16:            %[[V:.*]] = vector.transfer_read {{.*}} : tensor<2x32xbf16>, vector<2x32xbf16>
+// BF16-DAG:        %[[V0:.*]] = vector.extract %[[V]][0] : vector<32xbf16> from vector<2x32xbf16>
+// BF16-DAG:        %[[V1:.*]] = vector.extract %[[V]][1] : vector<32xbf16> from vector<2x32xbf16>
+// BF16:            %[[LO:.*]] = vector.shuffle %[[V0]], %[[V1]] [0, 32, 1, 33, 2, 34, {{.*}}, 15, 47] : vector<32xbf16>, vector<32xbf16>
+// BF16:            %[[HI:.*]] = vector.shuffle %[[V0]], %[[V1]] [16, 48, 17, 49, {{.*}}, 31, 63] : vector<32xbf16>, vector<32xbf16>
+// BF16:            %[[P0:.*]] = vector.extract %[[P]][0] : vector<2xbf16> from vector<4x2xbf16>
+// BF16:            %[[W0:.*]] = vector.bitcast %[[P0]] : vector<2xbf16> to vector<1xi32>
+// BF16:            %[[B0:.*]] = vector.broadcast %[[W0]] : vector<1xi32> to vector<16xi32>
+// BF16:            %[[PAIR0:.*]] = vector.bitcast %[[B0]] : vector<16xi32> to vector<32xbf16>
+// BF16:            x86vector.avx512.dot %{{.*}}, %[[PAIR0]], %[[LO]] : vector<32xbf16> -> vector<16xf32>
+// BF16:            x86vector.avx512.dot %{{.*}}, %[[PAIR0]], %[[HI]] : vector<32xbf16> -> vector<16xf32>
+// BF16-COUNT-6:    x86vector.avx512.dot
+// BF16-NOT:        arith.extf
+// BF16-NOT:        vector.contract
+func.func @bf16_pair_block(%p: tensor<4x64xbf16>, %v: tensor<64x64xbf16>, %acc: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(r, n, k) -> (r, k)>, affine_map<(r, n, k) -> (k, n)>,
+                          affine_map<(r, n, k) -> (r, n)>],
+         iterator_types = ["parallel", "parallel", "reduction"]}
+       ins(%p, %v : tensor<4x64xbf16>, tensor<64x64xbf16>) outs(%acc : tensor<4x64xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %o: f32):
+    %a32 = arith.extf %a : bf16 to f32
+    %b32 = arith.extf %b : bf16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<4x64xf32>
+  return %r : tensor<4x64xf32>
+}

@@ -73,6 +73,14 @@ static llvm::cl::opt<bool> useReference(
     llvm::cl::desc("Compile attention through the reference lowering (the "
                    "oracle) instead of the tiled loop"),
     llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> f32Probabilities(
+    "f32-probabilities",
+    llvm::cl::desc("Keep the softmax probabilities of decode tiles in f32 "
+                   "for P.V against bf16 values; by default a CPU with "
+                   "avx512_bf16 rounds them to bf16 and multiplies them with "
+                   "V in vdpbf16ps (faster; about 2^-9 relative error per "
+                   "probability)"),
+    llvm::cl::init(false), llvm::cl::cat(runCategory));
 static llvm::cl::opt<bool> raiseAttention(
     "raise-attention",
     llvm::cl::desc("Recognise attention written in plain linalg and run it "
@@ -338,6 +346,7 @@ int main(int argc, char **argv) {
   attn::setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
     return hostFeatures.lookup(feature);
   });
+  pipelineOptions.f32Probabilities = f32Probabilities;
   attn::buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");

@@ -89,6 +89,14 @@ static llvm::cl::opt<unsigned> vectorBits(
     llvm::cl::desc("Vector width the kernels are sized for: 256 or 512 bits "
                    "(default: the widest the --mcpu CPU has)"),
     llvm::cl::init(0), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<bool> f32Probabilities(
+    "f32-probabilities",
+    llvm::cl::desc("Keep the softmax probabilities of decode tiles in f32 "
+                   "for P.V against bf16 values; by default a CPU with "
+                   "avx512_bf16 rounds them to bf16 and multiplies them with "
+                   "V in vdpbf16ps (faster; about 2^-9 relative error per "
+                   "probability)"),
+    llvm::cl::init(false), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<bool> useThreads(
     "omp-threads",
     llvm::cl::desc("Run parallel tile loops on OpenMP threads (the library "
@@ -142,6 +150,7 @@ int main(int argc, char **argv) {
     options.kind = emitKind;
     options.cpu = cpuName;
     options.vectorBits = vectorBits;
+    options.f32Probabilities = f32Probabilities;
     options.threads = useThreads;
     options.reference = useReference;
     options.raiseAttention = raiseAttention;

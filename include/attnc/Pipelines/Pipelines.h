@@ -46,6 +46,13 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("The target has avx512_bf16: decode scores of bf16 "
                      "queries and keys multiply bf16 pairs with vdpbf16ps"),
       llvm::cl::init(false)};
+  Option<bool> f32Probabilities{
+      *this, "f32-probabilities",
+      llvm::cl::desc("With bf16-dot, keep the probabilities of decode tiles "
+                     "in f32 for P.V against bf16 values, instead of rounding "
+                     "them to bf16 for vdpbf16ps (slower; about 2^-9 less "
+                     "relative error per probability)"),
+      llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "

@@ -50,7 +50,7 @@ struct RowState {
 class FlashBuilder {
 public:
   FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile,
-               int64_t kvSplits, bool bf16Dot);
+               int64_t kvSplits, bool bf16Dot, bool bf16Probabilities);
 
   /// One query-position (M) and one key-position (K2) dimension are needed.
   static bool isSupported(AttentionOp op) {
@@ -152,6 +152,9 @@ private:
   /// The target has a bf16 dot-product instruction: dot-product score tiles
   /// keep bf16 queries in bf16 against bf16 keys.
   bool bf16Dot;
+  /// Dot-product tiles against bf16 values round their probabilities to
+  /// bf16, for P.V in bf16 pairs (with bf16Dot).
+  bool bf16Probabilities;
   Type f32;
   unsigned qDim, kDim;
   SmallVector<unsigned> pointDims, nDims;
@@ -173,9 +176,11 @@ private:
 } // namespace
 
 FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
-                           int64_t keyTile, int64_t kvSplits, bool bf16Dot)
+                           int64_t keyTile, int64_t kvSplits, bool bf16Dot,
+                           bool bf16Probabilities)
     : op(op), loc(op.getLoc()), dims(op.getAttentionDims()), kvSplits(kvSplits),
-      bf16Dot(bf16Dot), f32(b.getF32Type()) {
+      bf16Dot(bf16Dot), bf16Probabilities(bf16Probabilities),
+      f32(b.getF32Type()) {
   qDim = *dims.queryPosDim;
   kDim = dims.keyPosDim;
   this->queryTile = std::min(queryTile, extent(qDim));
@@ -489,13 +494,28 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
       b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
   // A row with no visible key so far keeps max -inf; exponents are taken
   // against 0 there, so p = 0 and c = 0 instead of NaN.
+  // With bf16-dot, a dot-product tile's probabilities against bf16 values
+  // are rounded to bf16 (as FlashAttention does on tensor cores): its
+  // [queries, keys] rows hold key pairs that attn-vectorize-tiles multiplies
+  // with pairs of V rows in one bf16 dot-product instruction. The row sum
+  // adds the rounded probabilities, so that the output stays a weighted
+  // mean of the values, with weights summing to one.
+  Type probType =
+      bf16Dot && bf16Probabilities && dotScores &&
+              getElementTypeOrSelf(value.value.getType()).isBF16()
+          ? b.getBF16Type()
+          : f32;
   Value probs =
       linalg::GenericOp::create(
-          b, loc, scores.getType(), ValueRange{masked, newMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, scoreShape, f32)},
+          b, loc, RankedTensorType::get(scoreShape, probType),
+          ValueRange{masked, newMax},
+          ValueRange{tensor::EmptyOp::create(b, loc, scoreShape, probType)},
           ArrayRef<AffineMap>{scoreId, scoreToRow, scoreId}, parallel2,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
+            linalg::YieldOp::create(
+                nb, nl,
+                castFloat(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]),
+                          probType));
           })
           .getResult(0);
   // c = exp(m - m'); l' = c l + rowsum(p).
@@ -964,7 +984,9 @@ struct AttnFlashLowering
     for (AttentionOp op : ops) {
       OpBuilder b(op);
       SmallVector<Value> results =
-          FlashBuilder(b, op, queryTile, keyTile, kvSplits, bf16Dot).build();
+          FlashBuilder(b, op, queryTile, keyTile, kvSplits, bf16Dot,
+                       bf16Probabilities)
+              .build();
       op->replaceAllUsesWith(results);
       op.erase();
     }

@@ -116,6 +116,44 @@ static OutputLoops getOutputLoops(linalg::LinalgOp op) {
   return loops;
 }
 
+/// The reduction loop of a contraction of two bf16 inputs that walks key
+/// pairs: the P.V of a decode tile whose probabilities attn-flash-lowering
+/// rounded to bf16 ([rows, keys] P against [keys, lanes] V). Its one
+/// reduction loop has an even range and is the innermost dimension of the
+/// input that the lanes do not walk (P, broadcast along the lanes), so that
+/// two of its steps read one 32-bit word; the other input (V) walks the
+/// lanes along its innermost dimension. Such blocks take two reduction
+/// steps at a time (Bf16PairContractToDots).
+static std::optional<unsigned> getBf16PairLoop(linalg::LinalgOp op) {
+  if (!isContraction(op) || op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  std::optional<unsigned> lane = getOutputLoops(op).lane;
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  unsigned reduction = reductions.front();
+  if (!lane || op.getStaticLoopRanges()[reduction] % 2 != 0)
+    return std::nullopt;
+  auto innermostIs = [](AffineMap map, unsigned loop) {
+    if (map.getNumResults() == 0)
+      return false;
+    auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+    return dim && dim.getPosition() == loop;
+  };
+  bool broadcastFound = false, lanesFound = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (!getElementTypeOrSelf(input->get().getType()).isBF16())
+      return std::nullopt;
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!map.isFunctionOfDim(*lane))
+      broadcastFound |= innermostIs(map, reduction);
+    else
+      lanesFound |= innermostIs(map, *lane);
+  }
+  if (!broadcastFound || !lanesFound)
+    return std::nullopt;
+  return reduction;
+}
+
 /// The lanes of the vectors that register blocks `width` lanes wide are
 /// built from: the target's (`nativeLanes`), or half of it, down to 8 lanes,
 /// where `width` is not a multiple of it (24 or 12 heads with 16-lane
@@ -150,6 +188,7 @@ static std::optional<unsigned> getRowReductionLoop(linalg::LinalgOp op) {
 /// first part; without `split` the blocks shrink until they divide.
 static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                                             int64_t lanes, int64_t nativeLanes,
+                                            bool bf16Pairs,
                                             std::optional<BlockSplit> *split =
                                                 nullptr) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -220,6 +259,10 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
           !first.isFunctionOfDim(i))
         sizes[i] = std::min(kDotRows, ranges[i]);
   }
+  // With bf16 dot products, blocks over bf16 key pairs take a pair a step.
+  if (bf16Pairs)
+    if (std::optional<unsigned> pairs = getBf16PairLoop(op))
+      sizes[*pairs] = 2;
   // Register blocks must divide the loop so that every tile is static.
   if (split && contraction && !dot && rowLoop &&
       ranges[*rowLoop] % sizes[*rowLoop] != 0 &&
@@ -261,11 +304,11 @@ struct BlockPart {
 /// 8 FMA chains just cover the FMA latency).
 static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
                                int64_t rows, int64_t lanes,
-                               int64_t nativeLanes,
+                               int64_t nativeLanes, bool bf16Pairs,
                                ArrayRef<unsigned> secondAlong,
                                SmallVector<BlockPart> &parts) {
   std::optional<BlockSplit> split;
-  (void)chooseTileSizes(op, rows, lanes, nativeLanes, &split);
+  (void)chooseTileSizes(op, rows, lanes, nativeLanes, bf16Pairs, &split);
   if (!split) {
     parts.push_back({op, llvm::to_vector(secondAlong)});
     return;
@@ -279,11 +322,11 @@ static void splitToWholeBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
     return;
   }
   splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(first.getOperation()),
-                     rows, lanes, nativeLanes, secondAlong, parts);
+                     rows, lanes, nativeLanes, bf16Pairs, secondAlong, parts);
   SmallVector<unsigned> secondSide = llvm::to_vector(secondAlong);
   secondSide.push_back(split->loop);
   splitToWholeBlocks(rewriter, cast<linalg::LinalgOp>(second.getOperation()),
-                     rows, lanes, nativeLanes, secondSide, parts);
+                     rows, lanes, nativeLanes, bf16Pairs, secondSide, parts);
 }
 
 /// Whether `sizes` tile a contraction `op` to register blocks whose width
@@ -579,6 +622,117 @@ struct MultiRowHorizontalSums
   }
 
   int64_t nativeLanes;
+};
+
+/// A register block over bf16 key pairs (getBf16PairLoop), the contract
+///
+///   acc[r, l] += sum_k extf(p[r, k]) * extf(v[k, l])   (k even)
+///
+/// becomes one x86vector.avx512.dot (vdpbf16ps) per key pair, row and
+/// `lanes`-wide chunk of the row: the pair p[r, k:k+2] is one 32-bit word,
+/// broadcast to every lane, and rows k and k+1 of v are interleaved, so that
+/// each lane l holds the pair (v[k, l], v[k+1, l]):
+///
+///   acc[r, c] = dot(acc[r, c], broadcast(p[r, k:k+2] as i32),
+///                   interleave(v[k, c], v[k + 1, c]))
+///
+/// One instruction per 2 x `lanes` products, where f32 FMAs take one per
+/// `lanes` and two more per V vector to widen it. bf16 products are exact in
+/// f32; each pair is summed before it is added to the accumulator.
+struct Bf16PairContractToDots : public OpRewritePattern<vector::ContractionOp> {
+  Bf16PairContractToDots(MLIRContext *ctx, int64_t lanes)
+      : OpRewritePattern(ctx), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(vector::ContractionOp contract,
+                                PatternRewriter &rewriter) const override {
+    auto accType = dyn_cast<VectorType>(contract.getAccType());
+    auto widened = [](Value v) -> Value {
+      auto ext = v.getDefiningOp<arith::ExtFOp>();
+      if (!ext || !getElementTypeOrSelf(ext.getIn().getType()).isBF16())
+        return Value();
+      return ext.getIn();
+    };
+    Value pairs = widened(contract.getLhs());
+    Value values = widened(contract.getRhs());
+    if (contract.getKind() != vector::CombiningKind::ADD || !accType ||
+        accType.getRank() != 2 || !accType.getElementType().isF32() ||
+        !pairs || !values)
+      return failure();
+    // (r, l, k) -> (r, k), (k, l), (r, l).
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr r, l, k;
+    bindDims(ctx, r, l, k);
+    auto maps = contract.getIndexingMapsArray();
+    if (maps[0] != AffineMap::get(3, 0, {r, k}, ctx) ||
+        maps[1] != AffineMap::get(3, 0, {k, l}, ctx) ||
+        maps[2] != AffineMap::get(3, 0, {r, l}, ctx))
+      return failure();
+    int64_t numRows = accType.getDimSize(0), width = accType.getDimSize(1);
+    int64_t numKeys = cast<VectorType>(pairs.getType()).getDimSize(1);
+    // vdpbf16ps takes 4, 8 or 16 f32 lanes (xmm, ymm, zmm).
+    int64_t chunk = std::min(lanes, width);
+    if ((chunk != 4 && chunk != 8 && chunk != 16) || width % chunk != 0 ||
+        numKeys % 2 != 0)
+      return failure();
+
+    Location loc = contract.getLoc();
+    Type bf16 = rewriter.getBF16Type(), i32 = rewriter.getI32Type();
+    auto chunkType = VectorType::get({chunk}, rewriter.getF32Type());
+    auto pairsType = VectorType::get({2 * chunk}, bf16);
+    auto slice = [&](Value v, int64_t offset, int64_t size) -> Value {
+      return vector::ExtractStridedSliceOp::create(
+          rewriter, loc, v, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{size},
+          ArrayRef<int64_t>{1});
+    };
+    int64_t numChunks = width / chunk;
+    SmallVector<Value> acc;
+    for (int64_t row = 0; row < numRows; ++row) {
+      Value accRow = vector::ExtractOp::create(rewriter, loc, contract.getAcc(),
+                                               row);
+      for (int64_t c = 0; c < numChunks; ++c)
+        acc.push_back(slice(accRow, c * chunk, chunk));
+    }
+    for (int64_t key = 0; key < numKeys; key += 2) {
+      Value first = vector::ExtractOp::create(rewriter, loc, values, key);
+      Value second = vector::ExtractOp::create(rewriter, loc, values, key + 1);
+      SmallVector<Value> interleaved;
+      for (int64_t c = 0; c < numChunks; ++c) {
+        SmallVector<int64_t> mask;
+        for (int64_t i = c * chunk; i < (c + 1) * chunk; ++i)
+          mask.append({i, width + i});
+        interleaved.push_back(
+            vector::ShuffleOp::create(rewriter, loc, first, second, mask));
+      }
+      for (int64_t row = 0; row < numRows; ++row) {
+        Value pair = slice(vector::ExtractOp::create(rewriter, loc, pairs, row),
+                           key, 2);
+        Value word = vector::BitCastOp::create(
+            rewriter, loc, VectorType::get({1}, i32), pair);
+        Value broadcast = vector::BroadcastOp::create(
+            rewriter, loc, VectorType::get({chunk}, i32), word);
+        broadcast = vector::BitCastOp::create(rewriter, loc, pairsType,
+                                              broadcast);
+        for (int64_t c = 0; c < numChunks; ++c) {
+          Value &sum = acc[row * numChunks + c];
+          sum = x86vector::DotBF16Op::create(rewriter, loc, chunkType, sum,
+                                             broadcast, interleaved[c]);
+        }
+      }
+    }
+    Value result = contract.getAcc();
+    for (int64_t row = 0; row < numRows; ++row) {
+      Value accRow = vector::ExtractOp::create(rewriter, loc, result, row);
+      for (int64_t c = 0; c < numChunks; ++c)
+        accRow = vector::InsertStridedSliceOp::create(
+            rewriter, loc, acc[row * numChunks + c], accRow,
+            ArrayRef<int64_t>{c * chunk}, ArrayRef<int64_t>{1});
+      result = vector::InsertOp::create(rewriter, loc, accRow, result, row);
+    }
+    rewriter.replaceOp(contract, result);
+    return success();
+  }
+
+  int64_t lanes;
 };
 } // namespace
 
@@ -932,7 +1086,7 @@ struct AttnVectorizeTiles
       SmallVector<Operation *> &wideBlockLoops,
       const StreamedInput &valuesWithKeys, bool &prefetchedValues) {
     MLIRContext *ctx = rewriter.getContext();
-    SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes);
+    SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes, bf16Dot);
     rewriter.setInsertionPoint(op);
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
@@ -1076,7 +1230,7 @@ struct AttnVectorizeTiles
       if (valuesOp && valuesPrefetched.contains(valuesOp))
         valuesWithKeys = StreamedInput();
       SmallVector<BlockPart> parts;
-      splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes,
+      splitToWholeBlocks(rewriter, op, rows, lanes, nativeLanes, bf16Dot,
                          /*secondAlong=*/{}, parts);
       for (BlockPart &part : parts) {
         // Inputs that a part shares with an earlier one are prefetched by
@@ -1128,6 +1282,15 @@ struct AttnVectorizeTiles
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     unrollLaneBlocks(wideBlockLoops, nativeLanes);
+
+    // Blocks over bf16 key pairs become bf16 dot-product instructions.
+    if (bf16Dot) {
+      RewritePatternSet pairPatterns(ctx);
+      pairPatterns.add<Bf16PairContractToDots>(
+          ctx, std::min<int64_t>(nativeLanes, 16));
+      if (failed(applyPatternsGreedily(getOperation(), std::move(pairPatterns))))
+        return signalPassFailure();
+    }
 
     // x86 CPUs with AVX-512 prefer 256-bit vectors, and LLVM would split
     // each of the 512-bit vectors sized above in two.

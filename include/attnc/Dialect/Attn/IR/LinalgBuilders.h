@@ -27,7 +27,8 @@ Value buildContraction(OpBuilder &b, Location loc, unsigned numDims, Value lhs,
 
 /// `init[initMap] = ArithOp(input[inputMap], init[initMap])` over a loop nest
 /// with the given iterators: an elementwise update when all are parallel, a
-/// reduction into `init` (row max, row sum) otherwise.
+/// reduction into `init` (row max, row sum) otherwise. The input is converted
+/// to the element type of `init` (bf16 probabilities summed in f32).
 template <typename ArithOp>
 Value buildAccumulate(OpBuilder &b, Location loc, Value input, AffineMap inputMap,
                       Value init, AffineMap initMap,
@@ -37,7 +38,11 @@ Value buildAccumulate(OpBuilder &b, Location loc, Value input, AffineMap inputMa
              ArrayRef<AffineMap>{inputMap, initMap}, iterators,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                linalg::YieldOp::create(
-                   nb, nl, ArithOp::create(nb, nl, args[0], args[1]).getResult());
+                   nb, nl,
+                   ArithOp::create(nb, nl,
+                                   castFloat(nb, nl, args[0], args[1].getType()),
+                                   args[1])
+                       .getResult());
              })
       .getResult(0);
 }
