@@ -269,3 +269,36 @@ func.func @packed_decode(%q: tensor<1x8x1x8xf32>, %k: tensor<1x1x16x8xf32>, %v: 
          -> tensor<1x8x1x8xf32>
   return %r : tensor<1x8x1x8xf32>
 }
+
+// -----
+
+// An outer-product tile (16 packed heads) of bf16 queries, keys and values:
+// its scores are [keys, rows]; with bf16-probabilities the probabilities are
+// rounded into a transposed [rows, keys] bf16 copy, which the row sum adds
+// and P.V reads, so that key pairs are contiguous as in a dot-product tile.
+// BF16P-LABEL: func.func @bf16_packed_decode
+// BF16P:       scf.for
+// BF16P:         %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x16xf32>, tensor<16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// BF16P:           math.exp
+// BF16P:         %[[PT:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<8x16xf32>) outs(%{{.*}} : tensor<16x8xbf16>)
+// BF16P:           arith.truncf %{{.*}} : f32 to bf16
+// BF16P:         linalg.generic {{.*}} ins(%[[PT]] : tensor<16x8xbf16>) outs(%{{.*}} : tensor<16xf32>)
+// BF16P:           arith.extf %{{.*}} : bf16 to f32
+// BF16P:         linalg.generic {{.*}} ins(%[[PT]], %{{.*}} : tensor<16x8xbf16>, tensor<8x16xbf16>) outs(%{{.*}} : tensor<16x16xf32>)
+// BF16P-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// Without it, P.V reads the f32 scores' layout.
+// BF16DOT-LABEL: func.func @bf16_packed_decode
+// BF16DOT-NOT:     arith.truncf
+// BF16DOT:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x16xf32>, tensor<8x16xbf16>) outs(%{{.*}} : tensor<16x16xf32>)
+func.func @bf16_packed_decode(%q: tensor<1x16x1x16xbf16>, %k: tensor<1x1x16x16xbf16>, %v: tensor<1x1x16x16xbf16>,
+                              %o: tensor<1x16x1x16xf32>) -> tensor<1x16x1x16xf32> {
+  %r = attn.attention queries(%q : tensor<1x16x1x16xbf16>) keys(%k : tensor<1x1x16x16xbf16>)
+         values(%v : tensor<1x1x16x16xbf16>) outs(%o : tensor<1x16x1x16xf32>) scale(0.25 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         -> tensor<1x16x1x16xf32>
+  return %r : tensor<1x16x1x16xf32>
+}

@@ -91,8 +91,8 @@ static llvm::cl::opt<unsigned> vectorBits(
     llvm::cl::init(0), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<bool> f32Probabilities(
     "f32-probabilities",
-    llvm::cl::desc("Keep the softmax probabilities of decode tiles in f32 "
-                   "for P.V against bf16 values; by default a CPU with "
+    llvm::cl::desc("Keep softmax probabilities in f32 for P.V against bf16 "
+                   "values; by default a CPU with "
                    "avx512_bf16 rounds them to bf16 and multiplies them with "
                    "V in vdpbf16ps (faster; about 2^-9 relative error per "
                    "probability)"),

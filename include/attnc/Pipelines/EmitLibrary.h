@@ -32,7 +32,7 @@ struct EmitLibraryOptions {
   /// Vector width the kernels are sized for, 256 or 512 bits; 0: the widest
   /// the target CPU has (attn-cpu-pipeline's vector-bits).
   unsigned vectorBits = 0;
-  /// Keep decode probabilities in f32 for P.V against bf16 values where the
+  /// Keep softmax probabilities in f32 for P.V against bf16 values where the
   /// target multiplies bf16 pairs (attn-cpu-pipeline's f32-probabilities).
   bool f32Probabilities = false;
   /// Where to write the C header (object and shared kinds); empty: none.

@@ -48,8 +48,8 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(false)};
   Option<bool> f32Probabilities{
       *this, "f32-probabilities",
-      llvm::cl::desc("With bf16-dot, keep the probabilities of decode tiles "
-                     "in f32 for P.V against bf16 values, instead of rounding "
+      llvm::cl::desc("With bf16-dot, keep softmax probabilities in f32 for "
+                     "P.V against bf16 values, instead of rounding "
                      "them to bf16 for vdpbf16ps (slower; about 2^-9 less "
                      "relative error per probability)"),
       llvm::cl::init(false)};

@@ -152,8 +152,8 @@ private:
   /// The target has a bf16 dot-product instruction: dot-product score tiles
   /// keep bf16 queries in bf16 against bf16 keys.
   bool bf16Dot;
-  /// Dot-product tiles against bf16 values round their probabilities to
-  /// bf16, for P.V in bf16 pairs (with bf16Dot).
+  /// Probabilities against bf16 values are rounded to bf16, [queries, keys],
+  /// for P.V in bf16 pairs (with bf16Dot).
   bool bf16Probabilities;
   Type f32;
   unsigned qDim, kDim;
@@ -494,17 +494,17 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
       b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
   // A row with no visible key so far keeps max -inf; exponents are taken
   // against 0 there, so p = 0 and c = 0 instead of NaN.
-  // With bf16-dot, a dot-product tile's probabilities against bf16 values
-  // are rounded to bf16 (as FlashAttention does on tensor cores): its
-  // [queries, keys] rows hold key pairs that attn-vectorize-tiles multiplies
-  // with pairs of V rows in one bf16 dot-product instruction. The row sum
-  // adds the rounded probabilities, so that the output stays a weighted
-  // mean of the values, with weights summing to one.
-  Type probType =
-      bf16Dot && bf16Probabilities && dotScores &&
-              getElementTypeOrSelf(value.value.getType()).isBF16()
-          ? b.getBF16Type()
-          : f32;
+  // With bf16-dot, probabilities against bf16 values are rounded to bf16
+  // (as FlashAttention does on tensor cores) and held [queries, keys], so
+  // that attn-vectorize-tiles multiplies each row's key pairs with pairs of
+  // V rows in one bf16 dot-product instruction. A dot-product tile's scores
+  // are [queries, keys] already; an outer-product tile's ([keys, queries])
+  // are rounded into a transposed copy. The row sum adds the rounded
+  // probabilities, so that the output stays a weighted mean of the values,
+  // with weights summing to one.
+  bool roundProbs = bf16Dot && bf16Probabilities &&
+                    getElementTypeOrSelf(value.value.getType()).isBF16();
+  Type probType = roundProbs && dotScores ? b.getBF16Type() : f32;
   Value probs =
       linalg::GenericOp::create(
           b, loc, RankedTensorType::get(scoreShape, probType),
@@ -518,6 +518,23 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
                           probType));
           })
           .getResult(0);
+  // The probabilities that P.V reads, indexed by `probDims`.
+  SmallVector<unsigned> probDims = scoreDims;
+  if (roundProbs && !dotScores) {
+    probDims = {qDim, kDim};
+    Type bf16 = b.getBF16Type();
+    SmallVector<int64_t> shape = {rows, kSize};
+    probs = linalg::GenericOp::create(
+                b, loc, RankedTensorType::get(shape, bf16), ValueRange{probs},
+                ValueRange{tensor::EmptyOp::create(b, loc, shape, bf16)},
+                ArrayRef<AffineMap>{scoreId, tileMap(scoreDims, probDims)},
+                parallel2,
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  linalg::YieldOp::create(nb, nl,
+                                          castFloat(nb, nl, args[0], bf16));
+                })
+                .getResult(0);
+  }
   // c = exp(m - m'); l' = c l + rowsum(p).
   AffineMap rowId = b.getMultiDimIdentityMap(1);
   Value correction =
@@ -532,8 +549,9 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   Value scaledSum = buildAccumulate<arith::MulFOp>(
       b, loc, correction, rowId, state.rowSum, rowId,
       {utils::IteratorType::parallel});
-  Value newSum = buildAccumulate<arith::AddFOp>(b, loc, probs, scoreId,
-                                                scaledSum, scoreToRow, rowReduce);
+  Value newSum = buildAccumulate<arith::AddFOp>(
+      b, loc, probs, tileMap(scoreDims, probDims), scaledSum, scoreToRow,
+      rowReduce);
 
   // acc' = c acc + p v.
   SmallVector<unsigned> accDims = {qDim};
@@ -547,7 +565,7 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   llvm::append_range(pvDims, nDims);
   pvDims.push_back(kDim);
   Value newAcc = buildContraction(
-      b, loc, pvDims.size(), probs, tileMap(pvDims, scoreDims),
+      b, loc, pvDims.size(), probs, tileMap(pvDims, probDims),
       slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value),
       scaledAcc, tileMap(pvDims, accDims));
   markStreamed(newAcc, /*input=*/1, value, qSize);

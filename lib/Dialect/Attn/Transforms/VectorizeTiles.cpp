@@ -116,14 +116,14 @@ static OutputLoops getOutputLoops(linalg::LinalgOp op) {
   return loops;
 }
 
-/// The reduction loop of a contraction of two bf16 inputs that walks key
-/// pairs: the P.V of a decode tile whose probabilities attn-flash-lowering
-/// rounded to bf16 ([rows, keys] P against [keys, lanes] V). Its one
-/// reduction loop has an even range and is the innermost dimension of the
-/// input that the lanes do not walk (P, broadcast along the lanes), so that
-/// two of its steps read one 32-bit word; the other input (V) walks the
-/// lanes along its innermost dimension. Such blocks take two reduction
-/// steps at a time (Bf16PairContractToDots).
+/// The reduction loop of a contraction of two bf16 inputs that can walk it
+/// in pairs: the P.V of probabilities that attn-flash-lowering rounded to
+/// bf16 ([rows, keys] P against [keys, lanes] V), or MLA's absorption of
+/// bf16 queries. Its one reduction loop has an even range and is the
+/// innermost dimension of the input that the lanes do not walk (P,
+/// broadcast along the lanes), so that two of its steps read one 32-bit
+/// word; the other input (V) walks the lanes along its innermost dimension.
+/// Such blocks take two reduction steps at a time (Bf16PairContractToDots).
 static std::optional<unsigned> getBf16PairLoop(linalg::LinalgOp op) {
   if (!isContraction(op) || op.getNumReductionLoops() != 1)
     return std::nullopt;

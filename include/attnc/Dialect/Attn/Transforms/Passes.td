@@ -163,9 +163,10 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
     [keys, queries], so that the softmax runs along contiguous queries,
     except dot-product tiles, whose few rows would make short vectors: they
     are [queries, keys], and the softmax runs along the keys. With
-    `bf16-dot` and `bf16-probabilities`, such a tile's probabilities against
-    bf16 values are rounded to bf16 (as FlashAttention does on tensor cores),
-    and its row sums add the rounded values: `attn-vectorize-tiles` then
+    `bf16-dot` and `bf16-probabilities`, probabilities against bf16 values
+    are rounded to bf16 (as FlashAttention does on tensor cores) and held
+    [queries, keys] (outer-product tiles round into a transposed copy), and
+    the row sums add the rounded values: `attn-vectorize-tiles` then
     multiplies key pairs of P with pairs of V rows in `vdpbf16ps`.
 
     Decode steps have few parallel tiles; with `kv-splits=N` such an op's key
@@ -190,8 +191,8 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
            "dot-product score tiles keep bf16 queries in bf16 when their "
            "keys are bf16, instead of widening them to f32">,
     Option<"bf16Probabilities", "bf16-probabilities", "bool", "false",
-           "With bf16-dot, dot-product tiles round their probabilities to "
-           "bf16 where the values are bf16, for P.V in bf16 dot products "
+           "With bf16-dot, probabilities against bf16 values are rounded "
+           "to bf16 and held [queries, keys], for P.V in bf16 dot products "
            "(about 2^-9 relative error per probability)">,
   ];
   let dependentDialects = [
@@ -281,11 +282,13 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
     (decode scores of bf16 queries and keys) multiply the bf16 pairs with
     `x86vector.avx512.dot` into `native-lanes` f32 partial sums instead of
     widening both and using FMAs: one instruction per 2 x `native-lanes`
-    elements, no widening. So do register blocks over bf16 key pairs: the
-    P.V of bf16 probabilities (attn-flash-lowering's `bf16-probabilities`)
-    against bf16 V rows walks the keys two at a time, each row's pair of
-    probabilities broadcast as one 32-bit word against two V rows
-    interleaved lane by lane.
+    elements, no widening. So do register blocks of contractions of two
+    bf16 inputs whose one reduction is the innermost dimension of the input
+    broadcast along the lanes: the P.V of bf16 probabilities
+    (attn-flash-lowering's `bf16-probabilities`) against bf16 V rows, or
+    MLA's absorption of bf16 queries into the latent space. They walk the
+    reduction two steps at a time, each row's pair broadcast as one 32-bit
+    word against two rows of the other input interleaved lane by lane.
 
     Functions whose vectors this pass sizes for registers wider than 256
     bits (`native-lanes` > 8) are marked `prefer_vector_width`, so that LLVM
