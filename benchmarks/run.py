@@ -112,23 +112,25 @@ def cases():
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
     "3": "compute bound before bandwidth bound: with K/V in cache the kernel "
-         "takes about 35 ns per key and K/V head (AVX2 on a Zen 3; AVX-512 "
-         "with vdpbf16ps scores on a Zen 4), 4.6 ms at T=16384, against the "
-         "3.3-4.2 ms that 80% of a 20-25 GB/s probe allows. The P.V, about "
-         "42% of the time, is f32 FMAs on widened bf16 V (vdpbf16ps on bf16 "
-         "probabilities would halve it); the score loop, about 44%, ends "
-         "each key with 4 horizontal sums",
+         "takes about 26 ns per key and K/V head on a Zen 4 (0.21 ms at "
+         "T=1024 through attnc), about 4.1-4.5 ms at T=16384 against the "
+         "3.3-4.2 ms that 80% of a 20-25 GB/s probe allows. P.V now runs on "
+         "vdpbf16ps (bf16 probabilities); the score loop's per-key horizontal "
+         "sums of 4 rows and their scalar stores are the largest part left "
+         "(about a third of the samples)",
     "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound (3b runs "
-               "near the probe's bandwidth): 4x the score and P.V FMAs on the "
-               "same K/V bytes; the gap is case 3's compute gap",
-    "4": "compute bound on f32 FMAs: its score and P.V blocks are outer "
-         "products of widened bf16 (about 68% of the f32 FMA ceiling); "
-         "vdpbf16ps is used only for decode dot products, so where a bf16 dot "
-         "doubles the ceiling (avx512_bf16), 50% of it needs outer-product "
-         "blocks on bf16 pairs (Q and V packed in pairs along the reduction)",
+               "near the probe's bandwidth): 4x the score and P.V work on the "
+               "same K/V bytes; the gap is case 3's compute gap (1.13-1.39x "
+               "over three runs of the tenth session)",
+    "4": "its score blocks are still outer products of widened bf16 on f32 "
+         "FMAs (about half of its FLOPs); P.V and the query absorption run on "
+         "vdpbf16ps. Compiled by attnc and called through the Python package "
+         "it takes 17.4 ms (57% of the bf16 ceiling); attn-run's JIT code, "
+         "timed here, is about 20% slower, a gap not yet explained. Score "
+         "blocks on bf16 pairs need the absorbed queries packed in pairs "
+         "along the latent dimension",
     "6/4": "two vCPUs of a shared VM: 1.50-1.71x over the ninth session's "
-           "three runs on a Zen 4 (1.73-1.90x on the Zen 3 before); not "
-           "profiled",
+           "three runs on a Zen 4, 1.96-2.15x over the tenth's",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
           "of the FMA peak in cache; the rest is the DRAM stream of the latent "
           "blocks (prefetched one key tile ahead) and the noise of a shared VM",
