@@ -91,11 +91,7 @@ static llvm::cl::opt<unsigned> vectorBits(
     llvm::cl::init(0), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<bool> f32Probabilities(
     "f32-probabilities",
-    llvm::cl::desc("Keep softmax probabilities in f32 for P.V against bf16 "
-                   "values; by default a CPU with "
-                   "avx512_bf16 rounds them to bf16 and multiplies them with "
-                   "V in vdpbf16ps (faster; about 2^-9 relative error per "
-                   "probability)"),
+    llvm::cl::desc(attn::kF32ProbabilitiesHelp),
     llvm::cl::init(false), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<bool> useThreads(
     "omp-threads",

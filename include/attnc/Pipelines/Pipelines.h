@@ -14,6 +14,13 @@ class OpPassManager;
 
 namespace mlir::attn {
 
+/// The help of attnc's and attn-run's --f32-probabilities (the pipeline's
+/// f32-probabilities).
+inline constexpr const char *kF32ProbabilitiesHelp =
+    "Keep softmax probabilities in f32 for P.V against bf16 values; by "
+    "default a CPU with avx512_bf16 rounds them to bf16 and multiplies them "
+    "with V in vdpbf16ps (faster; about 2^-9 relative error per probability)";
+
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<bool> reference{
       *this, "reference",
