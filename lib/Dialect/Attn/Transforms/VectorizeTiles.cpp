@@ -418,6 +418,16 @@ static bool widensBf16(Value v) {
   return false;
 }
 
+/// Elements [offset, offset + size) of row `row` of the 2-D vector `rows`.
+static Value extractRowSlice(PatternRewriter &rewriter, Location loc,
+                             Value rows, int64_t row, int64_t offset,
+                             int64_t size) {
+  Value whole = vector::ExtractOp::create(rewriter, loc, rows, row);
+  return vector::ExtractStridedSliceOp::create(
+      rewriter, loc, whole, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{size},
+      ArrayRef<int64_t>{1});
+}
+
 /// The bf16 vector that `v` widens (widensBf16), with the same broadcasts
 /// and transposes applied to it.
 static Value getBf16Source(PatternRewriter &rewriter, Value v) {
@@ -478,11 +488,8 @@ struct DotReductionToBf16Dots
     SmallVector<Value> partials(numRows, zero);
     for (int64_t offset = 0; offset < size; offset += 2 * lanes) {
       for (int64_t row = 0; row < numRows; ++row) {
-        auto chunk = [&](Value rows) -> Value {
-          Value whole = vector::ExtractOp::create(rewriter, loc, rows, row);
-          return vector::ExtractStridedSliceOp::create(
-              rewriter, loc, whole, ArrayRef<int64_t>{offset},
-              ArrayRef<int64_t>{2 * lanes}, ArrayRef<int64_t>{1});
+        auto chunk = [&](Value rows) {
+          return extractRowSlice(rewriter, loc, rows, row, offset, 2 * lanes);
         };
         partials[row] = x86vector::DotBF16Op::create(
             rewriter, loc, partialType, partials[row], chunk(lhs), chunk(rhs));
@@ -679,19 +686,12 @@ struct Bf16PairContractToDots : public OpRewritePattern<vector::ContractionOp> {
     Type bf16 = rewriter.getBF16Type(), i32 = rewriter.getI32Type();
     auto chunkType = VectorType::get({chunk}, rewriter.getF32Type());
     auto pairsType = VectorType::get({2 * chunk}, bf16);
-    auto slice = [&](Value v, int64_t offset, int64_t size) -> Value {
-      return vector::ExtractStridedSliceOp::create(
-          rewriter, loc, v, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{size},
-          ArrayRef<int64_t>{1});
-    };
     int64_t numChunks = width / chunk;
     SmallVector<Value> acc;
-    for (int64_t row = 0; row < numRows; ++row) {
-      Value accRow = vector::ExtractOp::create(rewriter, loc, contract.getAcc(),
-                                               row);
+    for (int64_t row = 0; row < numRows; ++row)
       for (int64_t c = 0; c < numChunks; ++c)
-        acc.push_back(slice(accRow, c * chunk, chunk));
-    }
+        acc.push_back(extractRowSlice(rewriter, loc, contract.getAcc(), row,
+                                      c * chunk, chunk));
     for (int64_t key = 0; key < numKeys; key += 2) {
       Value first = vector::ExtractOp::create(rewriter, loc, values, key);
       Value second = vector::ExtractOp::create(rewriter, loc, values, key + 1);
@@ -704,8 +704,7 @@ struct Bf16PairContractToDots : public OpRewritePattern<vector::ContractionOp> {
             vector::ShuffleOp::create(rewriter, loc, first, second, mask));
       }
       for (int64_t row = 0; row < numRows; ++row) {
-        Value pair = slice(vector::ExtractOp::create(rewriter, loc, pairs, row),
-                           key, 2);
+        Value pair = extractRowSlice(rewriter, loc, pairs, row, key, 2);
         Value word = vector::BitCastOp::create(
             rewriter, loc, VectorType::get({1}, i32), pair);
         Value broadcast = vector::BroadcastOp::create(
@@ -1086,7 +1085,8 @@ struct AttnVectorizeTiles
       SmallVector<Operation *> &wideBlockLoops,
       const StreamedInput &valuesWithKeys, bool &prefetchedValues) {
     MLIRContext *ctx = rewriter.getContext();
-    SmallVector<int64_t> sizes = chooseTileSizes(op, rows, lanes, nativeLanes, bf16Dot);
+    SmallVector<int64_t> sizes =
+        chooseTileSizes(op, rows, lanes, nativeLanes, bf16Dot);
     rewriter.setInsertionPoint(op);
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
@@ -1288,7 +1288,8 @@ struct AttnVectorizeTiles
       RewritePatternSet pairPatterns(ctx);
       pairPatterns.add<Bf16PairContractToDots>(
           ctx, std::min<int64_t>(nativeLanes, 16));
-      if (failed(applyPatternsGreedily(getOperation(), std::move(pairPatterns))))
+      if (failed(
+              applyPatternsGreedily(getOperation(), std::move(pairPatterns))))
         return signalPassFailure();
     }
 

@@ -39,9 +39,9 @@ Value buildAccumulate(OpBuilder &b, Location loc, Value input, AffineMap inputMa
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                linalg::YieldOp::create(
                    nb, nl,
-                   ArithOp::create(nb, nl,
-                                   castFloat(nb, nl, args[0], args[1].getType()),
-                                   args[1])
+                   ArithOp::create(
+                       nb, nl, castFloat(nb, nl, args[0], args[1].getType()),
+                       args[1])
                        .getResult());
              })
       .getResult(0);
