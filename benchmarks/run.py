@@ -111,29 +111,32 @@ def cases():
 # What limits a target when it is missed: the kernel shape that the profiles
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
-    "3": "compute bound before bandwidth bound: with K/V in cache the kernel "
-         "takes about 26 ns per key and K/V head on a Zen 4 (0.21 ms at "
-         "T=1024 through attnc), about 4.1-4.5 ms at T=16384 against the "
-         "3.3-4.2 ms that 80% of a 20-25 GB/s probe allows. P.V now runs on "
-         "vdpbf16ps (bf16 probabilities); the score loop's per-key horizontal "
-         "sums of 4 rows and their scalar stores are the largest part left "
-         "(about a third of the samples)",
+    "3": "compute bound before bandwidth bound: with K/V in L2 (T=128) the "
+         "kernel takes 18-20 ns per key and K/V head on a Zen 4 (Hq=8: 10 "
+         "ns), 21 ns from L3 (T=1024), so about 2.7 ms of compute at "
+         "T=16384 that overlaps the 3.3-4 ms DRAM stream only in part. "
+         "perf at T=128: score loop 48% (16 vdpbf16ps and a 4-row shuffle "
+         "tree per key), P.V 31%, softmax and row statistics the rest. "
+         "Tried and dropped (docs/performance.md, eleventh session): 4-key "
+         "score blocks, 9% faster in L2 but 5-8% slower from DRAM; V "
+         "prefetched from the P.V loop; prefetching 2-3 tiles ahead",
     "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound (3b runs "
                "near the probe's bandwidth): 4x the score and P.V work on the "
-               "same K/V bytes; the gap is case 3's compute gap (1.13-1.39x "
-               "over three runs of the tenth session)",
-    "4": "its score blocks are still outer products of widened bf16 on f32 "
-         "FMAs (about half of its FLOPs); P.V and the query absorption run on "
-         "vdpbf16ps. Compiled by attnc and called through the Python package "
-         "it takes 17.4 ms (57% of the bf16 ceiling); attn-run's JIT code, "
-         "timed here, is about 20% slower, a gap not yet explained. Score "
-         "blocks on bf16 pairs need the absorbed queries packed in pairs "
-         "along the latent dimension",
-    "6/4": "two vCPUs of a shared VM: 1.50-1.71x over the ninth session's "
-           "three runs on a Zen 4, 1.96-2.15x over the tenth's",
+               "same K/V bytes; the gap is case 3's compute gap (1.18-1.72x "
+               "over five runs of the eleventh session)",
+    "4": "score blocks and P.V run on vdpbf16ps, each key pair interleaving "
+         "two rows of the lane operand (absorbed queries, latent) with "
+         "vpermt2w, 2 per 12 vdpbf16ps; packing the absorbed queries in pairs "
+         "once per call would remove the score's",
+    "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs of the "
+           "eleventh session (two at 1.0x), where the previous commit's "
+           "attn-run measured 1.65x beside this one's 1.69x; 1.96-2.15x over "
+           "the tenth session's runs",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
           "of the FMA peak in cache; the rest is the DRAM stream of the latent "
-          "blocks (prefetched one key tile ahead) and the noise of a shared VM",
+          "blocks (prefetched one key tile ahead) and the noise of a shared VM "
+          "(44-58% over five runs of the eleventh session, 43-61% over the "
+          "tenth's)",
     "5b": "its score tile has 12 heads: split into 8 full-width lanes and 4 "
           "half-width ones; padding the heads to 16 is what is left",
     "5c": "a DRAM-bound case of about a millisecond on a shared VM: 37-74% over "
