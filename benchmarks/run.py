@@ -118,7 +118,7 @@ LIMITS = {
          "perf at T=128: score loop 48% (16 vdpbf16ps and a 4-row shuffle "
          "tree per key), P.V 31%, softmax and row statistics the rest. "
          "Tried and dropped (docs/performance.md, eleventh session): 4-key "
-         "score blocks, 9% faster in L2 but 5-8% slower from DRAM; V "
+         "score blocks, 9% faster in L2 but 4-21% slower from DRAM; V "
          "prefetched from the P.V loop; prefetching 2-3 tiles ahead",
     "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound (3b runs "
                "near the probe's bandwidth): 4x the score and P.V work on the "
@@ -130,7 +130,8 @@ LIMITS = {
          "once per call would remove the score's",
     "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs of the "
            "eleventh session (two at 1.0x), where the previous commit's "
-           "attn-run measured 1.65x beside this one's 1.69x; 1.96-2.15x over "
+           "attn-run measured 1.55-1.65x beside this one's 1.55-1.69x; "
+           "1.96-2.15x over "
            "the tenth session's runs",
     "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
           "of the FMA peak in cache; the rest is the DRAM stream of the latent "

@@ -113,7 +113,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // unless the target has avx512_bf16 (bf16-dot): LLVM then rounds f32 to
   // bf16 with vcvtneps2bf16, one instruction for what takes about seven
   // (the probabilities of P.V and MLA's transposed copy of them: case 4
-  // 3-4% faster).
+  // 4-8% faster).
   arith::ArithExpandOpsPassOptions expandOptions;
   expandOptions.includeBf16 = !options.bf16Dot;
   pm.addPass(arith::createArithExpandOpsPass(expandOptions));
