@@ -246,7 +246,7 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     sizes[*rowLoop] = std::min({blockRows, 2 * rows, ranges[*rowLoop]});
   }
   // Dot products: one output row at a time, all lanes, whole reductions.
-  if (contraction && isDotContraction(op)) {
+  if (dot) {
     for (unsigned i = 0; i < numLoops; ++i)
       sizes[i] = iterators[i] == utils::IteratorType::reduction ? ranges[i] : 1;
     // Loops that only the second input walks (the query rows of a decode
@@ -407,12 +407,21 @@ struct DotReductionToFMAs
 };
 } // namespace
 
+/// The bf16 operand of `v = arith.extf`, or null where `v` is not widened
+/// from bf16 by an extf of its own.
+static Value getWidenedBf16(Value v) {
+  auto ext = v.getDefiningOp<arith::ExtFOp>();
+  if (!ext || !getElementTypeOrSelf(ext.getIn().getType()).isBF16())
+    return Value();
+  return ext.getIn();
+}
+
 /// Whether `v` is a bf16 vector widened to f32, through the broadcasts and
 /// transposes that the vectorizer puts between a read and its use.
 static bool widensBf16(Value v) {
+  if (getWidenedBf16(v))
+    return true;
   Operation *def = v.getDefiningOp();
-  if (auto ext = dyn_cast_if_present<arith::ExtFOp>(def))
-    return getElementTypeOrSelf(ext.getIn().getType()).isBF16();
   if (isa_and_present<vector::BroadcastOp, vector::TransposeOp>(def))
     return widensBf16(def->getOperand(0));
   return false;
@@ -431,9 +440,9 @@ static Value extractRowSlice(PatternRewriter &rewriter, Location loc,
 /// The bf16 vector that `v` widens (widensBf16), with the same broadcasts
 /// and transposes applied to it.
 static Value getBf16Source(PatternRewriter &rewriter, Value v) {
+  if (Value widened = getWidenedBf16(v))
+    return widened;
   Operation *def = v.getDefiningOp();
-  if (auto ext = dyn_cast<arith::ExtFOp>(def))
-    return ext.getIn();
   Value source = getBf16Source(rewriter, def->getOperand(0));
   if (auto transpose = dyn_cast<vector::TransposeOp>(def))
     return vector::TransposeOp::create(rewriter, def->getLoc(), source,
@@ -653,14 +662,8 @@ struct Bf16PairContractToDots : public OpRewritePattern<vector::ContractionOp> {
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
     auto accType = dyn_cast<VectorType>(contract.getAccType());
-    auto widened = [](Value v) -> Value {
-      auto ext = v.getDefiningOp<arith::ExtFOp>();
-      if (!ext || !getElementTypeOrSelf(ext.getIn().getType()).isBF16())
-        return Value();
-      return ext.getIn();
-    };
-    Value pairs = widened(contract.getLhs());
-    Value values = widened(contract.getRhs());
+    Value pairs = getWidenedBf16(contract.getLhs());
+    Value values = getWidenedBf16(contract.getRhs());
     if (contract.getKind() != vector::CombiningKind::ADD || !accType ||
         accType.getRank() != 2 || !accType.getElementType().isF32() ||
         !pairs || !values)
