@@ -51,4 +51,5 @@ config.substitutions.append(
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attnc", "attnc-capi-test"], tool_dirs)
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attnc", "attnc-capi-test",
+                                   "attnc-array-memory-test"], tool_dirs)

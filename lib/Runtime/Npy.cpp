@@ -2,12 +2,18 @@
 
 #include "attnc/Runtime/Npy.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace attnc::runtime {
 
@@ -130,6 +136,27 @@ std::string formatShape(const std::vector<int64_t> &shape) {
     s += ",";
   return s + ")";
 }
+
+void *allocateArrayData(size_t bytes) {
+  constexpr size_t kLine = 64, kHugePage = size_t(2) << 20;
+  size_t alignment = bytes >= kHugePage ? kHugePage : kLine;
+  // aligned_alloc wants a multiple of the alignment, and a non-zero size.
+  size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment *
+                   alignment;
+  void *data = std::aligned_alloc(alignment, rounded);
+  if (!data) {
+    std::fprintf(stderr, "attnc: out of memory allocating %zu bytes\n", bytes);
+    std::abort();
+  }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Only a hint: kernels without transparent huge pages ignore it.
+  if (alignment == kHugePage)
+    (void)madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+  return data;
+}
+
+void freeArrayData(void *data) { std::free(data); }
 
 bool readNpy(const std::string &path, NpyArray &array, std::string &error) {
   std::ifstream in(path, std::ios::binary);

@@ -14,11 +14,37 @@
 
 namespace attnc::runtime {
 
+/// Bytes for array data that compiled kernels read: 64-byte aligned (a cache
+/// line), and from 2 MiB on 2 MiB aligned and, on Linux, advised for
+/// transparent huge pages, as NumPy does for its large arrays. Decode
+/// kernels stream K/V and latent caches of tens of megabytes: with 4 KiB
+/// pages their prefetches miss the TLB on every page. Aborts when memory is
+/// exhausted, as `new` does without exceptions.
+void *allocateArrayData(size_t bytes);
+void freeArrayData(void *data);
+
+/// A std::vector allocator over allocateArrayData.
+template <typename T>
+struct ArrayDataAllocator {
+  using value_type = T;
+  ArrayDataAllocator() = default;
+  template <typename U>
+  ArrayDataAllocator(const ArrayDataAllocator<U> &) {}
+  T *allocate(size_t n) {
+    return static_cast<T *>(allocateArrayData(n * sizeof(T)));
+  }
+  void deallocate(T *p, size_t) { freeArrayData(p); }
+  template <typename U>
+  bool operator==(const ArrayDataAllocator<U> &) const {
+    return true;
+  }
+};
+
 struct NpyArray {
   /// NumPy type string, e.g. "<f4", "<u2", "|b1".
   std::string descr;
   std::vector<int64_t> shape;
-  std::vector<char> data;
+  std::vector<char, ArrayDataAllocator<char>> data;
 
   size_t getNumElements() const;
   /// Human-readable dtype, e.g. "float32"; the descr itself if unknown.
