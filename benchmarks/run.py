@@ -7,7 +7,8 @@
   benchmarks/run.py --libraries DIR [--cases ...] [--output FILE]
 
 In one run: compiles and runs the ceiling probes (probes.c: f32 FMA, bf16 dot,
-DRAM read), then times each case of issue 4 through `attn-run --benchmark`
+DRAM read, from huge pages as attn-run holds its inputs, and from 4 KiB
+pages), then times each case of issue 4 through `attn-run --benchmark`
 (tiled pipeline) and `attn-run --reference-lowering --benchmark` (the
 oracle), and prints a table of medians: time, GFLOP/s or GB/s, fraction of
 the measured ceiling, speed-up over the reference lowering, and
@@ -296,7 +297,8 @@ def main():
                                              check=True).stdout)
         print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
               f"{ceilings['bf16_gflops'] or 'no'} bf16 dot, "
-              f"{ceilings['dram_read_gbs']} GB/s DRAM read", flush=True)
+              f"{ceilings['dram_read_gbs']} GB/s DRAM read "
+              f"({ceilings['dram_read_4k_pages_gbs']} from 4 KiB pages)", flush=True)
 
         wanted = set(opts.cases.split(",")) if opts.cases else None
         rng = np.random.default_rng()
@@ -406,7 +408,9 @@ def main():
         f"Ceilings measured in the same run (`benchmarks/probes.c`): "
         f"{ceilings['fma_gflops']} GFLOP/s f32 FMA ({ceilings['vector_lanes']} lanes), "
         f"bf16 dot: {str(ceilings['bf16_gflops']) + ' GFLOP/s' if ceilings['bf16_gflops'] else 'none (no avx512_bf16)'}, "
-        f"{ceilings['dram_read_gbs']} GB/s DRAM read.",
+        f"{ceilings['dram_read_gbs']} GB/s DRAM read from huge pages, as "
+        f"attn-run holds its inputs ({ceilings['dram_read_4k_pages_gbs']} GB/s "
+        f"from 4 KiB pages).",
         "",
         "| case | time (ms) | rate | of ceiling | reference (ms) | speed-up | torch SDPA (ms) |",
         "|---|---|---|---|---|---|---|",
