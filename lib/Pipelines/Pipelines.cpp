@@ -64,6 +64,10 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     // Operands computed in the function (EG-MLA's gated latent) are computed
     // tile by tile inside the key loop, where that computes nothing twice.
     pm.addPass(createAttnFuseTileProducers());
+    // With threads, large ops outside the tile loops (MLA's absorption and
+    // up-projection) are split into parallel chunks too.
+    if (options.threads)
+      pm.addPass(createAttnParallelizeOuterOps());
     // Register blocks (6 rows by two of the target's vectors: 12
     // accumulators) and vectors; accumulators leave the reduction loops.
     AttnVectorizeTilesOptions vectorize;
