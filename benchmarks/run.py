@@ -112,33 +112,31 @@ def cases():
 # What limits a target when it is missed: the kernel shape that the profiles
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
-    "3": "compute bound before bandwidth bound: with K/V in L2 (T=128) the "
-         "kernel takes 18-20 ns per key and K/V head on a Zen 4 (Hq=8: 10 "
-         "ns), 21 ns from L3 (T=1024), so about 2.7 ms of compute at "
-         "T=16384 that overlaps the 3.3-4 ms DRAM stream only in part. "
-         "perf at T=128: score loop 48% (16 vdpbf16ps and a 4-row shuffle "
-         "tree per key), P.V 31%, softmax and row statistics the rest. "
-         "Tried and dropped (docs/performance.md, eleventh session): 4-key "
-         "score blocks, 9% faster in L2 but 4-21% slower from DRAM; V "
+    "3": "compute bound: the ceiling is DRAM read from huge pages (27.5-30.5 "
+         "GB/s in the twelfth session; 18-22 from 4 KiB pages), which streams "
+         "the 67 MB of K/V in 2.2-2.4 ms, while the kernel computes for 18-20 "
+         "ns per key and K/V head with K/V in L2 (T=128; Hq=8: 10 ns), about "
+         "2.5-2.7 ms at T=16384, and overlaps that with the stream only in "
+         "part (4.0 ms). perf at T=128: score loop 48% (16 vdpbf16ps and a "
+         "4-row shuffle tree per key), P.V 31%, softmax and row statistics "
+         "the rest. Tried and dropped (docs/performance.md, eleventh session): "
+         "4-key score blocks, 9% faster in L2 but 4-21% slower from DRAM; V "
          "prefetched from the P.V loop; prefetching 2-3 tiles ahead",
-    "3/ratio": "Hq=32 is compute bound where Hq=8 is bandwidth bound (3b runs "
-               "near the probe's bandwidth): 4x the score and P.V work on the "
-               "same K/V bytes; the gap is case 3's compute gap (1.18-1.72x "
-               "over five runs of the eleventh session)",
+    "3/ratio": "Hq=32 is compute bound where Hq=8 is nearer the bandwidth "
+               "(3b at 75% of the huge-page probe): 4x the score and P.V work "
+               "on the same K/V bytes; the gap is case 3's compute gap "
+               "(1.15-1.36x over three runs of the twelfth session)",
     "4": "score blocks and P.V run on vdpbf16ps, each key pair interleaving "
          "two rows of the lane operand (absorbed queries, latent) with "
          "vpermt2w, 2 per 12 vdpbf16ps; packing the absorbed queries in pairs "
          "once per call would remove the score's",
     "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs of the "
-           "eleventh session (two at 1.0x), where the previous commit's "
-           "attn-run measured 1.55-1.65x beside this one's 1.55-1.69x; "
-           "1.96-2.15x over "
-           "the tenth session's runs",
-    "5a": "compute bound; 4x24 register blocks of its 24 heads reach about 65% "
-          "of the FMA peak in cache; the rest is the DRAM stream of the latent "
-          "blocks (prefetched one key tile ahead) and the noise of a shared VM "
-          "(44-58% over five runs of the eleventh session, 43-61% over the "
-          "tenth's)",
+           "eleventh session, before attn-parallelize-outer-ops shared MLA's "
+           "absorption and up-projection (16 MiB weights each) among the "
+           "threads; 1.89-1.93x in the twelfth session's runs",
+    "5a": "compute bound (4x24 register blocks of its 24 heads, f32 FMAs); "
+          "with 4 KiB pages attn-run took 16.1 ms instead of 12.9, its "
+          "prefetches missing the TLB on every page of the 37 MB latent",
     "5b": "its score tile has 12 heads: split into 8 full-width lanes and 4 "
           "half-width ones; padding the heads to 16 is what is left",
     "5c": "a DRAM-bound case of about a millisecond on a shared VM: 37-74% over "
