@@ -352,8 +352,8 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTargetAsmPrinter();
   // LLVM's optimiser runs with the host's target machine, as attnc's does:
   // without one it has no cost model of the target (generic TTI), and GQA
-  // decode and GTA decode ran 8-20% slower than the same IR compiled by
-  // attnc (Zen 4).
+  // decode and GTA decode ran 8% and 26% slower (Zen 4, medians of four
+  // attn-run runs).
   llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachineBuilder =
       llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!hostMachineBuilder)

@@ -234,7 +234,8 @@ def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops"> {
     With threads, the attention's tile loops (`scf.forall`) run on every
     thread, but linalg ops outside them run on one: MLA's absorption of the
     queries into the latent space and up-projection of its output each read
-    a 16 MiB weight, about 8% of case 4's one-thread time. This pass tiles
+    a 16 MiB weight (about 0.6 ms at 28 GB/s, of case 4's 16 ms on one
+    thread). This pass tiles
     each statically shaped linalg op on tensors that is not inside a loop
     and has at least `min-iterations` points in its iteration space into an
     `scf.forall` of `chunks` iterations (upstream SCF tiling), along its
