@@ -31,6 +31,7 @@
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -40,7 +41,6 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <chrono>
@@ -338,22 +338,13 @@ int main(int argc, char **argv) {
   pipelineOptions.reference = useReference;
   pipelineOptions.threads = numThreads > 1;
   pipelineOptions.raiseAttention = raiseAttention;
-  // The JIT compiles for the host CPU, with all of its features.
-  llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
-  attn::setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
-    return hostFeatures.lookup(feature);
-  });
-  pipelineOptions.f32Probabilities = f32Probabilities;
-  attn::buildCpuPipeline(pm, pipelineOptions);
-  if (failed(pm.run(*module)))
-    return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");
-
+  // The JIT compiles for the host CPU, with all of its features: one
+  // description of the host sizes the kernels and, below, gives LLVM's
+  // optimiser its cost model (as attnc's target machine does both). Without
+  // a target machine the optimiser used generic TTI, and GQA decode and GTA
+  // decode ran 8% and 26% slower (Zen 4, medians of four attn-run runs).
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  // LLVM's optimiser runs with the host's target machine, as attnc's does:
-  // without one it has no cost model of the target (generic TTI), and GQA
-  // decode and GTA decode ran 8% and 26% slower (Zen 4, medians of four
-  // attn-run runs).
   llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachineBuilder =
       llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!hostMachineBuilder)
@@ -365,6 +356,15 @@ int main(int argc, char **argv) {
   if (!hostMachine)
     return fail("cannot create a target machine for the host: " +
                 llvm::toString(hostMachine.takeError()));
+  const llvm::MCSubtargetInfo *host = (*hostMachine)->getMCSubtargetInfo();
+  attn::setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
+    return host->checkFeatures(("+" + feature).str());
+  });
+  pipelineOptions.f32Probabilities = f32Probabilities;
+  attn::buildCpuPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");
+
   // The options hold a function_ref: the transformer must outlive them.
   std::function<llvm::Error(llvm::Module *)> optimize = makeOptimizingTransformer(
       /*optLevel=*/3, /*sizeLevel=*/0, hostMachine->get());

@@ -14,8 +14,8 @@ class OpPassManager;
 
 namespace mlir::attn {
 
-/// The help of attnc's and attn-run's --f32-probabilities (the pipeline's
-/// f32-probabilities).
+/// The help of the pipeline's f32-probabilities and of attnc's and
+/// attn-run's --f32-probabilities.
 inline constexpr const char *kF32ProbabilitiesHelp =
     "Keep softmax probabilities in f32 for P.V against bf16 values; by "
     "default a CPU with avx512_bf16 rounds them to bf16 and multiplies them "
@@ -55,10 +55,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(false)};
   Option<bool> f32Probabilities{
       *this, "f32-probabilities",
-      llvm::cl::desc("With bf16-dot, keep softmax probabilities in f32 for "
-                     "P.V against bf16 values, instead of rounding "
-                     "them to bf16 for vdpbf16ps (slower; about 2^-9 less "
-                     "relative error per probability)"),
+      llvm::cl::desc(kF32ProbabilitiesHelp),
       llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
