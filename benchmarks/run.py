@@ -112,20 +112,23 @@ def cases():
 # What limits a target when it is missed: the kernel shape that the profiles
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
-    "3": "compute bound: the ceiling is DRAM read from huge pages (27.5-30.5 "
-         "GB/s in the twelfth session; 18-22 from 4 KiB pages), which streams "
-         "the 67 MB of K/V in 2.2-2.4 ms, while the kernel computes for 18-20 "
-         "ns per key and K/V head with K/V in L2 (T=128; Hq=8: 10 ns), about "
-         "2.5-2.7 ms at T=16384, and overlaps that with the stream only in "
-         "part (4.0 ms). perf at T=128: score loop 48% (16 vdpbf16ps and a "
-         "4-row shuffle tree per key), P.V 31%, softmax and row statistics "
-         "the rest. Tried and dropped (docs/performance.md, eleventh session): "
-         "4-key score blocks, 9% faster in L2 but 4-21% slower from DRAM; V "
-         "prefetched from the P.V loop; prefetching 2-3 tiles ahead",
-    "3/ratio": "Hq=32 is compute bound where Hq=8 is nearer the bandwidth "
-               "(3b at 75% of the huge-page probe): 4x the score and P.V work "
-               "on the same K/V bytes; the gap is case 3's compute gap "
-               "(1.15-1.36x over three runs of the twelfth session)",
+    "3": "the kernel's memory access, not DRAM or compute alone: the ceiling "
+         "(DRAM read from huge pages, 26.6-28.4 GB/s in the thirteenth "
+         "session) streams the 67 MB of K/V in 2.4-2.5 ms, and the loops "
+         "compute for about as long (18.7 ns per key and K/V head with K/V in "
+         "L3, 2.4 ms at T=16384), but the kernel takes 4.2-4.6 ms, its loads "
+         "waiting on K and V. A microbenchmark with case 3's tiles and dot "
+         "count streams at 26-33 GB/s when V rows are read whole and nothing "
+         "is prefetched by software, but at 14-16 GB/s with the kernel's L2 "
+         "prefetches and 11 GB/s with its P.V's column passes over V; the "
+         "compiled kernel with row-order P.V and no prefetches took 4.7-5.0 "
+         "ms, so what else stalls it is open (docs/performance.md, thirteenth "
+         "session). Tried and dropped before: 4-key score blocks, V "
+         "prefetched from the P.V loop, prefetching 2-3 tiles ahead",
+    "3/ratio": "Hq=32 does 4x the score and P.V work of Hq=8 on the same K/V "
+               "bytes, and overlaps it with the K/V stream only in part "
+               "(case 3's limit); 1.20-1.33x over three runs of the "
+               "thirteenth session, 1.15-1.36x in the twelfth",
     "4": "score blocks and P.V run on vdpbf16ps, each key pair interleaving "
          "two rows of the lane operand (absorbed queries, latent) with "
          "vpermt2w, 2 per 12 vdpbf16ps; packing the absorbed queries in pairs "
