@@ -112,19 +112,19 @@ def cases():
 # What limits a target when it is missed: the kernel shape that the profiles
 # in docs/performance.md found. A target not listed points there.
 LIMITS = {
-    "3": "the kernel's memory access, not DRAM or compute alone: the ceiling "
-         "(DRAM read from huge pages, 26.6-28.4 GB/s in the thirteenth "
-         "session) streams the 67 MB of K/V in 2.4-2.5 ms, and the loops "
-         "compute for about as long (18.7 ns per key and K/V head with K/V in "
-         "L3, 2.4 ms at T=16384), but the kernel takes 4.2-4.6 ms, its loads "
-         "waiting on K and V. A microbenchmark with case 3's tiles and dot "
-         "count streams at 26-33 GB/s when V rows are read whole and nothing "
-         "is prefetched by software, but at 14-16 GB/s with the kernel's L2 "
-         "prefetches and 11 GB/s with its P.V's column passes over V; the "
-         "compiled kernel with row-order P.V and no prefetches took 4.7-5.0 "
-         "ms, so what else stalls it is open (docs/performance.md, thirteenth "
-         "session). Tried and dropped before: 4-key score blocks, V "
-         "prefetched from the P.V loop, prefetching 2-3 tiles ahead",
+    "3": "the kernel's memory access, not its arithmetic: its P.V reads V "
+         "in 4 column passes, which needs its software prefetches, and with "
+         "them it streams at 14-16 GB/s; deleting its arithmetic from the "
+         "assembly leaves its time unchanged (4.32 against 4.36 ms), and "
+         "every prefetch variant tried (half, 1 or 2 tiles ahead, fewer "
+         "lines, K's or V's only) was as slow or slower. benchmarks/kv_stream.c "
+         "streams case 3's K/V at its arithmetic density at 24-29 GB/s when "
+         "V is read row by row (2 x 128 blocks in two passes included) "
+         "without prefetches. A compiled kernel of that shape reads memory "
+         "as fast with its arithmetic deleted (2.7 ms) but takes 4.4 ms with "
+         "it: its score loop (per key 16 dots with query operands from "
+         "memory, a shuffle tree, 4 score reloads) holds back the next K "
+         "loads (docs/performance.md, fourteenth session)",
     "3/ratio": "Hq=32 does 4x the score and P.V work of Hq=8 on the same K/V "
                "bytes, and overlaps it with the K/V stream only in part "
                "(case 3's limit); 1.20-1.33x over three runs of the "
