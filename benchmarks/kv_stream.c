@@ -55,31 +55,33 @@ static char *allocate(size_t bytes) {
 #if defined(MADV_HUGEPAGE)
   madvise(p, bytes, MADV_HUGEPAGE);
 #endif
-  for (size_t i = 0; i < bytes; ++i)
-    p[i] = (char)(i * 7 + 1);  // touched (and not zero) before any timing
+  // Touched before any timing, and normal floats, so that no multiply-add
+  // meets a denormal.
+  float *values = (float *)p;
+  for (size_t i = 0; i < bytes / sizeof(float); ++i)
+    values[i] = 1.0f + (float)(i % 1024) / 1024;
   return p;
 }
 
-// ROWS multiply-adds on one line, into the accumulators of one line position.
-static inline void madd(line_t acc[ROWS], const char *line, const line_t q[ROWS]) {
+// The multiply-adds of query rows [first, first + count) on one line, into
+// the accumulators of its position in the row.
+static inline void madd_rows(line_t acc[ROWS], const char *line, const line_t q[ROWS],
+                             int first, int count) {
   line_t x = *(const line_t *)line;
-  for (int r = 0; r < ROWS; ++r)
+  for (int r = first; r < first + count; ++r)
     acc[r] += x * q[r];
 }
 
-// Half the rows' multiply-adds (a register block of 2 query rows).
-static inline void madd_half(line_t acc[ROWS], const char *line, const line_t q[ROWS], int half) {
-  line_t x = *(const line_t *)line;
-  for (int r = 2 * half; r < 2 * half + 2; ++r)
-    acc[r] += x * q[r];
+static inline void madd(line_t acc[ROWS], const char *line, const line_t q[ROWS]) {
+  madd_rows(acc, line, q, 0, ROWS);
 }
 
 enum order { SEQUENTIAL, ROW_ORDER, ROW_ORDER_PREFETCH, PAIRS, PAIRS_TWICE, COLUMNS, COLUMNS_PREFETCH, NUM_ORDERS };
 static const char *const kNames[NUM_ORDERS] = {"sequential", "rows", "rows+prefetch", "pairs", "pairs-twice",
                                                "columns", "columns+prefetch"};
 
-// Case 3's prefetches for key `t` of the tile at `t0`: the next tile's K and
-// V rows (clamped to the last key) into L2, the current V row into L1.
+// Case 3's prefetches for key `t`: the next tile's K and V rows (clamped to
+// the last key) into L2, the current V row into L1.
 static inline void prefetch(const char *k, const char *v, int t) {
   int next = t + TILE < KEYS ? t + TILE : KEYS - 1;
   for (int l = 0; l < LINES; ++l) {
@@ -122,8 +124,8 @@ __attribute__((noinline)) static float stream(enum order order, const char *K, c
           for (int half = 0; half < 2; ++half)
             for (int t = t0; t < t0 + TILE; t += 2)
               for (int l = 0; l < LINES; ++l) {
-                madd_half(acc[l], v + (size_t)t * ROW_BYTES + 64 * l, q, half);
-                madd_half(acc[l], v + (size_t)(t + 1) * ROW_BYTES + 64 * l, q, half);
+                madd_rows(acc[l], v + (size_t)t * ROW_BYTES + 64 * l, q, 2 * half, 2);
+                madd_rows(acc[l], v + (size_t)(t + 1) * ROW_BYTES + 64 * l, q, 2 * half, 2);
               }
         } else if (columns) {
           for (int l = 0; l < LINES; ++l)
