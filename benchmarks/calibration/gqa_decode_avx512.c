@@ -90,8 +90,8 @@ static inline __m512bh load_bf16(const uint16_t *p) {
   return (__m512bh)_mm512_loadu_si512((const void *)p);
 }
 
-// The lines of key `key` of the tile at `keys` that the tile `ahead` keys
-// further holds, into L2, and this tile's V line, into L1; `line` is 0-3.
+// Prefetches line `line` (0-3) of key row `key`: of the K and V tiles `ahead`
+// keys further on, into L2, and of this V tile, into L1.
 static inline void prefetch_key(const uint16_t *keys, const uint16_t *values, int key,
                                 int line, int64_t ahead) {
 #if PREFETCH
