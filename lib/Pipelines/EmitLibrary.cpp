@@ -415,6 +415,8 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
     // then loads on machines without LLVM 22.
     args.push_back("--as-needed");
     args.push_back("-lmlir_c_runner_utils");
+    // The helpers LLVM lowers some operations to (__powisf2), linked in.
+    args.push_back(ATTNC_BUILTINS_LIBRARY);
     if (options.threads)
       args.push_back("-lomp");
     SmallVector<StringRef> argRefs(args.begin(), args.end());
