@@ -31,6 +31,8 @@ config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "e
 # found, where utils/install-deps.sh put numpy and pytest.
 config.substitutions.insert(0, ("%python", config.python_executable))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(
+    ("%attn_run", os.path.join(config.attnc_tools_dir, "attn-run")))
 config.substitutions.append(("%attnc_obj", config.attnc_obj_root))
 config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
 config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))

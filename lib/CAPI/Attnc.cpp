@@ -2,6 +2,7 @@
 
 #include "attnc-c/Attnc.h"
 
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Pipelines/EmitLibrary.h"
@@ -35,6 +36,7 @@ void attncRegisterPasses(void) {
   static std::once_flag once;
   std::call_once(once, [] {
     attn::registerAttnPasses();
+    attn::registerAttnCodegenCPUPasses();
     attn::registerPipelines();
   });
 }

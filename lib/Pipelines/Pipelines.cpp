@@ -2,6 +2,7 @@
 
 #include "attnc/Pipelines/Pipelines.h"
 
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
@@ -78,6 +79,10 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createLoopInvariantSubsetHoistingPass());
     pm.addPass(createCanonicalizerPass());
+    // Vector forms that upstream's LLVM lowering rejects (vector powi
+    // exponents, rank-2 class tests) or miscompiles (bit-packed i1
+    // transfers) become ones it lowers to what the scalar ops compute.
+    pm.addNestedPass<func::FuncOp>(createAttnLegalizeVectorOps());
   }
 
   // Tensors -> buffers, with plain (identity-layout) memrefs at function

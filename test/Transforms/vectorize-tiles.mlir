@@ -120,6 +120,30 @@ func.func @bool_mask_row(%x: tensor<4x32xf32>, %mask: tensor<4x32xi1>, %o: tenso
 
 // -----
 
+// So is a boolean result (a causal mask computed from positions in the
+// graph): written one element at a time.
+
+// CHECK-LABEL: func.func @bool_result_row
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK:         arith.cmpi sle, %{{.*}}, %{{.*}} : vector<1xi64>
+// CHECK:         vector.transfer_write {{.*}} : vector<1xi1>, tensor<1xi1>
+// CHECK-NOT:   vector<64xi1>
+func.func @bool_result_row(%q: tensor<64xi64>, %k: tensor<64xi64>) -> tensor<64xi1> {
+  %e = tensor.empty() : tensor<64xi1>
+  %r = linalg.generic {
+         indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>,
+                          affine_map<(i) -> (i)>],
+         iterator_types = ["parallel"]}
+       ins(%q, %k : tensor<64xi64>, tensor<64xi64>) outs(%e : tensor<64xi1>) {
+  ^bb0(%a: i64, %b: i64, %o: i1):
+    %le = arith.cmpi sle, %a, %b : i64
+    linalg.yield %le : i1
+  } -> tensor<64xi1>
+  return %r : tensor<64xi1>
+}
+
+// -----
+
 // A dot-product contraction (the reduction is the innermost dimension of both
 // inputs: decode scores s[k, r] = sum_c k[k, c] * q[r, c]) goes one key at a
 // time against all rows, the whole reduction as vectors, not outer products:

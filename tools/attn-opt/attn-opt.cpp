@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Pipelines/InputGuard.h"
@@ -22,6 +23,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::attn::registerAttnPasses();
+  mlir::attn::registerAttnCodegenCPUPasses();
   mlir::attn::registerPipelines();
 
   mlir::DialectRegistry registry;

@@ -270,11 +270,13 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
     *split = BlockSplit{*rowLoop,
                       ranges[*rowLoop] / sizes[*rowLoop] * sizes[*rowLoop]};
   // A vector of i1 is bit-packed in LLVM's memory model, but a bufferized
-  // i1 tensor holds a byte per element: boolean inputs (masks) are read one
-  // element at a time along their contiguous dimension.
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    if (!getElementTypeOrSelf(input->get().getType()).isInteger(1) ||
+  // i1 tensor holds a byte per element: boolean operands (masks, compare
+  // results) are read and written one element at a time along their
+  // contiguous dimension, as are other types narrower than a byte.
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    Type element = getElementTypeOrSelf(operand.get().getType());
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 == 0 ||
         map.getNumResults() == 0)
       continue;
     if (auto inner = dyn_cast<AffineDimExpr>(map.getResults().back()))

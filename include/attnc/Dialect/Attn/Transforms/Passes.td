@@ -280,9 +280,10 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
       LLVM's instruction selection slow); reductions along their input's
       innermost dimension (the row max and sum of a [rows, keys] decode
       score tile) to whole rows of the input, reduced with
-      `vector.reduction`. Boolean (i1) inputs are read one element at a
-      time along their innermost dimension: LLVM packs a vector of i1 into
-      bits in memory, a bufferized i1 tensor holds a byte per element.
+      `vector.reduction`. Boolean (i1) operands, inputs and outputs, are
+      read and written one element at a time along their innermost
+      dimension: LLVM packs a vector of i1 into bits in memory, a
+      bufferized i1 tensor holds a byte per element.
 
     Dot products along contiguous rows (decode scores: a key row against
     each query row) are not contracts: they become FMAs into `lanes`-wide

@@ -1,0 +1,24 @@
+//===- Passes.h - attnc's CPU code generation passes ------------*- C++ -*-===//
+
+#ifndef ATTNC_CODEGEN_CPU_PASSES_H
+#define ATTNC_CODEGEN_CPU_PASSES_H
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "attnc/Codegen/CPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attnc/Codegen/CPU/Passes.h.inc"
+
+} // namespace mlir::attn
+
+#endif // ATTNC_CODEGEN_CPU_PASSES_H

@@ -1,0 +1,43 @@
+//===- Passes.td - attnc's CPU code generation passes ------*- tablegen -*-===//
+//
+// Passes on the vector, linalg and memref IR of the CPU pipeline. They do not
+// depend on the attn dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_CODEGEN_CPU_PASSES_TD
+#define ATTNC_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnLegalizeVectorOps : Pass<"attn-legalize-vector-ops", "func::FuncOp"> {
+  let summary = "Rewrite vector IR that upstream's LLVM lowering rejects or miscompiles";
+  let description = [{
+    Runs after vectorization. Every vector op it leaves lowers through
+    `convert-vector-to-llvm` and `convert-to-llvm` to what the same op on
+    scalars computes:
+
+    * Transfers of vectors whose element type is not a whole number of
+      bytes (`i1` masks and comparisons, `i4`) are unrolled to one element
+      each. LLVM packs such a vector into bits in memory, while a memref
+      addresses one byte per element: a `vector<64xi1>` store writes 8
+      bytes where 64 are read back.
+    * Math ops on vectors of rank 2 or more, and arith ops with several
+      results, are unrolled to rank-1 vectors: the LLVM lowerings of
+      `math.absi`, `math.ctlz`, `math.cttz`, the `math.is*` class tests
+      (`llvm.intr.is.fpclass`) and `arith.mul*i_extended` take rank-1
+      vectors only.
+    * `math.fpowi` on vectors is expanded (upstream's math expansion:
+      multiplications for a constant exponent, `math.powf` otherwise):
+      `llvm.intr.powi` takes one scalar exponent.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // ATTNC_CODEGEN_CPU_PASSES_TD
