@@ -2,11 +2,13 @@
 //
 //   attn-run FILE --function=NAME --input=@a.npy ... --output=@o.npy
 //            [--benchmark=N]
+//   attn-run FILE --differential [--function=NAME] [--seed=S | --input=...]
 //
 // Compiles FILE through attn-cpu-pipeline, checks every input against the
 // function's signature before running anything, runs NAME and writes each
 // result to its --output. On any error: one message, a non-zero exit and no
-// output file.
+// output file. --differential runs the function through the tiled pipeline
+// and through the reference lowering on the same inputs and compares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,37 +17,29 @@
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Runtime/Npy.h"
+#include "attnc/Target/CPU/Differential.h"
+#include "attnc/Target/CPU/JitRunner.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 using namespace mlir;
 using attnc::runtime::NpyArray;
@@ -56,9 +50,11 @@ static llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
                                                 llvm::cl::desc("<input.mlir>"),
                                                 llvm::cl::Required,
                                                 llvm::cl::cat(runCategory));
-static llvm::cl::opt<std::string>
-    functionName("function", llvm::cl::desc("Function to run"),
-                 llvm::cl::init("main"), llvm::cl::cat(runCategory));
+static llvm::cl::opt<std::string> functionName(
+    "function",
+    llvm::cl::desc("Function to run (default main; with --differential, "
+                   "every function of the file)"),
+    llvm::cl::init("main"), llvm::cl::cat(runCategory));
 static llvm::cl::list<std::string> inputFiles(
     "input",
     llvm::cl::desc("@FILE.npy for the next function argument, in order "
@@ -88,6 +84,20 @@ static llvm::cl::opt<unsigned> numThreads(
     llvm::cl::desc("Threads for the parallel tile loops (OpenMP; pinned with "
                    "OMP_PROC_BIND=true unless that is set)"),
     llvm::cl::init(1), llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> differential(
+    "differential",
+    llvm::cl::desc("Run the function through the tiled pipeline and through "
+                   "the reference lowering (the oracle) on the same inputs "
+                   "(the --input files, or random ones from --seed) and "
+                   "compare every result: f32 within 1e-5 of the oracle's "
+                   "largest value, f16 1e-3, bf16 1e-2, integers exactly. "
+                   "Exits 1 when they disagree or only the oracle compiles"),
+    llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<uint64_t> seed(
+    "seed",
+    llvm::cl::desc("With --differential and no --input: the seed of the "
+                   "random inputs (default: a fresh one, printed)"),
+    llvm::cl::cat(runCategory));
 static llvm::cl::opt<unsigned> benchmarkIterations(
     "benchmark",
     llvm::cl::desc("Run N timed iterations after one warm-up and print, as the "
@@ -106,113 +116,11 @@ std::string stripAt(const std::string &arg) {
   return !arg.empty() && arg[0] == '@' ? arg.substr(1) : arg;
 }
 
-/// The .npy dtype that carries `type`, or "" if attn-run cannot pass it.
-std::string npyDescrFor(Type type) {
-  if (type.isF32())
-    return "<f4";
-  if (type.isF64())
-    return "<f8";
-  if (type.isF16())
-    return "<f2";
-  if (type.isBF16())
-    return "<u2";
-  if (type.isInteger(32))
-    return "<i4";
-  if (type.isInteger(64))
-    return "<i8";
-  if (type.isInteger(1))
-    return "|b1";
-  return "";
-}
-
 std::string typeToString(Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << type;
   return s;
-}
-
-/// A ranked memref descriptor as the LLVM lowering lays it out:
-/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
-struct Descriptor {
-  std::vector<int64_t> words;
-  explicit Descriptor(unsigned rank) : words(3 + 2 * rank, 0) {}
-  void *allocated() const { return reinterpret_cast<void *>(words[0]); }
-  char *aligned() const { return reinterpret_cast<char *>(words[1]); }
-  int64_t offset() const { return words[2]; }
-  int64_t size(unsigned i) const { return words[3 + i]; }
-  int64_t stride(unsigned rank, unsigned i) const { return words[3 + rank + i]; }
-};
-
-Descriptor makeInputDescriptor(NpyArray &array) {
-  unsigned rank = array.shape.size();
-  Descriptor desc(rank);
-  desc.words[0] = desc.words[1] = reinterpret_cast<int64_t>(array.data.data());
-  int64_t stride = 1;
-  for (int i = rank - 1; i >= 0; --i) {
-    desc.words[3 + i] = array.shape[i];
-    desc.words[3 + rank + i] = stride;
-    stride *= array.shape[i];
-  }
-  return desc;
-}
-
-/// Copies a (possibly strided) result memref into a dense C-order array.
-void copyResult(const Descriptor &desc, RankedTensorType type, NpyArray &out) {
-  unsigned rank = type.getRank();
-  size_t itemSize = attnc::runtime::getNpyItemSize(out.descr);
-  out.shape.assign(type.getShape().begin(), type.getShape().end());
-  out.data.resize(out.getNumElements() * itemSize);
-  if (out.data.empty())
-    return;
-  std::vector<int64_t> index(rank, 0);
-  for (size_t linear = 0, n = out.getNumElements(); linear < n; ++linear) {
-    int64_t elem = desc.offset();
-    for (unsigned i = 0; i < rank; ++i)
-      elem += index[i] * desc.stride(rank, i);
-    std::memcpy(out.data.data() + linear * itemSize,
-                desc.aligned() + elem * itemSize, itemSize);
-    for (int i = rank - 1; i >= 0; --i) {
-      if (++index[i] < type.getDimSize(i))
-        break;
-      index[i] = 0;
-    }
-  }
-}
-
-/// Whether `desc` lays its elements out densely in C order.
-bool isContiguous(const Descriptor &desc, RankedTensorType type) {
-  int64_t expected = 1;
-  for (int i = type.getRank() - 1; i >= 0; --i) {
-    if (type.getDimSize(i) != 1 && desc.stride(type.getRank(), i) != expected)
-      return false;
-    expected *= type.getDimSize(i);
-  }
-  return true;
-}
-
-/// Checks that every argument and result of `func` is a static tensor of a
-/// type attn-run can carry.
-LogicalResult checkSignature(func::FuncOp func) {
-  auto check = [&](Type type, const std::string &what) -> LogicalResult {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    if (!tensor || !tensor.hasStaticShape() ||
-        npyDescrFor(tensor.getElementType()).empty()) {
-      fail("@" + func.getName() + " " + what + " has type " +
-           typeToString(type) +
-           "; attn-run passes statically shaped tensors of f32, f64, f16, "
-           "bf16, i32, i64 or i1");
-      return failure();
-    }
-    return success();
-  };
-  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
-    if (failed(check(type, "argument #" + std::to_string(i))))
-      return failure();
-  for (auto [i, type] : llvm::enumerate(func.getResultTypes()))
-    if (failed(check(type, "result #" + std::to_string(i))))
-      return failure();
-  return success();
 }
 
 /// Token ids index a gate table: an id outside [0, V) would read out of
@@ -236,8 +144,11 @@ LogicalResult checkTokenIds(func::FuncOp func, ArrayRef<NpyArray> inputs) {
         id = id32;
       }
       if (id < 0 || id >= vocab) {
-        fail("input #" + llvm::Twine(arg.getArgNumber()) + " (" +
-             stripAt(inputFiles[arg.getArgNumber()]) + "): token id " +
+        unsigned n = arg.getArgNumber();
+        fail("input #" + llvm::Twine(n) +
+             (n < inputFiles.size() ? " (" + stripAt(inputFiles[n]) + ")"
+                                    : std::string()) +
+             ": token id " +
              llvm::Twine(id) + " at flat index " + llvm::Twine(i) +
              " is outside [0, " + llvm::Twine(vocab) +
              "), the rows of the gate table of attn.embedding_gate");
@@ -247,6 +158,106 @@ LogicalResult checkTokenIds(func::FuncOp func, ArrayRef<NpyArray> inputs) {
     return WalkResult::advance();
   });
   return failure(result.wasInterrupted());
+}
+
+/// Checks that `inputs` match the arguments of `func` in number, dtype and
+/// shape.
+LogicalResult checkInputs(func::FuncOp func, ArrayRef<NpyArray> inputs) {
+  FunctionType signature = func.getFunctionType();
+  std::string name = func.getName().str();
+  if (inputs.size() != signature.getNumInputs()) {
+    fail("@" + name + " takes " + llvm::Twine(signature.getNumInputs()) +
+         " arguments but " + llvm::Twine(inputs.size()) +
+         " --input files were given");
+    return failure();
+  }
+  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
+    auto tensor = cast<RankedTensorType>(type);
+    const NpyArray &array = inputs[i];
+    std::string expected = attn::getNpyDescr(tensor.getElementType());
+    if (array.descr == expected && llvm::equal(tensor.getShape(), array.shape))
+      continue;
+    fail("input #" + llvm::Twine(i) + " (" + stripAt(inputFiles[i]) +
+         ") does not match argument #" + llvm::Twine(i) + " of @" + name +
+         ": expected " + typeToString(tensor) + " (dtype " +
+         NpyArray{expected, {}, {}}.getDTypeName() + ", shape " +
+         attnc::runtime::formatShape(
+             {tensor.getShape().begin(), tensor.getShape().end()}) +
+         "), got dtype " + array.getDTypeName() + ", shape " +
+         attnc::runtime::formatShape(array.shape));
+    return failure();
+  }
+  return success();
+}
+
+/// --differential: every function asked for, tiled against the oracle.
+int runDifferentialMode(ModuleOp module, std::vector<NpyArray> &inputs,
+                        const attn::CpuPipelineOptions &options,
+                        llvm::TargetMachine &host) {
+  if (!outputFiles.empty() || benchmarkIterations > 0)
+    return fail("--differential compares two compilations; it takes no "
+                "--output or --benchmark");
+  SmallVector<func::FuncOp> funcs;
+  if (functionName.getNumOccurrences() > 0) {
+    auto func = module.lookupSymbol<func::FuncOp>(functionName);
+    if (!func || func.isExternal())
+      return fail("no function @" + functionName + " in " + inputFilename);
+    funcs.push_back(func);
+  } else {
+    module.walk([&](func::FuncOp f) {
+      if (!f.isExternal())
+        funcs.push_back(f);
+    });
+  }
+  if (!inputs.empty() && funcs.size() != 1)
+    return fail("--input files are for one function: name it with --function");
+  uint64_t base = seed.getNumOccurrences() > 0 ? uint64_t(seed)
+                                               : std::random_device()();
+  if (inputs.empty())
+    llvm::outs() << "seed: " << base << "\n";
+  bool allAgree = true;
+  for (func::FuncOp func : funcs) {
+    std::string name = func.getName().str(), error;
+    if (!attn::hasHostArraySignature(func, error))
+      return fail(error);
+    std::vector<NpyArray> random;
+    if (inputs.empty())
+      random = attn::makeRandomInputs(func, base);
+    else if (failed(checkInputs(func, inputs)))
+      return EXIT_FAILURE;
+    if (failed(checkTokenIds(func, inputs.empty() ? random : inputs)))
+      return EXIT_FAILURE;
+    attn::DifferentialOutcome outcome = attn::runDifferential(
+        module, name, inputs.empty() ? random : inputs, options, numThreads,
+        host);
+    using Status = attn::DifferentialOutcome::Status;
+    switch (outcome.status) {
+    case Status::OracleRejected:
+      return fail("cannot check @" + name +
+                  " against the reference lowering: " + outcome.error);
+    case Status::OptimizedRejected:
+      llvm::outs() << "differential: FAIL @" << name
+                   << ": the reference lowering compiles and runs it, the "
+                      "tiled pipeline does not: "
+                   << outcome.error << "\n";
+      allAgree = false;
+      continue;
+    case Status::Agree:
+    case Status::Disagree:
+      break;
+    }
+    for (auto [i, result] : llvm::enumerate(outcome.results)) {
+      llvm::outs() << llvm::formatv(
+          "differential: {0} @{1} result #{2} max_rel_diff={3:e} (<= {4:e})",
+          result.agree ? "PASS" : "FAIL", name, i,
+          result.maxRelativeDifference, outcome.tolerance);
+      if (!result.agree)
+        llvm::outs() << ": " << result.mismatch;
+      llvm::outs() << "\n";
+    }
+    allAgree &= outcome.status == Status::Agree;
+  }
+  return allAgree ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 } // namespace
@@ -280,6 +291,27 @@ int main(int argc, char **argv) {
   if (!module)
     return errorMessage.empty() ? EXIT_FAILURE : fail(errorMessage);
 
+  // The JIT compiles for the host CPU, with all of its features: one
+  // description of the host sizes the kernels and gives LLVM's optimiser
+  // its cost model, as attnc's target machine does both.
+  std::unique_ptr<llvm::TargetMachine> host =
+      attn::createHostTargetMachine(errorMessage);
+  if (!host)
+    return fail(errorMessage);
+  attn::CpuPipelineOptions pipelineOptions;
+  pipelineOptions.reference = useReference;
+  pipelineOptions.threads = numThreads > 1;
+  pipelineOptions.raiseAttention = raiseAttention;
+  attn::setHostTargetOptions(pipelineOptions, *host);
+  pipelineOptions.f32Probabilities = f32Probabilities;
+
+  if (differential) {
+    if (useReference)
+      return fail("--differential compiles through both lowerings; it takes "
+                  "no --reference-lowering");
+    return runDifferentialMode(*module, inputs, pipelineOptions, *host);
+  }
+
   auto func = module->lookupSymbol<func::FuncOp>(functionName);
   if (!func || func.isExternal()) {
     std::string available;
@@ -291,36 +323,15 @@ int main(int argc, char **argv) {
                 " (functions: " + (available.empty() ? "none" : available) +
                 ")");
   }
-  if (failed(checkSignature(func)))
-    return EXIT_FAILURE;
-
+  std::string signatureError;
+  if (!attn::hasHostArraySignature(func, signatureError))
+    return fail(signatureError);
   FunctionType signature = func.getFunctionType();
-  if (inputs.size() != signature.getNumInputs())
-    return fail("@" + functionName + " takes " +
-                llvm::Twine(signature.getNumInputs()) + " arguments but " +
-                llvm::Twine(inputs.size()) + " --input files were given");
   if (outputFiles.size() > signature.getNumResults())
     return fail("@" + functionName + " returns " +
                 llvm::Twine(signature.getNumResults()) + " results but " +
                 llvm::Twine(outputFiles.size()) + " --output files were given");
-  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
-    auto tensor = cast<RankedTensorType>(type);
-    const NpyArray &array = inputs[i];
-    std::string expected = npyDescrFor(tensor.getElementType());
-    bool shapeMatches =
-        llvm::equal(tensor.getShape(), array.shape);
-    if (array.descr != expected || !shapeMatches)
-      return fail("input #" + llvm::Twine(i) + " (" + stripAt(inputFiles[i]) +
-                  ") does not match argument #" + llvm::Twine(i) + " of @" +
-                  functionName + ": expected " + typeToString(tensor) +
-                  " (dtype " + NpyArray{expected, {}, {}}.getDTypeName() +
-                  ", shape " +
-                  attnc::runtime::formatShape(
-                      {tensor.getShape().begin(), tensor.getShape().end()}) +
-                  "), got dtype " + array.getDTypeName() + ", shape " +
-                  attnc::runtime::formatShape(array.shape));
-  }
-  if (failed(checkTokenIds(func, inputs)))
+  if (failed(checkInputs(func, inputs)) || failed(checkTokenIds(func, inputs)))
     return EXIT_FAILURE;
   // Results go to temporaries next to their destinations, renamed into place
   // only once all are written: an error never leaves a partial output.
@@ -330,126 +341,21 @@ int main(int argc, char **argv) {
       return fail("cannot write " + stripAt(arg) + ": no directory " + dir);
   }
 
-  // Compile.
-  func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                UnitAttr::get(&context));
-  PassManager pm(&context);
-  attn::CpuPipelineOptions pipelineOptions;
-  pipelineOptions.reference = useReference;
-  pipelineOptions.threads = numThreads > 1;
-  pipelineOptions.raiseAttention = raiseAttention;
-  // The JIT compiles for the host CPU, with all of its features: one
-  // description of the host sizes the kernels and, below, gives LLVM's
-  // optimiser its cost model (as attnc's target machine does both). Without
-  // a target machine the optimiser used generic TTI, and GQA decode and GTA
-  // decode ran 8% and 26% slower (Zen 4, medians of four attn-run runs).
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostMachineBuilder =
-      llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!hostMachineBuilder)
-    return fail("cannot describe the host for the JIT: " +
-                llvm::toString(hostMachineBuilder.takeError()));
-  hostMachineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine =
-      hostMachineBuilder->createTargetMachine();
-  if (!hostMachine)
-    return fail("cannot create a target machine for the host: " +
-                llvm::toString(hostMachine.takeError()));
-  const llvm::MCSubtargetInfo *host = (*hostMachine)->getMCSubtargetInfo();
-  attn::setCpuTargetOptions(pipelineOptions, [&](StringRef feature) {
-    return host->checkFeatures(("+" + feature).str());
-  });
-  pipelineOptions.f32Probabilities = f32Probabilities;
-  attn::buildCpuPipeline(pm, pipelineOptions);
-  if (failed(pm.run(*module)))
-    return fail("compiling " + inputFilename + " through attn-cpu-pipeline failed");
+  std::unique_ptr<attn::JitFunction> compiled = attn::JitFunction::compile(
+      *module, functionName, pipelineOptions, numThreads, *host, errorMessage);
+  if (!compiled)
+    return fail(errorMessage);
 
-  // The options hold a function_ref: the transformer must outlive them.
-  std::function<llvm::Error(llvm::Module *)> optimize = makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, hostMachine->get());
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = optimize;
-  // MLIR's C runner utilities provide memrefCopy, which copies between
-  // strided buffers lower to. OpenMP reads its settings when libomp is
-  // loaded, which is now.
-  SmallVector<StringRef> sharedLibs = {ATTNC_C_RUNNER_UTILS_PATH};
-  if (numThreads > 1) {
-    if (!llvm::sys::fs::exists(ATTNC_LIBOMP_PATH))
-      return fail("--num-threads=" + llvm::Twine(numThreads) + " needs libomp (" +
-                  ATTNC_LIBOMP_PATH + "), which is not installed");
-    setenv("OMP_NUM_THREADS", std::to_string(numThreads).c_str(), 1);
-    setenv("OMP_PROC_BIND", "true", /*overwrite=*/0);
-    sharedLibs.push_back(ATTNC_LIBOMP_PATH);
-  }
-  engineOptions.sharedLibPaths = sharedLibs;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engineOrError = ExecutionEngine::create(*module, engineOptions);
-  if (!engineOrError)
-    return fail("JIT compilation failed: " +
-                llvm::toString(engineOrError.takeError()));
-  std::unique_ptr<ExecutionEngine> engine = std::move(*engineOrError);
-
-  // Arguments of the packed C-interface wrapper: a pointer to the results
-  // (one struct of descriptors), then a pointer to each input descriptor.
-  std::vector<Descriptor> inputDescs;
-  for (NpyArray &array : inputs)
-    inputDescs.push_back(makeInputDescriptor(array));
-  std::vector<unsigned> resultOffsets;
-  size_t resultWords = 0;
-  for (Type type : signature.getResults()) {
-    resultOffsets.push_back(resultWords);
-    resultWords += 3 + 2 * cast<RankedTensorType>(type).getRank();
-  }
-  std::vector<int64_t> resultStruct(std::max<size_t>(resultWords, 1), 0);
-  void *resultPtr = resultStruct.data();
-  std::vector<void *> inputPtrs;
-  for (Descriptor &desc : inputDescs)
-    inputPtrs.push_back(desc.words.data());
-  llvm::SmallVector<void *> packedArgs;
-  if (signature.getNumResults() > 0)
-    packedArgs.push_back(&resultPtr);
-  for (void *&ptr : inputPtrs)
-    packedArgs.push_back(&ptr);
-
-  auto resultDescriptor = [&](unsigned i) {
-    auto type = cast<RankedTensorType>(signature.getResult(i));
-    Descriptor desc(type.getRank());
-    std::copy_n(resultStruct.begin() + resultOffsets[i], desc.words.size(),
-                desc.words.begin());
-    return desc;
-  };
-  // Results are heap buffers the compiled code hands over, unless they alias
-  // an input (a function may return its argument).
-  auto freeResults = [&]() {
-    for (unsigned i = 0; i < signature.getNumResults(); ++i) {
-      void *allocated = resultDescriptor(i).allocated();
-      bool isInput = llvm::any_of(inputs, [&](const NpyArray &a) {
-        return a.data.data() == allocated;
-      });
-      if (!isInput)
-        std::free(allocated);
-    }
-  };
-  std::string wrapperName = "_mlir_ciface_" + functionName;
-  auto invoke = [&]() -> bool {
-    if (llvm::Error err = engine->invokePacked(wrapperName, packedArgs)) {
-      fail("running @" + functionName + " failed: " +
-           llvm::toString(std::move(err)));
-      return false;
-    }
-    return true;
-  };
-
-  if (!invoke())
-    return EXIT_FAILURE;
+  std::unique_ptr<attn::JitResults> results;
+  if (!compiled->call(inputs, results, errorMessage))
+    return fail(errorMessage);
   if (benchmarkIterations > 0) {
     std::vector<double> millis;
     for (unsigned iter = 0; iter < benchmarkIterations; ++iter) {
-      freeResults();
+      results.reset();
       auto start = std::chrono::steady_clock::now();
-      if (!invoke())
-        return EXIT_FAILURE;
+      if (!compiled->call(inputs, results, errorMessage))
+        return fail(errorMessage);
       auto end = std::chrono::steady_clock::now();
       millis.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
@@ -461,7 +367,6 @@ int main(int argc, char **argv) {
         "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
         median, sorted.front(), n);
   }
-  llvm::scope_exit freeAtExit(freeResults);
 
   // Write every result to a temporary, then rename all into place.
   std::vector<std::string> temporaries;
@@ -471,26 +376,20 @@ int main(int argc, char **argv) {
   });
   for (auto [i, arg] : llvm::enumerate(outputFiles)) {
     auto type = cast<RankedTensorType>(signature.getResult(i));
-    std::string descr = npyDescrFor(type.getElementType());
+    std::string descr = attn::getNpyDescr(type.getElementType());
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     std::string tmp = stripAt(arg) + ".attn-run-tmp";
     temporaries.push_back(tmp);
     std::string error;
-    Descriptor desc = resultDescriptor(i);
     bool written;
-    if (isContiguous(desc, type)) {
+    if (results->isContiguous(i)) {
       // Written straight from the compiled code's buffer: no second copy of
       // a result that may be as large as the inputs.
       size_t bytes = type.getNumElements() * attnc::runtime::getNpyItemSize(descr);
-      written = attnc::runtime::writeNpy(
-          tmp, descr, shape,
-          desc.aligned() + desc.offset() * attnc::runtime::getNpyItemSize(descr),
-          bytes, error);
+      written = attnc::runtime::writeNpy(tmp, descr, shape, results->getData(i),
+                                         bytes, error);
     } else {
-      NpyArray result;
-      result.descr = descr;
-      copyResult(desc, type, result);
-      written = attnc::runtime::writeNpy(tmp, result, error);
+      written = attnc::runtime::writeNpy(tmp, results->toArray(i), error);
     }
     if (!written)
       return fail("cannot write " + stripAt(arg) + ": " + error);

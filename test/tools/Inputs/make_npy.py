@@ -18,6 +18,9 @@ save("v.npy", rng.standard_normal((1, 2, 5, 8)).astype(np.float32))
 save("q_f64.npy", rng.standard_normal((1, 2, 3, 8)))
 save("q_rank3.npy", rng.standard_normal((2, 3, 8)).astype(np.float32))
 save("q_shape.npy", rng.standard_normal((1, 2, 4, 8)).astype(np.float32))
+cancel = np.ones(64, np.float32)
+cancel[0], cancel[-1] = 1e8, -1e8
+save("cancel.npy", cancel)
 save("q_fortran.npy", np.asfortranarray(rng.standard_normal((1, 2, 3, 8)).astype(np.float32)))
 
 with open(os.path.join(out, "q.npy"), "rb") as f:
