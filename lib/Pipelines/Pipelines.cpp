@@ -87,6 +87,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
 
   // Tensors -> buffers, with plain (identity-layout) memrefs at function
   // boundaries so callers can pass dense arrays, and every temporary freed.
+  // Arguments are only read: a call leaves the caller's arrays as they were.
+  pm.addNestedPass<func::FuncOp>(createAttnReadOnlyArguments());
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =

@@ -40,4 +40,19 @@ def AttnLegalizeVectorOps : Pass<"attn-legalize-vector-ops", "func::FuncOp"> {
   ];
 }
 
+def AttnReadOnlyArguments : Pass<"attn-read-only-arguments", "func::FuncOp"> {
+  let summary = "Keep compiled functions from writing into their arguments";
+  let description = [{
+    Marks every tensor argument of a public function
+    `bufferization.writable = false`. One-Shot Bufferize otherwise writes
+    results in place into the buffers of arguments they are computed from
+    (an accumulator passed in and updated in a loop), so a call would change
+    the caller's arrays: a second call on the same arrays, a benchmark's
+    repeated calls, or the reference run that a differential check makes
+    first would then read different inputs. With the mark, such a result
+    gets a buffer of its own and the argument is only read.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD
