@@ -759,3 +759,53 @@ func.func @bf16_pair_block(%p: tensor<4x64xbf16>, %v: tensor<64x64xbf16>, %acc: 
   } -> tensor<4x64xf32>
   return %r : tensor<4x64xf32>
 }
+
+// -----
+
+// A score loop prefetches the V rows of the P.V after it only where the V
+// tile's position is known before the scores: here (GTA, a value head
+// indexed apart from its key head) the V slice's offset is computed after
+// them, so the P.V prefetches its own V tile (a score-loop prefetch used the
+// offset before its definition: invalid IR, found by the numeric fuzzer).
+
+// CHECK-LABEL: func.func @value_slice_after_scores
+// NOPF-LABEL:  func.func @value_slice_after_scores
+// NOPF-NOT:      memref.prefetch
+// BF16-LABEL:  func.func @value_slice_after_scores
+// CHECK-DAG:     %[[V:.*]] = bufferization.to_buffer %arg2 read_only
+// CHECK-DAG:     %[[K:.*]] = bufferization.to_buffer %arg0 read_only
+// CHECK:         memref.prefetch %[[K]]
+// CHECK-NOT:     memref.prefetch %[[V]]
+// CHECK:         %[[VH:.*]] = arith.divui %arg4, %c2
+// CHECK:         memref.prefetch %[[V]][%c0, %{{.*}}, %[[VH]], %{{.*}}]
+func.func @value_slice_after_scores(%k: tensor<1x32x2x16xf32>, %q: tensor<4x16xf32>,
+    %v: tensor<1x32x1x8xf32>, %p: tensor<4x32xf32>, %h: index) -> (tensor<4x32xf32>, tensor<4x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c2 = arith.constant 2 : index
+  %e = tensor.empty() : tensor<4x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x32xf32>) -> tensor<4x32xf32>
+  %keys = tensor.extract_slice %k[0, 0, %h, 0] [1, 32, 1, 16] [1, 1, 1, 1] : tensor<1x32x2x16xf32> to tensor<32x16xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(i, t, d) -> (t, d)>, affine_map<(i, t, d) -> (i, d)>, affine_map<(i, t, d) -> (i, t)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%keys, %q : tensor<32x16xf32>, tensor<4x16xf32>) outs(%init : tensor<4x32xf32>)
+      attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %n = arith.addf %o, %m : f32
+    linalg.yield %n : f32
+  } -> tensor<4x32xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %init2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %vh = arith.divui %h, %c2 : index
+  %values = tensor.extract_slice %v[0, 0, %vh, 0] [1, 32, 1, 8] [1, 1, 1, 1] : tensor<1x32x1x8xf32> to tensor<32x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(i, e, t) -> (i, t)>, affine_map<(i, e, t) -> (t, e)>, affine_map<(i, e, t) -> (i, e)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%p, %values : tensor<4x32xf32>, tensor<32x8xf32>) outs(%init2 : tensor<4x8xf32>)
+      attrs = {attn.streamed_key_tile = array<i64: -1, 1>} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %n = arith.addf %acc, %m : f32
+    linalg.yield %n : f32
+  } -> tensor<4x8xf32>
+  return %s, %o : tensor<4x32xf32>, tensor<4x8xf32>
+}

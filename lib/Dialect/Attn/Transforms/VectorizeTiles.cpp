@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
@@ -1052,6 +1053,15 @@ static bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
   if (keys.keyTile.getMixedOffsets()[keys.dim] !=
       values.keyTile.getMixedOffsets()[values.dim])
     return false;
+  // The value tile's position must be known where the score loop runs: a
+  // P.V whose V slice is computed after the scores (GTA's value heads,
+  // indexed apart from its key heads) is not prefetched from here.
+  DominanceInfo dominance(row->getParentOfType<FunctionOpInterface>());
+  for (Operation *slice = values.keyTile; slice;
+       slice = slice->getOperand(0).getDefiningOp<tensor::ExtractSliceOp>())
+    for (Value operand : slice->getOperands().drop_front())
+      if (!dominance.properlyDominates(operand, row))
+        return false;
   // One key row of the value tile: [1, ..., 1, E] at the key row's offset.
   int64_t rank = valueTile.getRank();
   SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
