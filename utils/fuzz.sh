@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Fuzz parse -> verify -> attnc's pipelines with libFuzzer (tools/attn-fuzz).
 #
-#   utils/fuzz.sh [SECONDS] [extra libFuzzer flags...]
+#   utils/fuzz.sh [SECONDS] [extra libFuzzer flags...] [--numeric]
+#
+# --numeric also runs every small function both ways (tiled and reference
+# lowering) on random inputs and reports different numbers as findings.
 #
 # Builds build-fuzz/ (clang-22, -fsanitize=fuzzer,address), seeds
 # fuzz/corpus from every test and example (split at `// -----`), and runs
