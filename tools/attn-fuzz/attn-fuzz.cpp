@@ -96,12 +96,22 @@ static void runOnClone(MLIRContext &context, ModuleOp module, BuildFn build) {
 
 /// --numeric: run what compiles both ways and compare the numbers.
 static bool numericMode = false;
+/// What the numeric mode compared: inputs with a function it ran both ways,
+/// and those functions.
+static uint64_t numericInputs = 0, numericFunctions = 0;
+
+static void printNumericCounts() {
+  llvm::errs() << "attn-fuzz: numeric mode compared " << numericFunctions
+               << " functions of " << numericInputs << " inputs\n";
+}
 
 extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
   // libFuzzer ignores flags that start with "--": they are the target's.
   for (int i = 1; i < *argc; ++i)
     if (std::strcmp((*argv)[i], "--numeric") == 0)
       numericMode = true;
+  if (numericMode)
+    std::atexit(printNumericCounts);
   return 0;
 }
 
@@ -194,6 +204,7 @@ static void compareNumbers(ModuleOp module, uint64_t seed) {
         attn::hasHostArraySignature(func, error))
       funcs.push_back(func);
   });
+  bool compared = false;
   for (func::FuncOp func : funcs) {
     std::string name = func.getName().str();
     std::vector<attnc::runtime::NpyArray> inputs =
@@ -201,8 +212,13 @@ static void compareNumbers(ModuleOp module, uint64_t seed) {
     attn::DifferentialOutcome outcome = attn::runDifferential(
         module, name, inputs, options, /*numThreads=*/1, getHost());
     using Status = attn::DifferentialOutcome::Status;
-    if (outcome.status == Status::Agree ||
-        outcome.status == Status::OracleRejected)
+    if (outcome.status == Status::OracleRejected)
+      continue;
+    if (!compared)
+      ++numericInputs;
+    compared = true;
+    ++numericFunctions;
+    if (outcome.status == Status::Agree)
       continue;
     llvm::errs() << "attn-fuzz: numeric finding in @" << name << " (seed "
                  << seed << "): ";
