@@ -36,9 +36,11 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
   // tensors.
+  // Aggregates (linalg.softmax) are decomposed first: attention is matched
+  // on what every element computes, whatever ops spell it.
+  pm.addPass(createAttnDecomposeAggregates());
   if (options.raiseAttention)
     pm.addPass(createAttnRaiseAttention());
-  pm.addPass(createAttnDecomposeAggregates());
   pm.addPass(createAttnLowerEmbeddingGate());
   pm.addPass(createAttnLowerLatentAttention());
   {

@@ -86,11 +86,17 @@ func.func @lengths(%q: tensor<2x2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %v: tensor
 
 // -----
 
-// An op with no query (M) dimension is left for the reference lowering.
+// An op with no query (M) dimension (a decode step whose unit query dim
+// raising dropped) gets one of extent 1 in its queries and output, by views,
+// and is tiled like any decode step.
 
 // CHECK-LABEL: func.func @no_query_dim
-// CHECK:       attn.attention
-// CHECK-NOT:   scf.forall
+// CHECK:       %[[Q:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] output_shape [2, 1, 8] : tensor<2x8xf32> into tensor<2x1x8xf32>
+// CHECK:       %[[O:.*]] = tensor.expand_shape %arg3 {{\[}}[0], [1, 2]] output_shape [2, 1, 8] : tensor<2x8xf32> into tensor<2x1x8xf32>
+// CHECK:       %[[R:.*]] = scf.forall {{.*}} shared_outs(%{{.*}} = %[[O]]) -> (tensor<2x1x8xf32>)
+// CHECK-NOT:   attn.attention
+// CHECK:       %[[C:.*]] = tensor.collapse_shape %[[R]] {{\[}}[0], [1, 2]] : tensor<2x1x8xf32> into tensor<2x8xf32>
+// CHECK:       return %[[C]]
 func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<2x16x8xf32>,
                         %o: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %r = attn.attention queries(%q : tensor<2x8xf32>) keys(%k : tensor<2x16x8xf32>)

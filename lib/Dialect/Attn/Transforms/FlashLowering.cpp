@@ -22,6 +22,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/Verifier.h"
 
 #include <limits>
 #include <numeric>
@@ -979,6 +980,70 @@ SmallVector<Value> FlashBuilder::build() {
   return results;
 }
 
+/// `value` with a unit dimension inserted before its last one: [.., x] to
+/// [.., 1, x].
+static Value insertUnitBeforeLast(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.end() - 1, 1);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groups.push_back({i});
+  groups.push_back({rank - 1, rank});
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      groups);
+}
+
+/// An attention without a query-position (M) dimension, as raising leaves a
+/// decode step whose unit query dim it dropped, rebuilt with one of extent
+/// 1 in its queries and output: the tiled loop packs heads and streams keys
+/// along query rows. Returns the new op and, through `result`, the value
+/// that replaces the old op's result; null where the op has no such form
+/// (a log-sum-exp output or a positions frame, which tiles carry).
+static AttentionOp addUnitQueryDim(OpBuilder &b, AttentionOp op,
+                                   Value &result) {
+  if (op.getLogSumExpOutput() || op.getQueryOffset() ||
+      op.getDpsInits().size() != 1)
+    return AttentionOp();
+  Location loc = op.getLoc();
+  unsigned numDims = op.getIndexingMapsArray().front().getNumDims();
+  AffineExpr unit = b.getAffineDimExpr(numDims);
+  auto widen = [&](AffineMap map, bool withUnit) {
+    SmallVector<AffineExpr> results(map.getResults());
+    if (withUnit)
+      results.insert(results.end() - 1, unit);
+    return AffineMap::get(numDims + 1, 0, results, b.getContext());
+  };
+  unsigned numQueries = op.getQueries().size();
+  SmallVector<AffineMap> maps;
+  for (auto [i, map] : llvm::enumerate(op.getIndexingMapsArray()))
+    maps.push_back(widen(map, i < numQueries ||
+                                  i + 1 == op.getIndexingMaps().size()));
+  SmallVector<Value> queries;
+  for (Value q : op.getQueries())
+    queries.push_back(insertUnitBeforeLast(b, loc, q));
+  Value init = insertUnitBeforeLast(b, loc, op.getOutput());
+  auto expanded = AttentionOp::create(
+      b, loc, init.getType(), queries, op.getKeys(), op.getValue(),
+      op.getMask(), op.getKvLengths(), init, op.getScaleAttr(),
+      b.getAffineMapArrayAttr(maps), op.getMaskKindAttr(), op.getWindowAttr());
+  if (failed(mlir::verify(expanded, /*verifyRecursively=*/false))) {
+    expanded->erase();
+    return AttentionOp();
+  }
+  auto initType = cast<RankedTensorType>(init.getType());
+  int64_t rank = initType.getRank() - 1;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groups.push_back({i});
+  groups.push_back({rank - 1, rank});
+  result = tensor::CollapseShapeOp::create(b, loc, op.getResult().getType(),
+                                           expanded.getResult(), groups);
+  return expanded;
+}
+
 namespace mlir::attn {
 namespace {
 struct AttnFlashLowering
@@ -996,6 +1061,17 @@ struct AttnFlashLowering
     }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) {
+      AttentionDims dims = op.getAttentionDims();
+      if (!dims.queryPosDim &&
+          dims.getDimsWithRole(DimRole::K2).size() == 1) {
+        OpBuilder b(op);
+        Value result;
+        if (AttentionOp expanded = addUnitQueryDim(b, op, result)) {
+          op.getResult().replaceAllUsesWith(result);
+          op.erase();
+          op = expanded;
+        }
+      }
       if (FlashBuilder::isSupported(op))
         ops.push_back(op);
     });

@@ -1,26 +1,43 @@
 //===- RaiseAttention.cpp - attention in plain linalg -> attn ops ---------===//
 //
-// Frontends write attention as upstream ops: a contraction Q.K^T (batch_matmul,
-// matmul or generic, K possibly transposed), a scale multiplying or dividing
-// the scores or Q, an optional additive mask, a softmax over the key dimension
-// (linalg.softmax, or decomposed into max, subtract-exp, sum, divide), and a
-// contraction with V. This pass matches that chain backwards from the second
-// contraction and replaces it with attn.attention, whose indexing maps are the
-// contractions' own maps re-expressed in one iteration space. K/V broadcast
-// from fewer heads (GQA's repeat_kv) are read unbroadcast; K and V computed as
-// up-projections of one latent with a shared RoPE key (MLA) become
-// attn.latent_attention. Anything that does not match exactly is left as is.
+// Frontends write attention as upstream ops, and each frontend splits and
+// arranges it its own way: torch-mlir exports reshape Q, K and V into
+// batch_matmuls and back, keep row statistics as [b, h, s, 1], return the
+// argmax beside the row max, subtract and exponentiate in two generics,
+// guard fully masked rows with a select, build a causal mask from iota and
+// compares, and repeat K/V heads by a broadcast and a collapse. This pass
+// does not match those forms op by op: it reads every candidate value as an
+// element expression (ElementExpr: what one element is, as an expression of
+// loop indices, through linalg bodies, reshapes, slices, transposes and
+// broadcasts), where all of them are one canonical form, and matches
+// attention on that:
+//
+//   O[r] = sum_t P[r, t] * V[.., t, ..]              (the root)
+//   P    = exp(X - max_t X) / sum_t exp(X - max_t X)  (softmax over t, with
+//          torch's select of 0 for rows that are all -inf, or not)
+//   X    = scale * sum_i sum_d Q_i * K_i  [+ mask] [or select(mask, ., -inf)]
+//
+// Q, K and V become operands at the deepest tensor their elements are read
+// from that attn.attention can read with its maps: heads repeated by a
+// broadcast read as grouped heads (h floordiv g), unit dims through views.
+// A mask that is a function of the query and key positions only (iota,
+// compare, select) is evaluated for every position and becomes
+// masking(causal) when it is attn's bottom-right causal mask, or
+// masking(sliding_window) for a window; otherwise it stays a mask tensor.
+// MLA, whose K and V are up-projections of one latent with a shared RoPE
+// key, becomes attn.latent_attention. Whatever does not match exactly is
+// left as it is and still computes what it computed.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Dialect/Attn/Utils/ElementExpr.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -34,496 +51,469 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-//===----------------------------------------------------------------------===//
-// Small structural predicates on LinalgOps (named or generic alike).
-//===----------------------------------------------------------------------===//
-
-/// The ops of `op`'s body except the terminator.
-static SmallVector<Operation *> bodyOps(linalg::LinalgOp op) {
-  SmallVector<Operation *> ops;
-  for (Operation &inner : op.getBlock()->without_terminator())
-    ops.push_back(&inner);
-  return ops;
-}
-
-static Value yielded(linalg::LinalgOp op) {
-  return op.getBlock()->getTerminator()->getOperand(0);
-}
-
-static BlockArgument arg(linalg::LinalgOp op, unsigned i) {
-  return op.getBlock()->getArgument(i);
-}
-
-/// A float constant: an arith.constant, or a scalar splat.
-static std::optional<double> constantValue(Value v) {
-  FloatAttr attr;
-  if (matchPattern(v, m_Constant(&attr)))
-    return attr.getValueAsDouble();
-  DenseFPElementsAttr dense;
-  if (matchPattern(v, m_Constant(&dense)) && dense.isSplat())
-    return dense.getSplatValue<APFloat>().convertToDouble();
-  return std::nullopt;
-}
-
-/// `value` is a zero-filled tensor (linalg.fill of 0).
-static bool isFilledWith(Value value, double expected) {
-  auto fill = value.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  std::optional<double> v = constantValue(fill.getInputs()[0]);
-  if (!v)
-    return false;
-  if (std::isinf(expected) && expected < 0)
-    // The identity of a max: -inf, the lowest float, or NaN (what
-    // linalg.softmax's own decomposition uses with maxnumf).
-    return std::isnan(*v) || *v <= -3.0e38;
-  return *v == expected;
-}
-
-static bool allProjectedPermutations(linalg::LinalgOp op) {
-  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) {
-    return m.isProjectedPermutation();
-  });
-}
-
-/// out += in0 * in1 over a zero-filled init, every map a projected
-/// permutation: a contraction (matmul, batch_matmul or generic).
-static bool isContraction(linalg::LinalgOp op) {
-  if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() == 0 || !allProjectedPermutations(op) ||
-      !op.hasPureTensorSemantics())
-    return false;
-  if (!isFilledWith(op.getDpsInits()[0], 0.0))
-    return false;
-  SmallVector<Operation *> ops = bodyOps(op);
-  if (ops.size() != 2)
-    return false;
-  auto mul = dyn_cast<arith::MulFOp>(ops[0]);
-  auto add = dyn_cast<arith::AddFOp>(ops[1]);
-  if (!mul || !add || yielded(op) != add.getResult())
-    return false;
-  bool mulArgs = (mul.getLhs() == arg(op, 0) && mul.getRhs() == arg(op, 1)) ||
-                 (mul.getLhs() == arg(op, 1) && mul.getRhs() == arg(op, 0));
-  bool addArgs = (add.getLhs() == arg(op, 2) && add.getRhs() == mul) ||
-                 (add.getRhs() == arg(op, 2) && add.getLhs() == mul);
-  return mulArgs && addArgs;
-}
-
-/// All loops parallel and the output map an identity (the elementwise ops of
-/// the chain keep the scores' dimension order).
-static bool isIdentityElementwise(linalg::LinalgOp op) {
-  return op && op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
-         op.getNumLoops() == op.getNumParallelLoops() &&
-         op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() &&
-         allProjectedPermutations(op);
-}
-
-/// A copy through a permutation (linalg.transpose, or a generic yielding its
-/// input): in[inMap(l)] = out[outMap(l)].
-static bool isPermutationCopy(linalg::LinalgOp op) {
-  return op && op.getNumDpsInputs() == 1 && op.getNumDpsInits() == 1 &&
-         op.getNumLoops() == op.getNumParallelLoops() &&
-         bodyOps(op).empty() && yielded(op) == arg(op, 0) &&
-         llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isPermutation(); });
-}
-
-/// A row reduction of `op`'s single input into a 1-lower-rank init filled
-/// with `init`, reducing only along the input dimension `dim`, with `Combine`.
-template <typename Combine>
-static bool isRowReduction(linalg::LinalgOp op, unsigned dim, double init) {
-  if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || !allProjectedPermutations(op) ||
-      !isFilledWith(op.getDpsInits()[0], init))
-    return false;
-  AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-  if (!in.isIdentity())
-    return false;
-  if (op.getIteratorTypesArray()[dim] != utils::IteratorType::reduction)
-    return false;
-  SmallVector<Operation *> ops = bodyOps(op);
-  if (ops.size() != 1 || yielded(op) != ops[0]->getResult(0))
-    return false;
-  auto combine = dyn_cast<Combine>(ops[0]);
-  return combine && llvm::is_contained(combine->getOperands(), arg(op, 0)) &&
-         llvm::is_contained(combine->getOperands(), arg(op, 1));
-}
-
-//===----------------------------------------------------------------------===//
-// The match.
-//===----------------------------------------------------------------------===//
+using Kind = ElementExpr::Kind;
 
 namespace {
-/// One contraction term of the scores: Q and K with maps in the attention
-/// iteration space.
+
+/// A tensor the attention reads: its elements at `indices` (one domain
+/// expression per tensor dimension).
+struct Operand {
+  Value value;
+  SmallVector<AffineExpr> indices;
+};
+
+/// One score contraction: sum over `dims` of Q * K.
 struct ScoreTerm {
-  Value query, key;
-  AffineMap queryMap, keyMap;
-  linalg::LinalgOp contraction;
+  Operand query, key;
+  /// The contraction's elements, for MLA's up-projections.
+  const ElementExpr *queryExpr = nullptr, *keyExpr = nullptr;
+  unsigned dim = 0;
 };
 
 struct AttentionMatch {
-  unsigned numDims = 0;
-  SmallVector<ScoreTerm> terms;
-  Value value;
-  AffineMap valueMap, outputMap;
-  Value mask;
-  AffineMap maskMap;
-  double scale = 1.0;
-  /// Dimension of the score tensor the softmax normalises over.
+  OpResult root;
   unsigned keyDim = 0;
-  linalg::LinalgOp root; // The P.V contraction being replaced.
+  SmallVector<ScoreTerm> terms;
+  Operand value;
+  const ElementExpr *valueExpr = nullptr;
+  double scale = 1.0;
+  std::optional<Operand> mask;
+  MaskKind maskKind = MaskKind::None;
+  int64_t window = 0;
 };
 
-/// Enough dims for any attention space while it is being built; maps are
-/// re-created with the final count once it is known.
-constexpr unsigned kScratchDims = 64;
-
-/// The maps of an op over its loops, re-expressed in the attention space
-/// through `loopToDomain`.
-AffineMap toDomain(AffineMap map, ArrayRef<unsigned> loopToDomain,
-                   unsigned numDims, MLIRContext *ctx) {
-  SmallVector<AffineExpr> replacements;
-  for (unsigned d : loopToDomain)
-    replacements.push_back(getAffineDimExpr(d, ctx));
-  return map.replaceDimsAndSymbols(replacements, {}, numDims, 0);
-}
-
+/// Matches attention on element expressions of one candidate root.
 class Matcher {
 public:
-  explicit Matcher(MLIRContext *ctx) : ctx(ctx) {}
+  Matcher(ElementExprBuilder &b) : b(b) {}
 
-  /// Matches the chain ending at the P.V contraction `pv`.
-  std::optional<AttentionMatch> match(linalg::LinalgOp pv);
+  std::optional<AttentionMatch> match(OpResult root);
 
 private:
-  /// Softmax of the scores along `keyDim`: its input, or null.
-  Value matchSoftmax(Value probs, unsigned keyDim);
-  /// Follows scale and mask ops from the softmax input back to the scores.
-  Value peelScaleAndMask(Value x, AttentionMatch &m,
-                         SmallVector<std::pair<Value, AffineMap>> &masks);
-  /// Q.K^T terms producing `scores` (one contraction or a sum of them).
-  bool matchScores(Value scores, unsigned rank, AttentionMatch &m);
-  /// Looks through copies that permute (transposes) and Q-side scaling.
-  void lookThroughOperand(Value &v, AffineMap &map, AttentionMatch &m,
-                          bool isQuery);
+  bool isOp(const ElementExpr *e, StringRef name) const {
+    e = e->strip();
+    return e->kind == Kind::Op && e->op->getName().getStringRef() == name;
+  }
+  const ElementExpr *operand(const ElementExpr *e, unsigned i) const {
+    return e->strip()->operands[i];
+  }
+  /// A reduction of `combiner` whose init is `init` (NaN and the lowest
+  /// float count as -inf: linalg.softmax's own decomposition uses them).
+  bool isReduce(const ElementExpr *e, ArrayRef<StringRef> combiners,
+                double init) const;
+  /// Multiplications and divisions by constants around `e`, peeled into
+  /// `factor`; returns what they multiply.
+  const ElementExpr *peelConstantFactors(const ElementExpr *e,
+                                         double &factor) const;
+  /// Softmax of X over the key dimension: X (read at the key dimension), or
+  /// null.
+  const ElementExpr *matchSoftmax(const ElementExpr *p, unsigned t) const;
+  /// Scores, scale and masks.
+  bool matchScores(const ElementExpr *x, AttentionMatch &m);
+  bool matchMask(const ElementExpr *mask, bool boolean, AttentionMatch &m);
+  /// A mask that is a function of the query and key positions only,
+  /// evaluated at each of them: causal or a sliding window.
+  bool matchPositionMask(const ElementExpr *mask, bool boolean,
+                         AttentionMatch &m);
+  /// The deepest tensor `e` reads its elements from at indices an attention
+  /// map can take.
+  std::optional<Operand> findOperand(const ElementExpr *e) const;
+  bool isMappable(const Operand &o) const;
 
-  MLIRContext *ctx;
+  ElementExprBuilder &b;
 };
 } // namespace
 
-Value Matcher::matchSoftmax(Value probs, unsigned keyDim) {
-  if (auto softmax = probs.getDefiningOp<linalg::SoftmaxOp>()) {
-    if (softmax.getDimension() != keyDim)
-      return Value();
-    return softmax.getInput();
+bool Matcher::isReduce(const ElementExpr *e, ArrayRef<StringRef> combiners,
+                       double init) const {
+  e = e->strip();
+  if (e->kind != Kind::Reduce ||
+      !llvm::is_contained(combiners, e->op->getName().getStringRef()))
+    return false;
+  std::optional<double> v = e->init->getFloat();
+  if (!v)
+    return false;
+  if (std::isinf(init) && init < 0)
+    return std::isnan(*v) || *v <= -3.0e38;
+  return *v == init;
+}
+
+const ElementExpr *Matcher::peelConstantFactors(const ElementExpr *e,
+                                                double &factor) const {
+  while (true) {
+    const ElementExpr *s = e->strip();
+    if (s->kind != Kind::Op || !isa<arith::MulFOp, arith::DivFOp>(s->op))
+      return e;
+    std::optional<double> lhs = s->operands[0]->getFloat();
+    std::optional<double> rhs = s->operands[1]->getFloat();
+    if (rhs && *rhs != 0.0) {
+      factor *= isa<arith::DivFOp>(s->op) ? 1.0 / *rhs : *rhs;
+      e = s->operands[0];
+    } else if (lhs && isa<arith::MulFOp>(s->op)) {
+      factor *= *lhs;
+      e = s->operands[1];
+    } else {
+      return e;
+    }
   }
-  // p = e / sum(e); e = exp(x - max(x)); both reductions along keyDim.
-  auto div = probs.getDefiningOp<linalg::LinalgOp>();
-  if (!isIdentityElementwise(div) || div.getNumDpsInputs() != 2)
-    return Value();
-  SmallVector<Operation *> ops = bodyOps(div);
-  auto divf = ops.size() == 1 ? dyn_cast<arith::DivFOp>(ops[0]) : nullptr;
-  if (!divf || divf.getLhs() != arg(div, 0) || divf.getRhs() != arg(div, 1) ||
-      yielded(div) != divf.getResult())
-    return Value();
-  Value e = div.getDpsInputs()[0];
-  auto sum = div.getDpsInputs()[1].getDefiningOp<linalg::LinalgOp>();
-  if (!isRowReduction<arith::AddFOp>(sum, keyDim, 0.0) ||
-      sum.getDpsInputs()[0] != e)
-    return Value();
-  auto exp = e.getDefiningOp<linalg::LinalgOp>();
-  if (!isIdentityElementwise(exp) || exp.getNumDpsInputs() != 2)
-    return Value();
-  ops = bodyOps(exp);
-  if (ops.size() != 2)
-    return Value();
-  auto sub = dyn_cast<arith::SubFOp>(ops[0]);
-  auto ex = dyn_cast<math::ExpOp>(ops[1]);
-  if (!sub || !ex || sub.getLhs() != arg(exp, 0) || sub.getRhs() != arg(exp, 1) ||
-      ex.getOperand() != sub.getResult() || yielded(exp) != ex.getResult())
-    return Value();
-  Value x = exp.getDpsInputs()[0];
-  auto max = exp.getDpsInputs()[1].getDefiningOp<linalg::LinalgOp>();
-  bool isMax = isRowReduction<arith::MaximumFOp>(max, keyDim, -INFINITY) ||
-               isRowReduction<arith::MaxNumFOp>(max, keyDim, -INFINITY);
-  if (!isMax || max.getDpsInputs()[0] != x)
-    return Value();
-  // The broadcast maps of max and sum must drop exactly keyDim.
-  for (auto [op, operand] : {std::make_pair(exp, 1u), std::make_pair(div, 1u)}) {
-    AffineMap map = op.getIndexingMapsArray()[operand];
-    if (map.getNumResults() + 1 != op.getNumLoops() ||
-        map.isFunctionOfDim(keyDim))
-      return Value();
+}
+
+const ElementExpr *Matcher::matchSoftmax(const ElementExpr *p,
+                                         unsigned t) const {
+  // torch's _safe_softmax: select(all_t(X == -inf), 0, softmax(X)). attn
+  // gives such rows 0 by itself; the condition must be exactly that.
+  const ElementExpr *allMasked = nullptr;
+  if (isOp(p, "arith.select") && operand(p, 1)->getFloat() == 0.0) {
+    allMasked = operand(p, 0);
+    p = operand(p, 2);
+  }
+  if (!isOp(p, "arith.divf"))
+    return nullptr;
+  const ElementExpr *e = operand(p, 0), *sum = operand(p, 1);
+  if (!isOp(e, "math.exp") || !isOp(operand(e, 0), "arith.subf"))
+    return nullptr;
+  const ElementExpr *x = operand(operand(e, 0), 0);
+  const ElementExpr *max = operand(operand(e, 0), 1);
+  if (!b.usesDim(x, t) || b.usesDim(max, t) || b.usesDim(sum, t))
+    return nullptr;
+  if (!isReduce(max, {"arith.maximumf", "arith.maxnumf"}, -INFINITY) ||
+      !b.equal(max->strip()->operands[0], x, {{max->strip()->dim, t}}))
+    return nullptr;
+  if (!isReduce(sum, {"arith.addf"}, 0.0) ||
+      !b.equal(sum->strip()->operands[0], e, {{sum->strip()->dim, t}}))
+    return nullptr;
+  if (allMasked) {
+    // all_t(X == -inf): a reduction of andi from true over X == -inf, X
+    // possibly widened first.
+    const ElementExpr *all = allMasked->strip();
+    if (all->kind != Kind::Reduce || !isa<arith::AndIOp>(all->op) ||
+        all->init->strip()->kind != Kind::Constant ||
+        b.evaluate(all->init, {}) != 1.0)
+      return nullptr;
+    const ElementExpr *cmp = all->operands[0]->strip();
+    auto pred = cmp->kind == Kind::Op ? dyn_cast<arith::CmpFOp>(cmp->op)
+                                      : arith::CmpFOp();
+    if (!pred || pred.getPredicate() != arith::CmpFPredicate::OEQ)
+      return nullptr;
+    std::optional<double> limit = cmp->operands[1]->getFloat();
+    const ElementExpr *xs = cmp->operands[0];
+    if (isOp(xs, "arith.extf"))
+      xs = operand(xs, 0);
+    if (!limit || !std::isinf(*limit) || *limit > 0 ||
+        !b.equal(xs, x, {{all->dim, t}}))
+      return nullptr;
   }
   return x;
 }
 
-Value Matcher::peelScaleAndMask(Value x, AttentionMatch &m,
-                                SmallVector<std::pair<Value, AffineMap>> &masks) {
-  while (true) {
-    auto op = x.getDefiningOp<linalg::LinalgOp>();
-    if (!isIdentityElementwise(op))
-      return x;
-    SmallVector<Operation *> ops = bodyOps(op);
-    if (ops.size() != 1 || yielded(op) != ops[0]->getResult(0))
-      return x;
-    Operation *body = ops[0];
-    // Scale by a constant: mulf/divf with a constant operand (in the body or
-    // as a 0-d / splat input).
-    if (isa<arith::MulFOp, arith::DivFOp>(body) || isa<arith::AddFOp>(body)) {
-      Value lhs = body->getOperand(0), rhs = body->getOperand(1);
-      // Which operand is the scores (the first input, identity map)?
-      if (lhs != arg(op, 0) &&
-          !(isa<arith::MulFOp, arith::AddFOp>(body) && rhs == arg(op, 0)))
-        return x;
-      Value other = lhs == arg(op, 0) ? rhs : lhs;
-      if (!op.getIndexingMapsArray()[0].isIdentity())
-        return x;
-      std::optional<double> c;
-      if (auto ba = dyn_cast<BlockArgument>(other)) {
-        if (ba.getOwner() != op.getBlock() || ba.getArgNumber() != 1 ||
-            op.getNumDpsInputs() != 2)
-          return x;
-        Value input = op.getDpsInputs()[1];
-        if (isa<arith::AddFOp>(body)) {
-          // Two contractions summed are score terms (MLA's nope + rope),
-          // not a mask.
-          if (isContraction(input.getDefiningOp<linalg::LinalgOp>()) &&
-              isContraction(
-                  op.getDpsInputs()[0].getDefiningOp<linalg::LinalgOp>()))
-            return x;
-          // An additive mask, read through its map.
-          masks.push_back({input, op.getIndexingMapsArray()[1]});
-          x = op.getDpsInputs()[0];
-          continue;
-        }
-        c = constantValue(input);
-        if (!c) {
-          if (auto fill = input.getDefiningOp<linalg::FillOp>())
-            c = constantValue(fill.getInputs()[0]);
-        }
-      } else {
-        if (op.getNumDpsInputs() != 1)
-          return x;
-        c = constantValue(other);
-      }
-      if (!c || isa<arith::AddFOp>(body) || *c == 0.0)
-        return x;
-      m.scale *= isa<arith::DivFOp>(body) ? 1.0 / *c : *c;
-      x = op.getDpsInputs()[0];
-      continue;
-    }
-    return x;
-  }
-}
-
-void Matcher::lookThroughOperand(Value &v, AffineMap &map, AttentionMatch &m,
-                                 bool isQuery) {
-  while (true) {
-    auto op = v.getDefiningOp<linalg::LinalgOp>();
-    if (isPermutationCopy(op)) {
-      // v[outMap(l)] = src[inMap(l)]: src is read at inMap . outMap^-1 . map.
-      AffineMap in = op.getIndexingMapsArray()[0];
-      AffineMap out = op.getIndexingMapsArray()[1];
-      map = in.compose(inversePermutation(out)).compose(map);
-      v = op.getDpsInputs()[0];
-      continue;
-    }
-    if (isQuery && isIdentityElementwise(op) && op.getNumDpsInputs() == 1) {
-      // q * c or q / c.
-      SmallVector<Operation *> ops = bodyOps(op);
-      if (ops.size() == 1 && isa<arith::MulFOp, arith::DivFOp>(ops[0]) &&
-          yielded(op) == ops[0]->getResult(0) &&
-          ops[0]->getOperand(0) == arg(op, 0) &&
-          op.getIndexingMapsArray()[0].isIdentity()) {
-        if (std::optional<double> c = constantValue(ops[0]->getOperand(1))) {
-          if (*c != 0.0) {
-            m.scale *= isa<arith::DivFOp>(ops[0]) ? 1.0 / *c : *c;
-            v = op.getDpsInputs()[0];
-            continue;
-          }
-        }
-      }
-    }
-    return;
-  }
-}
-
-bool Matcher::matchScores(Value scores, unsigned rank, AttentionMatch &m) {
-  SmallVector<Value> termValues;
-  auto sum = scores.getDefiningOp<linalg::LinalgOp>();
-  if (isIdentityElementwise(sum) && sum.getNumDpsInputs() == 2) {
-    SmallVector<Operation *> ops = bodyOps(sum);
-    auto add = ops.size() == 1 ? dyn_cast<arith::AddFOp>(ops[0]) : nullptr;
-    if (add && yielded(sum) == add.getResult() &&
-        llvm::all_of(sum.getIndexingMapsArray(),
-                     [](AffineMap map) { return map.isIdentity(); }) &&
-        isContraction(sum.getDpsInputs()[0].getDefiningOp<linalg::LinalgOp>()) &&
-        isContraction(sum.getDpsInputs()[1].getDefiningOp<linalg::LinalgOp>()))
-      termValues = {sum.getDpsInputs()[0], sum.getDpsInputs()[1]};
-  }
-  if (termValues.empty())
-    termValues = {scores};
-  for (Value term : termValues) {
-    auto qk = term.getDefiningOp<linalg::LinalgOp>();
-    if (!isContraction(qk))
-      return false;
-    AffineMap out = qk.getMatchingIndexingMap(qk.getDpsInitOperand(0));
-    if (out.getNumResults() != rank)
-      return false;
-    // Loops of Q.K^T: output dims -> score dims 0..rank-1; reductions -> new
-    // head-dim loops after everything matched so far.
-    SmallVector<unsigned> loopToDomain(qk.getNumLoops(), ~0u);
-    for (unsigned j = 0; j < rank; ++j)
-      loopToDomain[cast<AffineDimExpr>(out.getResult(j)).getPosition()] = j;
-    for (unsigned l = 0; l < qk.getNumLoops(); ++l) {
-      if (loopToDomain[l] != ~0u)
-        continue;
-      if (qk.getIteratorTypesArray()[l] != utils::IteratorType::reduction)
+bool Matcher::isMappable(const Operand &o) const {
+  auto type = cast<RankedTensorType>(o.value.getType());
+  if (!type.hasStaticShape())
+    return false;
+  llvm::SmallDenseSet<unsigned> seen;
+  for (auto [e, size] : llvm::zip(o.indices, type.getShape())) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      if (c.getValue() != 0 || size != 1)
         return false;
-      loopToDomain[l] = m.numDims++;
+      continue;
     }
-    ScoreTerm t;
-    t.contraction = qk;
-    t.query = qk.getDpsInputs()[0];
-    t.key = qk.getDpsInputs()[1];
-    t.queryMap =
-        toDomain(qk.getIndexingMapsArray()[0], loopToDomain, kScratchDims, ctx);
-    t.keyMap =
-        toDomain(qk.getIndexingMapsArray()[1], loopToDomain, kScratchDims, ctx);
-    m.terms.push_back(t);
+    AffineExpr base = e;
+    int64_t group = 1;
+    if (auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+        bin && bin.getKind() == AffineExprKind::FloorDiv) {
+      auto g = dyn_cast<AffineConstantExpr>(bin.getRHS());
+      if (!g || g.getValue() <= 0)
+        return false;
+      base = bin.getLHS();
+      group = g.getValue();
+    }
+    auto dim = dyn_cast<AffineDimExpr>(base);
+    if (!dim)
+      return false;
+    // A dimension of one iteration reads index 0: dropped like a constant.
+    if (b.getExtents()[dim.getPosition()] == 1 && group == 1 && size == 1)
+      continue;
+    if (!seen.insert(dim.getPosition()).second)
+      return false;
+    // A grouped dim: each of its tensor's `size` entries is read by `group`
+    // consecutive indices.
+    if (b.getExtents()[dim.getPosition()] != size * group)
+      return false;
   }
   return true;
 }
 
-std::optional<AttentionMatch> Matcher::match(linalg::LinalgOp pv) {
-  if (!isContraction(pv) || pv.getNumReductionLoops() != 1)
+std::optional<Operand> Matcher::findOperand(const ElementExpr *e) const {
+  std::optional<Operand> best;
+  while (e && e->kind == Kind::Read) {
+    Operand o{e->value, e->indices};
+    if (isMappable(o))
+      best = o;
+    e = e->getDefinition();
+  }
+  return best;
+}
+
+/// Whether `v` masks a key out of an additive mask: -inf, or the lowest
+/// float (what HF's eager masks hold).
+static bool isMaskedOut(double v) { return v <= -3.0e38; }
+
+bool Matcher::matchPositionMask(const ElementExpr *mask, bool boolean,
+                                AttentionMatch &m) {
+  unsigned t = m.keyDim;
+  if (!b.isIndexFunction(mask))
+    return false;
+  std::optional<unsigned> s;
+  for (unsigned d = 0; d < b.getNumDims(); ++d) {
+    if (d == t || !b.usesDim(mask, d))
+      continue;
+    if (s)
+      return false;
+    s = d;
+  }
+  int64_t numQueries = s ? b.getExtents()[*s] : 1;
+  int64_t numKeys = b.getExtents()[t];
+  constexpr int64_t kMaxPositions = int64_t(1) << 24;
+  if (numQueries * numKeys > kMaxPositions)
+    return false;
+  SmallVector<int64_t> point(b.getNumDims(), 0);
+  std::vector<std::vector<bool>> visible(numQueries,
+                                         std::vector<bool>(numKeys));
+  bool finiteLowest = false;
+  for (int64_t i = 0; i < numQueries; ++i) {
+    for (int64_t j = 0; j < numKeys; ++j) {
+      if (s)
+        point[*s] = i;
+      point[t] = j;
+      std::optional<double> v = b.evaluate(mask, point);
+      if (!v)
+        return false;
+      if (boolean) {
+        visible[i][j] = *v != 0.0;
+      } else if (*v == 0.0) {
+        visible[i][j] = true;
+      } else if (isMaskedOut(*v)) {
+        finiteLowest |= !std::isinf(*v);
+      } else {
+        return false;
+      }
+    }
+  }
+  // attn's causal mask is aligned bottom-right: query i of S sees key j of
+  // T where j <= i + T - S; a window of W keeps the last W of those. The
+  // alignment is checked, never assumed: torch's is_causal is top-left.
+  int64_t shift = numKeys - numQueries;
+  int64_t window = 0;
+  for (int64_t j = 0; j < numKeys; ++j)
+    window += visible[numQueries - 1][j];
+  bool causal = true, windowed = window > 0;
+  for (int64_t i = 0; i < numQueries; ++i) {
+    bool any = false;
+    for (int64_t j = 0; j < numKeys; ++j) {
+      bool last = j <= i + shift;
+      causal &= visible[i][j] == last;
+      windowed &= visible[i][j] == (last && j > i + shift - window);
+      any |= visible[i][j];
+    }
+    // A row with no visible key: attn gives 0; softmax over the lowest
+    // float instead of -inf gives a mean of the values.
+    if (!any && finiteLowest)
+      return false;
+  }
+  if (causal && m.maskKind == MaskKind::None) {
+    m.maskKind = MaskKind::Causal;
+    return true;
+  }
+  if (windowed && m.maskKind == MaskKind::None) {
+    m.maskKind = MaskKind::SlidingWindow;
+    m.window = window;
+    return true;
+  }
+  return false;
+}
+
+bool Matcher::matchMask(const ElementExpr *mask, bool boolean,
+                        AttentionMatch &m) {
+  // A function of positions only (torch's causal mask from iota).
+  if (matchPositionMask(mask, boolean, m))
+    return true;
+  // Otherwise a mask tensor read at positions the attention can map.
+  if (m.mask)
+    return false;
+  m.mask = findOperand(mask);
+  return m.mask.has_value();
+}
+
+bool Matcher::matchScores(const ElementExpr *x, AttentionMatch &m) {
+  unsigned t = m.keyDim;
+  // select(keep, X, -inf): a boolean mask (masked_fill).
+  while (isOp(x, "arith.select")) {
+    std::optional<double> other = operand(x, 2)->getFloat();
+    if (!other || !std::isinf(*other) || *other > 0)
+      return false;
+    if (!matchMask(operand(x, 0), /*boolean=*/true, m))
+      return false;
+    x = operand(x, 1);
+  }
+  // A scale of the whole sum (MLA's two terms scaled after their sum).
+  double outerFactor = 1.0;
+  const ElementExpr *sum = peelConstantFactors(x, outerFactor);
+  // The addends: score contractions and additive masks.
+  SmallVector<const ElementExpr *> addends;
+  SmallVector<const ElementExpr *> worklist = {sum};
+  while (!worklist.empty()) {
+    const ElementExpr *e = worklist.pop_back_val();
+    if (isOp(e, "arith.addf")) {
+      worklist.push_back(operand(e, 1));
+      worklist.push_back(operand(e, 0));
+      continue;
+    }
+    addends.push_back(e);
+  }
+  std::optional<double> termScale;
+  for (const ElementExpr *addend : addends) {
+    double factor = outerFactor;
+    const ElementExpr *core = peelConstantFactors(addend, factor);
+    const ElementExpr *c = core->strip();
+    bool contraction = isReduce(core, {"arith.addf"}, 0.0) &&
+                       isOp(c->operands[0], "arith.mulf");
+    if (!contraction) {
+      // A mask is added after the scale, not scaled with the scores.
+      if (factor != 1.0 || outerFactor != 1.0 ||
+          !matchMask(addend, /*boolean=*/false, m))
+        return false;
+      continue;
+    }
+    const ElementExpr *mul = c->operands[0]->strip();
+    const ElementExpr *lhs = peelConstantFactors(mul->operands[0], factor);
+    const ElementExpr *rhs = peelConstantFactors(mul->operands[1], factor);
+    // The key reads the key dimension, the query does not.
+    if (b.usesDim(lhs, t) == b.usesDim(rhs, t))
+      return false;
+    if (b.usesDim(lhs, t))
+      std::swap(lhs, rhs);
+    if (termScale && std::fabs(*termScale - factor) > 1e-6 * std::fabs(factor))
+      return false;
+    termScale = factor;
+    std::optional<Operand> q = findOperand(lhs), k = findOperand(rhs);
+    if (!q || !k)
+      return false;
+    m.terms.push_back({*q, *k, lhs, rhs, c->dim});
+  }
+  if (!termScale || !(*termScale > 0.0) || !std::isfinite(*termScale))
+    return false;
+  m.scale = *termScale;
+  return true;
+}
+
+std::optional<AttentionMatch> Matcher::match(OpResult root) {
+  auto type = dyn_cast<RankedTensorType>(root.getType());
+  if (!type || !type.hasStaticShape() ||
+      !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  SmallVector<AffineExpr> outIndices;
+  for (int64_t size : type.getShape())
+    outIndices.push_back(getAffineDimExpr(b.addDim(size), b.getContext()));
+  const ElementExpr *o = b.read(root, outIndices)->strip();
+  // O = sum_t P * V from 0, P and V possibly widened.
+  if (o->kind != Kind::Reduce || !isReduce(o, {"arith.addf"}, 0.0) ||
+      !isOp(o->operands[0], "arith.mulf"))
     return std::nullopt;
   AttentionMatch m;
-  m.root = pv;
-  // P is the input whose producer is a softmax; the other is V.
+  m.root = root;
+  m.keyDim = o->dim;
+  const ElementExpr *mul = o->operands[0]->strip();
   for (unsigned pIndex : {0u, 1u}) {
-    Value probs = pv.getDpsInputs()[pIndex];
-    AffineMap pMap = pv.getIndexingMapsArray()[pIndex];
-    unsigned rank = pMap.getNumResults();
-    // The reduction loop of P.V must be the dimension softmax normalises.
-    std::optional<unsigned> keyDim;
-    for (unsigned j = 0; j < rank; ++j)
-      if (pv.getIteratorTypesArray()[cast<AffineDimExpr>(pMap.getResult(j))
-                                         .getPosition()] ==
-          utils::IteratorType::reduction)
-        keyDim = j;
-    if (!keyDim)
-      continue;
-    Value x = matchSoftmax(probs, *keyDim);
+    const ElementExpr *p = mul->operands[pIndex];
+    const ElementExpr *x = matchSoftmax(p, m.keyDim);
     if (!x)
       continue;
-    AttentionMatch candidate;
-    candidate.root = pv;
-    candidate.keyDim = *keyDim;
-    candidate.numDims = rank;
-    SmallVector<std::pair<Value, AffineMap>> masks;
-    Value scores = peelScaleAndMask(x, candidate, masks);
-    if (masks.size() > 1)
+    AttentionMatch candidate = m;
+    if (!matchScores(x, candidate))
       continue;
-    if (!matchScores(scores, rank, candidate))
+    candidate.valueExpr = mul->operands[1 - pIndex];
+    std::optional<Operand> v = findOperand(candidate.valueExpr);
+    if (!v)
       continue;
-    // Loops of P.V: P's dims are score dims; the others are value dims.
-    SmallVector<unsigned> loopToDomain(pv.getNumLoops(), ~0u);
-    for (unsigned j = 0; j < rank; ++j)
-      loopToDomain[cast<AffineDimExpr>(pMap.getResult(j)).getPosition()] = j;
-    for (unsigned l = 0; l < pv.getNumLoops(); ++l)
-      if (loopToDomain[l] == ~0u)
-        loopToDomain[l] = candidate.numDims++;
-    unsigned n = candidate.numDims;
-    auto fix = [&](AffineMap map) {
-      return AffineMap::get(n, 0, map.getResults(), ctx);
-    };
-    for (ScoreTerm &t : candidate.terms) {
-      t.queryMap = fix(t.queryMap);
-      t.keyMap = fix(t.keyMap);
-      lookThroughOperand(t.query, t.queryMap, candidate, /*isQuery=*/true);
-      lookThroughOperand(t.key, t.keyMap, candidate, /*isQuery=*/false);
-    }
-    candidate.value = pv.getDpsInputs()[1 - pIndex];
-    candidate.valueMap =
-        toDomain(pv.getIndexingMapsArray()[1 - pIndex], loopToDomain, n, ctx);
-    lookThroughOperand(candidate.value, candidate.valueMap, candidate, false);
-    candidate.outputMap =
-        toDomain(pv.getMatchingIndexingMap(pv.getDpsInitOperand(0)),
-                 loopToDomain, n, ctx);
-    if (!masks.empty()) {
-      // The mask generic is an identity over the score dims.
-      candidate.mask = masks.front().first;
-      candidate.maskMap = fix(masks.front().second);
-    }
+    candidate.value = *v;
     return candidate;
   }
   return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//
-// GQA: K/V broadcast from fewer heads, read unbroadcast.
-//===----------------------------------------------------------------------===//
-
-/// collapse_shape(broadcast(x)) where the broadcast inserts one dimension
-/// right after dimension `h` of x and the collapse merges them back: x is
-/// read instead (attn.attention groups heads by extent).
-static void lookThroughHeadRepeat(Value &v) {
-  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse)
-    return;
-  auto bcast = collapse.getSrc().getDefiningOp<linalg::LinalgOp>();
-  if (!bcast || bcast.getNumDpsInputs() != 1 || bcast.getNumDpsInits() != 1 ||
-      bcast.getNumLoops() != bcast.getNumParallelLoops() ||
-      !bodyOps(bcast).empty() || yielded(bcast) != arg(bcast, 0))
-    return;
-  AffineMap in = bcast.getIndexingMapsArray()[0];
-  AffineMap out = bcast.getIndexingMapsArray()[1];
-  if (!out.isIdentity() || in.getNumResults() + 1 != out.getNumResults() ||
-      !in.isProjectedPermutation())
-    return;
-  // The dropped loop is the repeat; it must follow the head dim and be
-  // merged with it.
-  std::optional<unsigned> repeat;
-  for (unsigned l = 0; l < bcast.getNumLoops(); ++l)
-    if (!in.isFunctionOfDim(l))
-      repeat = l;
-  if (!repeat || *repeat == 0)
-    return;
-  for (unsigned j = 0; j < in.getNumResults(); ++j)
-    if (cast<AffineDimExpr>(in.getResult(j)).getPosition() !=
-        (j < *repeat ? j : j + 1))
-      return;
-  for (ReassociationIndices group : collapse.getReassociationIndices()) {
-    bool containsRepeat = llvm::is_contained(group, int64_t(*repeat));
-    if (containsRepeat &&
-        (group.size() != 2 || group[0] != int64_t(*repeat) - 1))
-      return;
-    if (!containsRepeat && group.size() != 1)
-      return;
-  }
-  v = bcast.getDpsInputs()[0];
-}
-
-//===----------------------------------------------------------------------===//
 // Rewriting.
 //===----------------------------------------------------------------------===//
 
-static bool isF32Tensor(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && type.hasStaticShape() && type.getElementType().isF32();
-}
+namespace {
+/// Builds the attention's operands: views that drop unit dims read at 0,
+/// and maps over a compact iteration space.
+class Emitter {
+public:
+  Emitter(OpBuilder &builder, Location loc, ElementExprBuilder &b)
+      : builder(builder), loc(loc), b(b) {}
 
-/// A value as a tensor in the dimension order `dims` (domain dims), through
-/// a linalg.transpose when its map is another permutation of them.
+  /// The dims operands use, numbered in order of first use.
+  void use(const Operand &o) {
+    for (AffineExpr e : o.indices)
+      if (!isDropped(e))
+        e.walk([&](AffineExpr sub) {
+          if (auto d = dyn_cast<AffineDimExpr>(sub))
+            if (!dims.count(d.getPosition()))
+              dims[d.getPosition()] = dims.size();
+        });
+  }
+  /// Indices of unit dims that operands do not carry: constants, and
+  /// dimensions of one iteration.
+  bool isDropped(AffineExpr e) const {
+    if (isa<AffineConstantExpr>(e))
+      return true;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    return d && b.getExtents()[d.getPosition()] == 1;
+  }
+  /// The operand's tensor without its unit dims read at 0, and its map.
+  std::pair<Value, AffineMap> materialize(const Operand &o) {
+    SmallVector<AffineExpr> results;
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    for (auto [i, e] : llvm::enumerate(o.indices)) {
+      pending.push_back(i);
+      if (isDropped(e))
+        continue;
+      AffineExpr base = e;
+      if (auto bin = dyn_cast<AffineBinaryOpExpr>(e))
+        base = bin.getLHS();
+      results.push_back(getAffineDimExpr(
+          dims.lookup(cast<AffineDimExpr>(base).getPosition()),
+          builder.getContext()));
+      groups.push_back(pending);
+      pending.clear();
+    }
+    Value value = o.value;
+    if (results.size() != o.indices.size()) {
+      if (groups.empty())
+        return {Value(), AffineMap()};
+      groups.back().append(pending.begin(), pending.end());
+      value = tensor::CollapseShapeOp::create(builder, loc, value, groups);
+    }
+    return {value, AffineMap::get(dims.size(), 0, results, builder.getContext())};
+  }
+
+  OpBuilder &builder;
+  Location loc;
+  ElementExprBuilder &b;
+  llvm::MapVector<unsigned, unsigned> dims;
+};
+} // namespace
+
+/// The value `v` as a tensor whose dims are `order` (positions in the
+/// compact space), transposed if its map is another order of them.
 static Value inOrder(OpBuilder &b, Location loc, Value v, AffineMap map,
-                     ArrayRef<unsigned> dims) {
-  if (map.getNumResults() != dims.size())
+                     ArrayRef<unsigned> order) {
+  if (!v || map.getNumResults() != order.size())
     return Value();
   SmallVector<int64_t> perm;
-  for (unsigned d : dims) {
+  for (unsigned d : order) {
     std::optional<unsigned> pos = map.getResultPosition(b.getAffineDimExpr(d));
     if (!pos)
       return Value();
@@ -539,218 +529,235 @@ static Value inOrder(OpBuilder &b, Location loc, Value v, AffineMap map,
   return linalg::TransposeOp::create(b, loc, v, init, perm)->getResult(0);
 }
 
-/// MLA in its expanded form: two score terms (nope and rope), K_nope and V
-/// up-projected from one latent [B, T, C] by per-head weights, the rope key
-/// [B, T, R] shared by all heads. Rewritten to attn.latent_attention.
-static FailureOr<Value> buildLatentAttention(OpBuilder &b, Location loc,
-                                             AttentionMatch &m, FloatAttr scale) {
-  if (m.terms.size() != 2 || m.mask)
-    return failure();
-  // Domain: score dims [0, rank); the key dim is m.keyDim.
-  auto upProjection = [](Value v) -> linalg::LinalgOp {
-    auto op = v.getDefiningOp<linalg::LinalgOp>();
-    return isContraction(op) ? op : linalg::LinalgOp();
+/// MLA written out: a score term whose key is an up-projection of a latent
+/// [B, T, C] by per-head weights, a second term whose key (the RoPE key) has
+/// no head dim, and V an up-projection of the same latent. Rewritten to
+/// attn.latent_attention, which lowers it absorbed or expanded by cost.
+static Value buildLatentAttention(OpBuilder &builder, Location loc,
+                                  ElementExprBuilder &b, AttentionMatch &m) {
+  if (m.terms.size() != 2 || m.mask || m.maskKind == MaskKind::SlidingWindow)
+    return Value();
+  // k[.., t, n] = sum_c latent[b, t, c] * w[h, c, n] (any layout of w).
+  struct UpProjection {
+    Operand latent, weight;
+    unsigned dim;
+  };
+  auto upProjection = [&](const ElementExpr *e) -> std::optional<UpProjection> {
+    const ElementExpr *r = e->strip();
+    if (r->kind != Kind::Reduce || !isa<arith::AddFOp>(r->op) ||
+        r->init->getFloat() != 0.0)
+      return std::nullopt;
+    const ElementExpr *mul = r->operands[0]->strip();
+    if (mul->kind != Kind::Op || !isa<arith::MulFOp>(mul->op))
+      return std::nullopt;
+    for (unsigned i : {0u, 1u}) {
+      const ElementExpr *lat = mul->operands[i]->strip();
+      const ElementExpr *w = mul->operands[1 - i]->strip();
+      if (lat->kind != Kind::Read || w->kind != Kind::Read ||
+          lat->indices.size() != 3 || w->indices.size() != 3 ||
+          lat->indices[2] != getAffineDimExpr(r->dim, b.getContext()))
+        continue;
+      return UpProjection{{lat->value, lat->indices},
+                          {w->value, w->indices}, r->dim};
+    }
+    return std::nullopt;
   };
   for (unsigned nopeIndex : {0u, 1u}) {
-    ScoreTerm &nope = m.terms[nopeIndex];
-    ScoreTerm &rope = m.terms[1 - nopeIndex];
-    linalg::LinalgOp kUp = upProjection(nope.key);
-    linalg::LinalgOp vUp = upProjection(m.value);
-    if (!kUp || !vUp)
+    ScoreTerm &nope = m.terms[nopeIndex], &rope = m.terms[1 - nopeIndex];
+    std::optional<UpProjection> kUp = upProjection(nope.keyExpr);
+    std::optional<UpProjection> vUp = upProjection(m.valueExpr);
+    if (!kUp || !vUp || kUp->latent.value != vUp->latent.value)
       continue;
-    // k[b, h, t, n] = sum_c latent[b, t, c] * w_uk[h, c, n], latent shared.
-    Value latent = kUp.getDpsInputs()[0];
-    if (vUp.getDpsInputs()[0] != latent)
+    // Roles from the output [.. s, h, e ..] and the reads: the latent is
+    // (batch, t, c); the rope key (batch, t, r); the head dim is in the
+    // weight and the query but not in the latent.
+    AffineExpr batch = kUp->latent.indices[0];
+    AffineExpr key = kUp->latent.indices[1];
+    if (key != getAffineDimExpr(m.keyDim, b.getContext()) ||
+        vUp->latent.indices[0] != batch || vUp->latent.indices[1] != key ||
+        rope.key.indices.size() != 3 || rope.key.indices[0] != batch ||
+        rope.key.indices[1] != key)
       continue;
-    Value wUk = kUp.getDpsInputs()[1], wUv = vUp.getDpsInputs()[1];
-    // Score dims: batch b, head h, query s, key t; k_nope and V map exactly
-    // (b, h, t, *) in some order; the rope key has no head dim.
-    unsigned t = m.keyDim;
-    SmallVector<unsigned> qDims, kDims;
-    AffineMap qMap = nope.queryMap;
-    // Query dims in [b, s, h, n] order: find them from the query map.
-    if (qMap.getNumResults() != 4 || m.outputMap.getNumResults() != 4)
+    // Output dims: the root's own dims 0..rank-1, in order.
+    auto rootType = cast<RankedTensorType>(m.root.getType());
+    if (rootType.getRank() != 4 || !rootType.getElementType().isF32())
       continue;
-    // The head dim is in Q, K and the output but not in the rope key; the
-    // batch dim is everywhere; s in Q and output only.
-    std::optional<unsigned> bDim, hDim, sDim, nDim, rDim, eDim;
-    for (AffineExpr e : qMap.getResults()) {
-      unsigned d = cast<AffineDimExpr>(e).getPosition();
-      bool inKey = nope.keyMap.isFunctionOfDim(d);
-      bool inRope = rope.keyMap.isFunctionOfDim(d);
-      bool inOut = m.outputMap.isFunctionOfDim(d);
-      if (inKey && inRope && inOut)
-        bDim = d;
-      else if (inKey && !inRope && inOut)
-        hDim = d;
-      else if (!inKey && inOut)
-        sDim = d;
-      else if (inKey && !inOut)
-        nDim = d;
+    unsigned numDims = b.getNumDims();
+    auto dim = [&](unsigned d) { return getAffineDimExpr(d, b.getContext()); };
+    // The query dims: those of nope.query but the contraction dim.
+    std::optional<unsigned> head, query;
+    for (AffineExpr e : nope.query.indices) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d)
+        continue;
+      unsigned p = d.getPosition();
+      if (p == nope.dim || dim(p) == batch)
+        continue;
+      bool inWeight = llvm::is_contained(kUp->weight.indices, dim(p));
+      (inWeight ? head : query) = p;
     }
-    for (AffineExpr e : rope.queryMap.getResults()) {
-      unsigned d = cast<AffineDimExpr>(e).getPosition();
-      if (!m.outputMap.isFunctionOfDim(d))
-        rDim = d;
-    }
-    for (AffineExpr e : m.outputMap.getResults()) {
-      unsigned d = cast<AffineDimExpr>(e).getPosition();
-      if (!qMap.isFunctionOfDim(d))
-        eDim = d;
-    }
-    if (!bDim || !hDim || !sDim || !nDim || !rDim || !eDim || *sDim == t)
+    if (!head || !query || !isa<AffineDimExpr>(batch))
       continue;
-    // The rope key must be [b, t, r] in that order and the latent [b, t, c].
-    if (rope.keyMap.getNumResults() != 3 ||
-        rope.keyMap.getResult(0) != b.getAffineDimExpr(*bDim) ||
-        rope.keyMap.getResult(1) != b.getAffineDimExpr(t) ||
-        rope.keyMap.getResult(2) != b.getAffineDimExpr(*rDim))
+    unsigned bDim = cast<AffineDimExpr>(batch).getPosition();
+    std::optional<unsigned> valueDim;
+    for (unsigned d = 0; d < rootType.getRank(); ++d)
+      if (d != bDim && d != *head && d != *query)
+        valueDim = d;
+    if (!valueDim)
       continue;
-    // Up-projections: the latent read as (b, t, c) and the weight as a
-    // permutation of (h, c, n) over the up-projection's own loops.
-    auto splitUp = [&](linalg::LinalgOp up, Value &weight) -> bool {
-      AffineMap lat = up.getIndexingMapsArray()[0];
-      AffineMap w = up.getIndexingMapsArray()[1];
-      AffineMap out = up.getMatchingIndexingMap(up.getDpsInitOperand(0));
-      if (lat.getNumResults() != 3 || w.getNumResults() != 3 ||
-          out.getNumResults() != 4 || up.getNumReductionLoops() != 1)
-        return false;
-      // The up-projection's output must be what the attention reads with
-      // the same dims: map out-loop -> domain via K's domain map.
-      unsigned c = 0;
-      for (unsigned l = 0; l < up.getNumLoops(); ++l)
-        if (up.getIteratorTypesArray()[l] == utils::IteratorType::reduction)
-          c = l;
-      // latent loops must be (b-loop, t-loop, c) with b, t the output's.
-      if (lat.getResult(2) != b.getAffineDimExpr(c))
-        return false;
-      // Weight order wanted: (h, c, n): transpose if needed, in loop space.
-      SmallVector<unsigned> wantLoops;
-      std::optional<unsigned> hLoop, nLoop;
-      for (unsigned j = 0; j < 4; ++j) {
-        unsigned l = cast<AffineDimExpr>(out.getResult(j)).getPosition();
-        if (w.isFunctionOfDim(l) && l != c) {
-          if (!hLoop && !lat.isFunctionOfDim(l) &&
-              j != 3)
-            hLoop = l;
-          else
-            nLoop = l;
-        }
-      }
-      if (!hLoop || !nLoop)
-        return false;
-      weight = inOrder(b, loc, weight, w, {*hLoop, c, *nLoop});
-      return bool(weight);
+    // Every operand over the whole space, then in latent_attention's order.
+    auto mapOf = [&](const Operand &o) -> AffineMap {
+      if (llvm::any_of(o.indices, [](AffineExpr e) { return !isa<AffineDimExpr>(e); }))
+        return AffineMap();
+      return AffineMap::get(numDims, 0, o.indices, b.getContext());
     };
-    if (!splitUp(kUp, wUk) || !splitUp(vUp, wUv))
-      continue;
-    // Up-projections must produce K/V in the layout the attention reads:
-    // checked through their output maps against the attention's K/V maps.
-    auto sameLayout = [&](linalg::LinalgOp up, AffineMap attnMap,
-                          unsigned lastDim) {
-      AffineMap out = up.getMatchingIndexingMap(up.getDpsInitOperand(0));
-      AffineMap lat = up.getIndexingMapsArray()[0];
-      // Position of b, t in the up output equals their position in attnMap.
-      unsigned bLoop = cast<AffineDimExpr>(lat.getResult(0)).getPosition();
-      unsigned tLoop = cast<AffineDimExpr>(lat.getResult(1)).getPosition();
-      std::optional<unsigned> bPos = out.getResultPosition(b.getAffineDimExpr(bLoop));
-      std::optional<unsigned> tPos = out.getResultPosition(b.getAffineDimExpr(tLoop));
-      return bPos && tPos &&
-             attnMap.getResult(*bPos) == b.getAffineDimExpr(*bDim) &&
-             attnMap.getResult(*tPos) == b.getAffineDimExpr(t) &&
-             attnMap.isFunctionOfDim(lastDim);
-    };
-    if (!sameLayout(kUp, nope.keyMap, *nDim) || !sameLayout(vUp, m.valueMap, *eDim))
-      continue;
-    if (!isF32Tensor(latent) || !isF32Tensor(rope.key))
-      continue;
-    Value qNope = inOrder(b, loc, nope.query, nope.queryMap, {*bDim, *sDim, *hDim, *nDim});
-    Value qRope = inOrder(b, loc, rope.query, rope.queryMap, {*bDim, *sDim, *hDim, *rDim});
-    if (!qNope || !qRope)
-      continue;
-    auto outType = cast<RankedTensorType>(m.root->getResult(0).getType());
-    auto qType = cast<RankedTensorType>(qNope.getType());
-    auto vwType = cast<RankedTensorType>(wUv.getType());
+    SmallVector<std::pair<Operand, SmallVector<unsigned>>> wanted = {
+        {nope.query, {bDim, *query, *head, nope.dim}},
+        {rope.query, {bDim, *query, *head, rope.dim}},
+        {kUp->latent, {bDim, m.keyDim, kUp->dim}},
+        {rope.key, {bDim, m.keyDim, rope.dim}},
+        {kUp->weight, {*head, kUp->dim, nope.dim}},
+        {vUp->weight, {*head, vUp->dim, *valueDim}}};
+    SmallVector<Value> values;
+    for (auto &[o, order] : wanted) {
+      AffineMap map = mapOf(o);
+      Value v = map ? inOrder(builder, loc, o.value, map, order) : Value();
+      if (!v || !cast<ShapedType>(v.getType()).getElementType().isF32())
+        return Value();
+      values.push_back(v);
+    }
+    // The latent's c in the value's up-projection is another dim than in
+    // the key's: it is the same latent read the same way.
+    auto qType = cast<RankedTensorType>(values[0].getType());
+    auto wvType = cast<RankedTensorType>(values[5].getType());
     SmallVector<int64_t> outShape = {qType.getDimSize(0), qType.getDimSize(1),
-                                     qType.getDimSize(2), vwType.getDimSize(2)};
-    Value init = tensor::EmptyOp::create(b, loc, outShape, b.getF32Type());
+                                     qType.getDimSize(2), wvType.getDimSize(2)};
+    Value init =
+        tensor::EmptyOp::create(builder, loc, outShape, builder.getF32Type());
     Value o = LatentAttentionOp::create(
-                  b, loc, init.getType(), qNope, qRope, latent, rope.key, wUk,
-                  wUv, /*kv_lengths=*/Value(), init, scale,
-                  /*branches=*/ArrayAttr(), b.getF64FloatAttr(1.0),
-                  MaskKindAttr::get(b.getContext(), MaskKind::None),
+                  builder, loc, init.getType(), values[0], values[1], values[2],
+                  values[3], values[4], values[5], /*kv_lengths=*/Value(), init,
+                  builder.getF32FloatAttr(static_cast<float>(m.scale)),
+                  /*branches=*/ArrayAttr(), builder.getF64FloatAttr(1.0),
+                  MaskKindAttr::get(builder.getContext(), m.maskKind),
                   /*window=*/IntegerAttr())
                   .getResult();
-    // Back to the original output layout.
+    // Back to the root's layout: its dims are 0..3.
     AffineMap latentOut = AffineMap::get(
-        m.numDims, 0,
-        {b.getAffineDimExpr(*bDim), b.getAffineDimExpr(*sDim),
-         b.getAffineDimExpr(*hDim), b.getAffineDimExpr(*eDim)},
+        numDims, 0, {dim(bDim), dim(*query), dim(*head), dim(*valueDim)},
         b.getContext());
-    SmallVector<unsigned> outDims;
-    for (AffineExpr e : m.outputMap.getResults())
-      outDims.push_back(cast<AffineDimExpr>(e).getPosition());
-    Value result = inOrder(b, loc, o, latentOut, outDims);
-    if (!result || result.getType() != outType)
-      return failure();
+    Value result = inOrder(builder, loc, o, latentOut, {0, 1, 2, 3});
+    if (!result || result.getType() != m.root.getType())
+      return Value();
     return result;
   }
-  return failure();
+  return Value();
 }
 
-static LogicalResult rewrite(AttentionMatch &m) {
-  linalg::LinalgOp pv = m.root;
-  OpBuilder b(pv);
-  Location loc = pv.getLoc();
-  auto outType = cast<RankedTensorType>(pv->getResult(0).getType());
-  if (!outType.hasStaticShape() || !outType.getElementType().isF32())
-    return failure();
-  for (ScoreTerm &t : m.terms) {
-    lookThroughHeadRepeat(t.key);
-    if (!isF32Tensor(t.query) || !isF32Tensor(t.key))
-      return failure();
-  }
-  lookThroughHeadRepeat(m.value);
-  if (!isF32Tensor(m.value) || (m.mask && !isF32Tensor(m.mask)))
-    return failure();
-  if (!(m.scale > 0.0) || !std::isfinite(m.scale))
-    return failure();
-  FloatAttr scale = b.getF32FloatAttr(static_cast<float>(m.scale));
+static LogicalResult rewrite(ElementExprBuilder &b, AttentionMatch &m) {
+  Operation *rootOp = m.root.getOwner();
+  OpBuilder builder(rootOp);
+  Location loc = rootOp->getLoc();
+  auto outType = cast<RankedTensorType>(m.root.getType());
 
-  if (FailureOr<Value> latent = buildLatentAttention(b, loc, m, scale);
-      succeeded(latent)) {
-    pv->getResult(0).replaceAllUsesWith(*latent);
+  if (Value latent = buildLatentAttention(builder, loc, b, m)) {
+    m.root.replaceAllUsesWith(latent);
     return success();
   }
 
+  Emitter emitter(builder, loc, b);
+  // Output dims first, in order: the root's dims are 0..rank-1. Its unit
+  // dims are not the attention's: expanded back afterwards.
+  Operand output{m.root, {}};
+  SmallVector<int64_t> attentionShape;
+  for (unsigned d = 0; d < outType.getRank(); ++d) {
+    output.indices.push_back(getAffineDimExpr(d, b.getContext()));
+    if (outType.getDimSize(d) != 1)
+      attentionShape.push_back(outType.getDimSize(d));
+  }
+  emitter.use(output);
+  for (ScoreTerm &t : m.terms) {
+    emitter.use(t.query);
+    emitter.use(t.key);
+  }
+  emitter.use(m.value);
+  if (m.mask)
+    emitter.use(*m.mask);
+
   SmallVector<Value> queries, keys;
   SmallVector<AffineMap> maps;
-  for (ScoreTerm &t : m.terms) {
-    queries.push_back(t.query);
-    maps.push_back(t.queryMap);
+  SmallVector<Operation *> created;
+  auto add = [&](const Operand &o, SmallVector<Value> *into) -> Value {
+    auto [value, map] = emitter.materialize(o);
+    if (!value)
+      return Value();
+    if (value.getDefiningOp() && value != o.value)
+      created.push_back(value.getDefiningOp());
+    maps.push_back(map);
+    if (into)
+      into->push_back(value);
+    return value;
+  };
+  bool ok = true;
+  for (ScoreTerm &t : m.terms)
+    ok &= bool(add(t.query, &queries));
+  for (ScoreTerm &t : m.terms)
+    ok &= bool(add(t.key, &keys));
+  Value value = add(m.value, nullptr);
+  Value mask = m.mask ? add(*m.mask, nullptr) : Value();
+  ok &= value && (!m.mask || mask);
+  maps.push_back(AffineMap::getMultiDimIdentityMap(emitter.dims.size(),
+                                                   builder.getContext())
+                     .getMajorSubMap(attentionShape.size()));
+  auto cleanup = [&]() {
+    for (Operation *op : llvm::reverse(created))
+      op->erase();
+  };
+  if (!ok) {
+    cleanup();
+    return failure();
   }
-  for (ScoreTerm &t : m.terms) {
-    keys.push_back(t.key);
-    maps.push_back(t.keyMap);
-  }
-  maps.push_back(m.valueMap);
-  if (m.mask)
-    maps.push_back(m.maskMap);
-  maps.push_back(m.outputMap);
-  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(),
+  auto attentionType =
+      RankedTensorType::get(attentionShape, outType.getElementType());
+  Value init = tensor::EmptyOp::create(builder, loc, attentionShape,
                                        outType.getElementType());
+  Type scaleType = builder.getF32Type();
   auto attention = AttentionOp::create(
-      b, loc, outType, queries, keys, m.value, m.mask, /*kv_lengths=*/Value(),
-      init, scale, b.getAffineMapArrayAttr(maps),
-      MaskKindAttr::get(b.getContext(), MaskKind::None), IntegerAttr());
+      builder, loc, attentionType, queries, keys, value, mask,
+      /*kv_lengths=*/Value(), init,
+      builder.getFloatAttr(scaleType, m.scale), builder.getAffineMapArrayAttr(maps),
+      MaskKindAttr::get(builder.getContext(), m.maskKind),
+      m.maskKind == MaskKind::SlidingWindow ? builder.getI64IntegerAttr(m.window)
+                                            : IntegerAttr());
   // The op verifies the roles the maps imply; a chain that looked like
   // attention but is not one (a contraction over the wrong dims) is undone.
   if (failed(mlir::verify(attention, /*verifyRecursively=*/false))) {
     attention->erase();
     init.getDefiningOp()->erase();
+    cleanup();
     return failure();
   }
-  pv->getResult(0).replaceAllUsesWith(attention.getResult());
+  Value result = attention.getResult();
+  if (attentionType != outType) {
+    // Each unit dim joins the group of the next dim (of the last, at the
+    // end).
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    for (int64_t d = 0; d < outType.getRank(); ++d) {
+      pending.push_back(d);
+      if (outType.getDimSize(d) != 1) {
+        groups.push_back(pending);
+        pending.clear();
+      }
+    }
+    if (groups.empty())
+      groups.push_back({});
+    groups.back().append(pending.begin(), pending.end());
+    if (attentionShape.empty())
+      groups.clear();
+    result = tensor::ExpandShapeOp::create(builder, loc, outType, result, groups);
+  }
+  m.root.replaceAllUsesWith(result);
   return success();
 }
 
@@ -759,13 +766,20 @@ namespace {
 struct AttnRaiseAttention
     : public impl::AttnRaiseAttentionBase<AttnRaiseAttention> {
   void runOnOperation() override {
-    Matcher matcher(&getContext());
-    SmallVector<linalg::LinalgOp> roots;
-    getOperation()->walk([&](linalg::LinalgOp op) { roots.push_back(op); });
+    SmallVector<OpResult> roots;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.getNumReductionLoops() == 1 && op.hasPureTensorSemantics())
+        for (OpResult r : op->getResults())
+          roots.push_back(r);
+    });
     bool changed = false;
-    for (linalg::LinalgOp op : roots) {
-      std::optional<AttentionMatch> m = matcher.match(op);
-      if (m && succeeded(rewrite(*m)))
+    for (OpResult root : roots) {
+      // Each candidate gets its own expressions: a match builds a domain of
+      // its own.
+      ElementExprBuilder b(&getContext());
+      Matcher matcher(b);
+      std::optional<AttentionMatch> m = matcher.match(root);
+      if (m && succeeded(rewrite(b, *m)))
         changed = true;
     }
     if (!changed)

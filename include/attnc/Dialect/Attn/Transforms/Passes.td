@@ -27,20 +27,33 @@ def AttnReferenceLowering : Pass<"attn-reference-lowering"> {
 def AttnRaiseAttention : Pass<"attn-raise-attention"> {
   let summary = "Recognise attention written with upstream linalg ops and rewrite it into attn ops";
   let description = [{
-    Matches, backwards from a contraction with V, the chain frontends emit:
-    softmax over the key dimension (`linalg.softmax`, or max / subtract-exp
-    / sum / divide generics), an optional additive mask, a constant scale
-    (multiply or divide, on the scores or on Q), and Q.K^T as
-    `linalg.batch_matmul`, `linalg.matmul` or a generic contraction, with K
-    (or Q, V) read through transposes. The chain becomes one
-    `attn.attention` whose indexing maps are the contractions' own maps in
-    one iteration space. K/V repeated over query heads (GQA's
-    broadcast + collapse_shape) are read unrepeated; scores that are a sum of
-    a latent up-projection term and a shared RoPE-key term, with V
-    up-projected from the same latent (MLA), become
-    `attn.latent_attention`. IR that does not match exactly (another softmax
-    axis, a multiplied mask, a contraction over other dims, non-f32 types)
-    is left untouched.
+    Each candidate (a linalg op with one reduction loop) is read as an
+    element expression (`ElementExpr`, in `Dialect/Attn/Utils`): what one
+    element is, as an expression of loop indices, through linalg bodies,
+    reshapes (`expand_shape`, `collapse_shape`: linearised and
+    delinearised indices, simplified with the extents), slices, casts,
+    transposes and broadcasts. Model IR that splits attention over ops in
+    any way (torch-mlir's batch_matmuls through views, row statistics kept
+    as [b, h, s, 1], the argmax beside the row max, subtract and exp in two
+    generics) reads as one canonical expression, on which the pass matches
+
+      O = sum_t softmax_t(scale * sum_i Q_i.K_i [+ mask]) * V
+
+    (with torch's select of 0 for rows that are all -inf, or without; the
+    scale on the scores, on Q or K, or split between them; an additive or
+    boolean mask). Operands are the deepest tensors their elements are read
+    from at indices a map can take: K/V repeated over query heads
+    (repeat_kv's broadcast and collapse) are read unrepeated as grouped
+    heads, and unit dims are dropped by views. A mask that is a function of
+    the query and key positions only (iota, compare, select) is evaluated at
+    every position and becomes `masking(causal)` when it is attn's
+    bottom-right causal mask, or `masking(sliding_window)`; any other (such
+    as torch's top-left `is_causal` with fewer queries than keys) stays a
+    mask tensor. Scores that are a sum of a latent up-projection term and a
+    shared RoPE-key term, with V up-projected from the same latent (MLA),
+    become `attn.latent_attention`. IR that does not match exactly is left
+    untouched. Run `attn-decompose-aggregates` first: `linalg.softmax` is
+    matched as its decomposition.
   }];
   let dependentDialects = [
     "::mlir::attn::AttnDialect",
@@ -174,8 +187,11 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
     row max, sum and accumulator, and a second loop merges them with a
     log-sum-exp combine that stays finite when a split sees no visible key.
 
-    Ops the tiling does not cover (several K2 dimensions, no M dimension) are
-    left for `attn-reference-lowering`.
+    An op without an M dimension (a decode step whose unit query dim
+    attn-raise-attention dropped) first gets one of extent 1 in its queries
+    and output, by views. Ops the tiling does not cover (several K2
+    dimensions; no M dimension and a log-sum-exp output or positions frame)
+    are left for `attn-reference-lowering`.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", "64",
