@@ -33,6 +33,8 @@ config.substitutions.insert(0, ("%python", config.python_executable))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(
     ("%attn_run", os.path.join(config.attnc_tools_dir, "attn-run")))
+config.substitutions.append(
+    ("%attnc_bin", os.path.join(config.attnc_tools_dir, "attnc")))
 config.substitutions.append(("%attnc_obj", config.attnc_obj_root))
 config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
 config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
