@@ -74,6 +74,40 @@ static std::string elementNote(Type type) {
   return "";
 }
 
+LogicalResult attn::checkStaticShapes(func::FuncOp func) {
+  auto describe = [](ShapedType type) {
+    std::string dims;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    return dims;
+  };
+  constexpr const char *kAdvice =
+      "; attnc compiles static shapes only: export the model with static "
+      "shapes (torch.export without dynamic_shapes, one export per sequence "
+      "length)";
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+    if (auto shaped = dyn_cast<ShapedType>(type);
+        shaped && shaped.hasRank() && !shaped.hasStaticShape())
+      return emitError(func.getLoc())
+             << "argument #" << i << " of @" << func.getName() << " has type "
+             << type << " (dynamic dimension " << describe(shaped) << ")"
+             << kAdvice;
+  WalkResult walk = func.walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      if (auto shaped = dyn_cast<ShapedType>(result.getType());
+          shaped && shaped.hasRank() && !shaped.hasStaticShape()) {
+        emitError(op->getLoc())
+            << "'" << op->getName() << "' in @" << func.getName()
+            << " has a result of type " << result.getType()
+            << " (dynamic dimension " << describe(shaped) << ")" << kAdvice;
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 LogicalResult attn::verifyLibraryInterface(ModuleOp module) {
   bool ok = true;
   bool any = false;
@@ -81,21 +115,27 @@ LogicalResult attn::verifyLibraryInterface(ModuleOp module) {
     if (func.isPrivate() || func.isExternal())
       return;
     any = true;
+    if (failed(checkStaticShapes(func))) {
+      ok = false;
+      return;
+    }
     auto check = [&](Type type, StringRef what, unsigned index) {
       Type element = type;
       if (auto shaped = dyn_cast<ShapedType>(type)) {
-        if (!isa<RankedTensorType, MemRefType>(type) || !shaped.hasStaticShape()) {
-          func.emitError() << what << " " << index << " has type " << type
-                           << ": only statically shaped tensors have a C "
-                              "entry point";
+        if (!isa<RankedTensorType, MemRefType>(type)) {
+          emitError(func.getLoc())
+              << what << " " << index << " of @" << func.getName()
+              << " has type " << type
+              << ": only ranked tensors have a C entry point";
           ok = false;
           return;
         }
         element = shaped.getElementType();
       }
       if (cElementType(element).empty()) {
-        func.emitError() << what << " " << index << " has element type "
-                         << element << ", which C cannot carry";
+        emitError(func.getLoc())
+            << what << " " << index << " of @" << func.getName()
+            << " has element type " << element << ", which C cannot carry";
         ok = false;
       }
     };

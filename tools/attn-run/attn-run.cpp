@@ -14,6 +14,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Pipelines/EmitLibrary.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Runtime/Npy.h"
@@ -218,6 +219,8 @@ int runDifferentialMode(ModuleOp module, std::vector<NpyArray> &inputs,
   bool allAgree = true;
   for (func::FuncOp func : funcs) {
     std::string name = func.getName().str(), error;
+    if (failed(attn::checkStaticShapes(func)))
+      return EXIT_FAILURE;
     if (!attn::hasHostArraySignature(func, error))
       return fail(error);
     std::vector<NpyArray> random;
@@ -323,6 +326,8 @@ int main(int argc, char **argv) {
                 " (functions: " + (available.empty() ? "none" : available) +
                 ")");
   }
+  if (failed(attn::checkStaticShapes(func)))
+    return EXIT_FAILURE;
   std::string signatureError;
   if (!attn::hasHostArraySignature(func, signatureError))
     return fail(signatureError);

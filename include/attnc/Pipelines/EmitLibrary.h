@@ -10,6 +10,7 @@
 #ifndef ATTNC_PIPELINES_EMITLIBRARY_H
 #define ATTNC_PIPELINES_EMITLIBRARY_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -38,6 +39,11 @@ struct EmitLibraryOptions {
   /// Where to write the C header (object and shared kinds); empty: none.
   std::string headerPath;
 };
+
+/// Fails with a located error naming the first value of `func` with a
+/// dynamic shape (arguments first, then results of ops in order) and saying
+/// what to do: attnc compiles static shapes only.
+LogicalResult checkStaticShapes(func::FuncOp func);
 
 /// Checks that every public function of `module` has a C entry point: static
 /// shapes and element types C can carry. Reports a located error otherwise.
