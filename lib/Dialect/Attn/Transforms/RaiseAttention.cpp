@@ -60,6 +60,12 @@ namespace {
 struct Operand {
   Value value;
   SmallVector<AffineExpr> indices;
+  /// Read through a view of `value` (a weight [H * (dn + dv), C] read at
+  /// (h * (dn + dv) + dn + e, c)): each dim expanded into the parts of
+  /// `expandedShape` (`groups`), then sliced at `offsets` with `sizes`;
+  /// `indices` index that slice. Empty: `value` itself.
+  std::vector<ReassociationIndices> groups;
+  std::vector<int64_t> expandedShape, offsets, sizes;
 };
 
 /// One score contraction: sum over `dims` of Q * K.
@@ -73,7 +79,7 @@ struct ScoreTerm {
 struct AttentionMatch {
   OpResult root;
   unsigned keyDim = 0;
-  SmallVector<ScoreTerm> terms;
+  SmallVector<ScoreTerm, 2> terms;
   Operand value;
   const ElementExpr *valueExpr = nullptr;
   double scale = 1.0;
@@ -88,6 +94,10 @@ public:
   Matcher(ElementExprBuilder &b) : b(b) {}
 
   std::optional<AttentionMatch> match(OpResult root);
+  /// The operand an element expression reads, for the rewriters.
+  std::optional<Operand> findOperandOf(const ElementExpr *e) const {
+    return findOperand(e);
+  }
 
 private:
   bool isOp(const ElementExpr *e, StringRef name) const {
@@ -119,6 +129,16 @@ private:
   /// map can take.
   std::optional<Operand> findOperand(const ElementExpr *e) const;
   bool isMappable(const Operand &o) const;
+  /// `value` read at `indices` whose entries are mixed-radix combinations of
+  /// dims (h * 32 + 16 + e) as a view (expand_shape, extract_slice) read at
+  /// one dim per entry; nullopt where the combination is not one.
+  std::optional<Operand> delinearize(Value value,
+                                     ArrayRef<AffineExpr> indices) const;
+  /// A score term whose query and key read a concatenation along the
+  /// contraction (HF MLA: Q = concat(q_nope, q_rope), K = k_nope and the
+  /// broadcast RoPE key inserted into one tensor), as one term per piece.
+  bool splitTerm(const ElementExpr *query, const ElementExpr *key,
+                 unsigned dim, AttentionMatch &m) const;
 
   ElementExprBuilder &b;
 };
@@ -210,8 +230,10 @@ bool Matcher::isMappable(const Operand &o) const {
   auto type = cast<RankedTensorType>(o.value.getType());
   if (!type.hasStaticShape())
     return false;
+  ArrayRef<int64_t> shape =
+      o.groups.empty() ? type.getShape() : ArrayRef<int64_t>(o.sizes);
   llvm::SmallDenseSet<unsigned> seen;
-  for (auto [e, size] : llvm::zip(o.indices, type.getShape())) {
+  for (auto [e, size] : llvm::zip(o.indices, shape)) {
     if (auto c = dyn_cast<AffineConstantExpr>(e)) {
       if (c.getValue() != 0 || size != 1)
         return false;
@@ -243,15 +265,201 @@ bool Matcher::isMappable(const Operand &o) const {
   return true;
 }
 
+std::optional<Operand> Matcher::delinearize(Value value,
+                                            ArrayRef<AffineExpr> indices) const {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  Operand o;
+  o.value = value;
+  bool needed = false;
+  for (auto [j, e] : llvm::enumerate(indices)) {
+    int64_t size = type.getDimSize(j);
+    ReassociationIndices group;
+    // e = sum_i c_i * d_i + k, the c_i a mixed radix: each divides the one
+    // before, the last is 1, and each d_i with its share of k fits its part.
+    SmallVector<std::pair<int64_t, unsigned>> terms;
+    int64_t constant = 0;
+    std::function<bool(AffineExpr, int64_t)> collect = [&](AffineExpr x,
+                                                           int64_t scale) {
+      if (auto c = dyn_cast<AffineConstantExpr>(x)) {
+        constant += scale * c.getValue();
+        return true;
+      }
+      if (auto d = dyn_cast<AffineDimExpr>(x)) {
+        terms.push_back({scale, d.getPosition()});
+        return true;
+      }
+      auto bin = dyn_cast<AffineBinaryOpExpr>(x);
+      if (!bin)
+        return false;
+      if (bin.getKind() == AffineExprKind::Add)
+        return collect(bin.getLHS(), scale) && collect(bin.getRHS(), scale);
+      if (bin.getKind() == AffineExprKind::Mul)
+        if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+          return collect(bin.getLHS(), scale * c.getValue());
+      return false;
+    };
+    if (!collect(e, 1))
+      return std::nullopt;
+    llvm::sort(terms, [](auto a, auto b) { return a.first > b.first; });
+    if (terms.size() == 1 && terms[0].first == 1 && constant == 0) {
+      group.push_back(o.expandedShape.size());
+      o.expandedShape.push_back(size);
+      o.offsets.push_back(0);
+      o.sizes.push_back(size);
+      o.indices.push_back(e);
+      o.groups.push_back(group);
+      continue;
+    }
+    needed = true;
+    if (terms.empty()) {
+      // A constant index: a slice of one.
+      if (constant < 0 || constant >= size)
+        return std::nullopt;
+      group.push_back(o.expandedShape.size());
+      o.expandedShape.push_back(size);
+      o.offsets.push_back(constant);
+      o.sizes.push_back(1);
+      o.indices.push_back(getAffineConstantExpr(0, value.getContext()));
+      o.groups.push_back(group);
+      continue;
+    }
+    if (terms.back().first != 1 || size % terms.front().first != 0 ||
+        constant < 0)
+      return std::nullopt;
+    int64_t outer = size / terms.front().first;
+    for (auto [i, term] : llvm::enumerate(terms)) {
+      int64_t part = i == 0 ? outer : terms[i - 1].first / term.first;
+      if ((i > 0 && terms[i - 1].first % term.first != 0) || part <= 0)
+        return std::nullopt;
+      int64_t digit = (constant / term.first) % part;
+      int64_t extent = b.getExtents()[term.second];
+      if (digit + extent > part)
+        return std::nullopt;
+      group.push_back(o.expandedShape.size());
+      o.expandedShape.push_back(part);
+      o.offsets.push_back(digit);
+      o.sizes.push_back(extent);
+      o.indices.push_back(getAffineDimExpr(term.second, value.getContext()));
+    }
+    int64_t rebuilt = 0;
+    for (auto [off, term] :
+         llvm::zip(ArrayRef<int64_t>(o.offsets).take_back(terms.size()), terms))
+      rebuilt += off * term.first;
+    if (rebuilt != constant)
+      return std::nullopt;
+    o.groups.push_back(group);
+  }
+  if (!needed)
+    return std::nullopt;
+  return o;
+}
+
 std::optional<Operand> Matcher::findOperand(const ElementExpr *e) const {
   std::optional<Operand> best;
   while (e && e->kind == Kind::Read) {
-    Operand o{e->value, e->indices};
+    Operand o;
+    o.value = e->value;
+    o.indices = e->indices;
     if (isMappable(o))
       best = o;
+    else if (std::optional<Operand> view = delinearize(e->value, e->indices);
+             view && isMappable(*view))
+      best = view;
     e = e->getDefinition();
   }
   return best;
+}
+
+/// The pieces of `value` along its dim `axis` where it is a concatenation
+/// (tensor.concat, or tensor.insert_slice of whole slices into an empty
+/// tensor that they fill): per piece, its offset and the tensor it comes
+/// from, of the same rank.
+static std::optional<SmallVector<std::pair<int64_t, Value>>>
+getPieces(Value value, unsigned axis) {
+  SmallVector<std::pair<int64_t, Value>> pieces;
+  auto type = cast<RankedTensorType>(value.getType());
+  if (auto concat = value.getDefiningOp<tensor::ConcatOp>()) {
+    if (concat.getDim() != axis)
+      return std::nullopt;
+    int64_t offset = 0;
+    for (Value input : concat.getInputs()) {
+      pieces.push_back({offset, input});
+      offset += cast<RankedTensorType>(input.getType()).getDimSize(axis);
+    }
+    return pieces;
+  }
+  // insert_slice chains into an empty tensor, each slice whole but along
+  // `axis`, together covering it.
+  Value dest = value;
+  while (auto insert = dest.getDefiningOp<tensor::InsertSliceOp>()) {
+    auto source = cast<RankedTensorType>(insert.getSource().getType());
+    if (source.getRank() != type.getRank() ||
+        ShapedType::isDynamicShape(insert.getStaticOffsets()) ||
+        !llvm::all_of(insert.getStaticStrides(), [](int64_t s) { return s == 1; }))
+      return std::nullopt;
+    for (unsigned d = 0; d < type.getRank(); ++d)
+      if (d != axis && (insert.getStaticOffsets()[d] != 0 ||
+                        source.getDimSize(d) != type.getDimSize(d)))
+        return std::nullopt;
+    pieces.push_back({insert.getStaticOffsets()[axis], insert.getSource()});
+    dest = insert.getDest();
+  }
+  if (!dest.getDefiningOp<tensor::EmptyOp>() || pieces.empty())
+    return std::nullopt;
+  llvm::sort(pieces, [](auto a, auto b) { return a.first < b.first; });
+  int64_t next = 0;
+  for (auto [offset, piece] : pieces) {
+    if (offset != next)
+      return std::nullopt;
+    next += cast<RankedTensorType>(piece.getType()).getDimSize(axis);
+  }
+  if (next != type.getDimSize(axis))
+    return std::nullopt;
+  return pieces;
+}
+
+bool Matcher::splitTerm(const ElementExpr *query, const ElementExpr *key,
+                        unsigned dim, AttentionMatch &m) const {
+  AffineExpr d = getAffineDimExpr(dim, b.getContext());
+  // The read of a concatenation along the contraction dim, through views.
+  auto findConcat = [&](const ElementExpr *e)
+      -> std::optional<std::pair<const ElementExpr *,
+                                 SmallVector<std::pair<int64_t, Value>>>> {
+    for (; e && e->kind == Kind::Read; e = e->getDefinition()) {
+      auto it = llvm::find(e->indices, d);
+      if (it == e->indices.end())
+        continue;
+      if (auto pieces = getPieces(e->value, it - e->indices.begin()))
+        return std::make_pair(e, *pieces);
+    }
+    return std::nullopt;
+  };
+  auto q = findConcat(query), k = findConcat(key);
+  if (!q || !k || q->second.size() != k->second.size())
+    return false;
+  unsigned qAxis = llvm::find(q->first->indices, d) - q->first->indices.begin();
+  unsigned kAxis = llvm::find(k->first->indices, d) - k->first->indices.begin();
+  SmallVector<ScoreTerm, 2> terms;
+  for (auto [qp, kp] : llvm::zip(q->second, k->second)) {
+    int64_t size = cast<RankedTensorType>(qp.second.getType()).getDimSize(qAxis);
+    if (qp.first != kp.first ||
+        size != cast<RankedTensorType>(kp.second.getType()).getDimSize(kAxis))
+      return false;
+    unsigned pieceDim = b.addDim(size);
+    AffineExpr pd = getAffineDimExpr(pieceDim, b.getContext());
+    SmallVector<AffineExpr> qi(q->first->indices), ki(k->first->indices);
+    qi[qAxis] = pd;
+    ki[kAxis] = pd;
+    const ElementExpr *qe = b.read(qp.second, qi), *ke = b.read(kp.second, ki);
+    std::optional<Operand> qo = findOperand(qe), ko = findOperand(ke);
+    if (!qo || !ko)
+      return false;
+    terms.push_back({*qo, *ko, qe, ke, pieceDim});
+  }
+  m.terms.append(terms.begin(), terms.end());
+  return true;
 }
 
 /// Whether `v` masks a key out of an additive mask: -inf, or the lowest
@@ -400,6 +608,8 @@ bool Matcher::matchScores(const ElementExpr *x, AttentionMatch &m) {
     if (termScale && std::fabs(*termScale - factor) > 1e-6 * std::fabs(factor))
       return false;
     termScale = factor;
+    if (splitTerm(lhs, rhs, c->dim, m))
+      continue;
     std::optional<Operand> q = findOperand(lhs), k = findOperand(rhs);
     if (!q || !k)
       return false;
@@ -451,6 +661,28 @@ std::optional<AttentionMatch> Matcher::match(OpResult root) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// The tensor an operand's indices index: its value, or the view of it.
+static Value applyView(OpBuilder &builder, Location loc, const Operand &o) {
+  if (o.groups.empty())
+    return o.value;
+  auto type = cast<RankedTensorType>(o.value.getType());
+  Value value = o.value;
+  if (o.expandedShape.size() != static_cast<size_t>(type.getRank()))
+    value = tensor::ExpandShapeOp::create(
+        builder, loc,
+        RankedTensorType::get(o.expandedShape, type.getElementType()), value,
+        SmallVector<ReassociationIndices>(o.groups.begin(), o.groups.end()));
+  if (o.sizes != o.expandedShape) {
+    MLIRContext *ctx = builder.getContext();
+    SmallVector<int64_t> strides(o.sizes.size(), 1);
+    value = tensor::ExtractSliceOp::create(
+        builder, loc, value, getAsIndexOpFoldResult(ctx, o.offsets),
+        getAsIndexOpFoldResult(ctx, o.sizes),
+        getAsIndexOpFoldResult(ctx, strides));
+  }
+  return value;
+}
+
 /// Builds the attention's operands: views that drop unit dims read at 0,
 /// and maps over a compact iteration space.
 class Emitter {
@@ -478,6 +710,7 @@ public:
   }
   /// The operand's tensor without its unit dims read at 0, and its map.
   std::pair<Value, AffineMap> materialize(const Operand &o) {
+    Value value = applyView(builder, loc, o);
     SmallVector<AffineExpr> results;
     SmallVector<ReassociationIndices> groups;
     ReassociationIndices pending;
@@ -494,7 +727,6 @@ public:
       groups.push_back(pending);
       pending.clear();
     }
-    Value value = o.value;
     if (results.size() != o.indices.size()) {
       if (groups.empty())
         return {Value(), AffineMap()};
@@ -511,38 +743,135 @@ public:
 };
 } // namespace
 
-/// The value `v` as a tensor whose dims are `order` (positions in the
-/// compact space), transposed if its map is another order of them.
-static Value inOrder(OpBuilder &b, Location loc, Value v, AffineMap map,
-                     ArrayRef<unsigned> order) {
-  if (!v || map.getNumResults() != order.size())
-    return Value();
-  SmallVector<int64_t> perm;
-  for (unsigned d : order) {
-    std::optional<unsigned> pos = map.getResultPosition(b.getAffineDimExpr(d));
-    if (!pos)
-      return Value();
-    perm.push_back(*pos);
+/// The tensor `o` reads, laid out as `order`: one domain dim per entry, or
+/// a unit dim where the entry is empty. Its unit dims read at 0 (and dims
+/// of one iteration) are dropped, the rest transposed into order, and unit
+/// dims inserted: views, and a transpose where the order differs. Null
+/// where `o` does not read exactly the dims of `order`.
+static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
+                     const Operand &o, ArrayRef<std::optional<unsigned>> order) {
+  Value value = applyView(builder, loc, o);
+  auto type = cast<RankedTensorType>(value.getType());
+  auto isUnit = [&](AffineExpr e) {
+    if (isa<AffineConstantExpr>(e))
+      return true;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    return d && b.getExtents()[d.getPosition()] == 1;
+  };
+  // Of the same rank: one transpose (or none), unit dims moved like any.
+  if (o.indices.size() == order.size()) {
+    SmallVector<int64_t> perm;
+    llvm::SmallDenseSet<unsigned> taken;
+    for (std::optional<unsigned> d : order) {
+      bool unitSlot = !d || b.getExtents()[*d] == 1;
+      for (auto [i, e] : llvm::enumerate(o.indices)) {
+        if (taken.contains(i))
+          continue;
+        bool match = unitSlot ? isUnit(e)
+                              : e == getAffineDimExpr(*d, builder.getContext());
+        if (match) {
+          perm.push_back(i);
+          taken.insert(i);
+          break;
+        }
+      }
+    }
+    if (perm.size() == order.size()) {
+      if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+        return value;
+      SmallVector<int64_t> shape;
+      for (int64_t p : perm)
+        shape.push_back(type.getDimSize(p));
+      Value init =
+          tensor::EmptyOp::create(builder, loc, shape, type.getElementType());
+      return linalg::TransposeOp::create(builder, loc, value, init, perm)
+          ->getResult(0);
+    }
   }
-  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
-    return v;
-  auto type = cast<RankedTensorType>(v.getType());
+  // Drop unit dims.
+  SmallVector<unsigned> kept;
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (auto [i, e] : llvm::enumerate(o.indices)) {
+    pending.push_back(i);
+    if (isUnit(e))
+      continue;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return Value();
+    kept.push_back(d.getPosition());
+    groups.push_back(pending);
+    pending.clear();
+  }
+  SmallVector<unsigned> wanted;
+  for (std::optional<unsigned> d : order)
+    if (d && b.getExtents()[*d] != 1)
+      wanted.push_back(*d);
+  SmallVector<unsigned> keptSet(kept), wantedSet(wanted);
+  llvm::sort(keptSet);
+  llvm::sort(wantedSet);
+  if (keptSet != wantedSet)
+    return Value();
+  if (kept.size() != o.indices.size()) {
+    if (groups.empty())
+      return Value();
+    groups.back().append(pending.begin(), pending.end());
+    value = tensor::CollapseShapeOp::create(builder, loc, value, groups);
+    type = cast<RankedTensorType>(value.getType());
+  }
+  // Transpose into the wanted order.
+  SmallVector<int64_t> perm;
+  for (unsigned d : wanted)
+    perm.push_back(llvm::find(kept, d) - kept.begin());
+  if (!llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()))) {
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(type.getDimSize(p));
+    Value init =
+        tensor::EmptyOp::create(builder, loc, shape, type.getElementType());
+    value = linalg::TransposeOp::create(builder, loc, value, init, perm)
+                ->getResult(0);
+    type = cast<RankedTensorType>(value.getType());
+  }
+  // Unit dims where the order wants them.
+  if (wanted.size() == order.size())
+    return value;
   SmallVector<int64_t> shape;
-  for (int64_t p : perm)
-    shape.push_back(type.getDimSize(p));
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
-  return linalg::TransposeOp::create(b, loc, v, init, perm)->getResult(0);
+  SmallVector<ReassociationIndices> expand;
+  ReassociationIndices unit;
+  unsigned next = 0;
+  for (auto [i, d] : llvm::enumerate(order)) {
+    bool real = d && b.getExtents()[*d] != 1;
+    shape.push_back(real ? type.getDimSize(next++) : 1);
+    unit.push_back(i);
+    if (real) {
+      expand.push_back(unit);
+      unit.clear();
+    }
+  }
+  if (expand.empty())
+    expand.push_back({});
+  expand.back().append(unit.begin(), unit.end());
+  if (wanted.empty())
+    expand.clear();
+  return tensor::ExpandShapeOp::create(
+      builder, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      expand);
 }
 
 /// MLA written out: a score term whose key is an up-projection of a latent
 /// [B, T, C] by per-head weights, a second term whose key (the RoPE key) has
-/// no head dim, and V an up-projection of the same latent. Rewritten to
-/// attn.latent_attention, which lowers it absorbed or expanded by cost.
+/// no head dim, and V an up-projection of the same latent; written directly
+/// or as HF's DeepseekV3Attention does (Q a concat of its nope and RoPE
+/// parts, K both inserted into one tensor, one kv_b_proj matmul split into
+/// K and V). Rewritten to attn.latent_attention, which lowers it absorbed
+/// (decode) or expanded by cost.
 static Value buildLatentAttention(OpBuilder &builder, Location loc,
-                                  ElementExprBuilder &b, AttentionMatch &m) {
+                                  Matcher &matcher, ElementExprBuilder &b,
+                                  AttentionMatch &m) {
   if (m.terms.size() != 2 || m.mask || m.maskKind == MaskKind::SlidingWindow)
     return Value();
-  // k[.., t, n] = sum_c latent[b, t, c] * w[h, c, n] (any layout of w).
+  // x[.., t, n] = sum_c latent[.., t, c] * w[h, c, n] (any layout of w).
   struct UpProjection {
     Operand latent, weight;
     unsigned dim;
@@ -556,89 +885,74 @@ static Value buildLatentAttention(OpBuilder &builder, Location loc,
     if (mul->kind != Kind::Op || !isa<arith::MulFOp>(mul->op))
       return std::nullopt;
     for (unsigned i : {0u, 1u}) {
-      const ElementExpr *lat = mul->operands[i]->strip();
-      const ElementExpr *w = mul->operands[1 - i]->strip();
-      if (lat->kind != Kind::Read || w->kind != Kind::Read ||
-          lat->indices.size() != 3 || w->indices.size() != 3 ||
-          lat->indices[2] != getAffineDimExpr(r->dim, b.getContext()))
+      const ElementExpr *lat = mul->operands[i], *w = mul->operands[1 - i];
+      if (!b.usesDim(lat, m.keyDim) || b.usesDim(w, m.keyDim))
         continue;
-      return UpProjection{{lat->value, lat->indices},
-                          {w->value, w->indices}, r->dim};
+      std::optional<Operand> latent = matcher.findOperandOf(lat);
+      std::optional<Operand> weight = matcher.findOperandOf(w);
+      if (latent && weight)
+        return UpProjection{*latent, *weight, r->dim};
     }
     return std::nullopt;
   };
+  auto uses = [](const Operand &o, unsigned d) {
+    return llvm::any_of(o.indices, [&](AffineExpr e) { return e.isFunctionOfDim(d); });
+  };
+  auto real = [&](unsigned d) { return b.getExtents()[d] != 1; };
   for (unsigned nopeIndex : {0u, 1u}) {
     ScoreTerm &nope = m.terms[nopeIndex], &rope = m.terms[1 - nopeIndex];
     std::optional<UpProjection> kUp = upProjection(nope.keyExpr);
     std::optional<UpProjection> vUp = upProjection(m.valueExpr);
     if (!kUp || !vUp || kUp->latent.value != vUp->latent.value)
       continue;
-    // Roles from the output [.. s, h, e ..] and the reads: the latent is
-    // (batch, t, c); the rope key (batch, t, r); the head dim is in the
-    // weight and the query but not in the latent.
-    AffineExpr batch = kUp->latent.indices[0];
-    AffineExpr key = kUp->latent.indices[1];
-    if (key != getAffineDimExpr(m.keyDim, b.getContext()) ||
-        vUp->latent.indices[0] != batch || vUp->latent.indices[1] != key ||
-        rope.key.indices.size() != 3 || rope.key.indices[0] != batch ||
-        rope.key.indices[1] != key)
-      continue;
-    // Output dims: the root's own dims 0..rank-1, in order.
-    auto rootType = cast<RankedTensorType>(m.root.getType());
-    if (rootType.getRank() != 4 || !rootType.getElementType().isF32())
-      continue;
-    unsigned numDims = b.getNumDims();
-    auto dim = [&](unsigned d) { return getAffineDimExpr(d, b.getContext()); };
-    // The query dims: those of nope.query but the contraction dim.
-    std::optional<unsigned> head, query;
-    for (AffineExpr e : nope.query.indices) {
-      auto d = dyn_cast<AffineDimExpr>(e);
-      if (!d)
+    // The head dim: in the key's weight and the nope query, not the latent.
+    // The query position: in the queries and the output, not the keys. The
+    // value dim: in the value's weight and the output, not the latent. The
+    // batch: in the latent and the output. Unit dims play no role.
+    auto outType = cast<RankedTensorType>(m.root.getType());
+    std::optional<unsigned> head, query, valueDim, batch;
+    for (unsigned d = 0; d < outType.getRank(); ++d) {
+      if (!real(d))
         continue;
-      unsigned p = d.getPosition();
-      if (p == nope.dim || dim(p) == batch)
-        continue;
-      bool inWeight = llvm::is_contained(kUp->weight.indices, dim(p));
-      (inWeight ? head : query) = p;
-    }
-    if (!head || !query || !isa<AffineDimExpr>(batch))
-      continue;
-    unsigned bDim = cast<AffineDimExpr>(batch).getPosition();
-    std::optional<unsigned> valueDim;
-    for (unsigned d = 0; d < rootType.getRank(); ++d)
-      if (d != bDim && d != *head && d != *query)
+      if (uses(kUp->weight, d) && uses(nope.query, d) && !uses(kUp->latent, d))
+        head = d;
+      else if (uses(nope.query, d) && !uses(nope.key, d) && !uses(rope.key, d))
+        query = d;
+      else if (uses(vUp->weight, d) && !uses(vUp->latent, d))
         valueDim = d;
-    if (!valueDim)
+      else if (uses(kUp->latent, d))
+        batch = d;
+    }
+    if (!head || !valueDim || uses(rope.key, *head))
       continue;
-    // Every operand over the whole space, then in latent_attention's order.
-    auto mapOf = [&](const Operand &o) -> AffineMap {
-      if (llvm::any_of(o.indices, [](AffineExpr e) { return !isa<AffineDimExpr>(e); }))
-        return AffineMap();
-      return AffineMap::get(numDims, 0, o.indices, b.getContext());
-    };
-    SmallVector<std::pair<Operand, SmallVector<unsigned>>> wanted = {
-        {nope.query, {bDim, *query, *head, nope.dim}},
-        {rope.query, {bDim, *query, *head, rope.dim}},
-        {kUp->latent, {bDim, m.keyDim, kUp->dim}},
-        {rope.key, {bDim, m.keyDim, rope.dim}},
-        {kUp->weight, {*head, kUp->dim, nope.dim}},
-        {vUp->weight, {*head, vUp->dim, *valueDim}}};
+    std::optional<unsigned> t = m.keyDim, n = nope.dim, r = rope.dim;
+    SmallVector<std::pair<const Operand *, SmallVector<std::optional<unsigned>, 4>>, 6>
+        wanted = {{&nope.query, {batch, query, head, n}},
+                  {&rope.query, {batch, query, head, r}},
+                  {&kUp->latent, {batch, t, kUp->dim}},
+                  {&rope.key, {batch, t, r}},
+                  {&kUp->weight, {head, kUp->dim, n}},
+                  {&vUp->weight, {head, vUp->dim, valueDim}}};
+    // Each operand is checked before any op is built: a failed candidate
+    // leaves nothing behind.
     SmallVector<Value> values;
     for (auto &[o, order] : wanted) {
-      AffineMap map = mapOf(o);
-      Value v = map ? inOrder(builder, loc, o.value, map, order) : Value();
-      if (!v || !cast<ShapedType>(v.getType()).getElementType().isF32())
+      Value v = arrange(builder, loc, b, *o, order);
+      if (!v)
         return Value();
       values.push_back(v);
     }
-    // The latent's c in the value's up-projection is another dim than in
-    // the key's: it is the same latent read the same way.
+    Type element = cast<ShapedType>(values[0].getType()).getElementType();
+    if (llvm::any_of(values, [&](Value v) {
+          return cast<ShapedType>(v.getType()).getElementType() != element;
+        }))
+      return Value();
     auto qType = cast<RankedTensorType>(values[0].getType());
     auto wvType = cast<RankedTensorType>(values[5].getType());
-    SmallVector<int64_t> outShape = {qType.getDimSize(0), qType.getDimSize(1),
-                                     qType.getDimSize(2), wvType.getDimSize(2)};
-    Value init =
-        tensor::EmptyOp::create(builder, loc, outShape, builder.getF32Type());
+    SmallVector<int64_t> latentShape = {qType.getDimSize(0), qType.getDimSize(1),
+                                        qType.getDimSize(2), wvType.getDimSize(2)};
+    Value init = tensor::EmptyOp::create(builder, loc, latentShape,
+                                         outType.getElementType());
     Value o = LatentAttentionOp::create(
                   builder, loc, init.getType(), values[0], values[1], values[2],
                   values[3], values[4], values[5], /*kv_lengths=*/Value(), init,
@@ -647,33 +961,58 @@ static Value buildLatentAttention(OpBuilder &builder, Location loc,
                   MaskKindAttr::get(builder.getContext(), m.maskKind),
                   /*window=*/IntegerAttr())
                   .getResult();
-    // Back to the root's layout: its dims are 0..3.
-    AffineMap latentOut = AffineMap::get(
-        numDims, 0, {dim(bDim), dim(*query), dim(*head), dim(*valueDim)},
-        b.getContext());
-    Value result = inOrder(builder, loc, o, latentOut, {0, 1, 2, 3});
-    if (!result || result.getType() != m.root.getType())
+    // Back to the root's layout.
+    MLIRContext *ctx = builder.getContext();
+    auto dimOrZero = [&](std::optional<unsigned> d) {
+      return d ? getAffineDimExpr(*d, ctx) : getAffineConstantExpr(0, ctx);
+    };
+    Operand result;
+    result.value = o;
+    result.indices = {dimOrZero(batch), dimOrZero(query), dimOrZero(head),
+                      dimOrZero(valueDim)};
+    SmallVector<std::optional<unsigned>> rootOrder;
+    for (unsigned d = 0; d < outType.getRank(); ++d)
+      rootOrder.push_back(d);
+    Value arranged = arrange(builder, loc, b, result, rootOrder);
+    if (!arranged || arranged.getType() != m.root.getType())
       return Value();
-    return result;
+    return arranged;
   }
   return Value();
 }
 
-static LogicalResult rewrite(ElementExprBuilder &b, AttentionMatch &m) {
+static LogicalResult rewrite(Matcher &matcher, ElementExprBuilder &b,
+                             AttentionMatch &m) {
   Operation *rootOp = m.root.getOwner();
   OpBuilder builder(rootOp);
   Location loc = rootOp->getLoc();
   auto outType = cast<RankedTensorType>(m.root.getType());
 
-  if (Value latent = buildLatentAttention(builder, loc, b, m)) {
-    m.root.replaceAllUsesWith(latent);
-    return success();
+  {
+    // What a candidate that fails builds is erased again.
+    struct Tracker : OpBuilder::Listener {
+      SmallVector<Operation *> ops;
+      void notifyOperationInserted(Operation *op,
+                                   OpBuilder::InsertPoint) override {
+        ops.push_back(op);
+      }
+    } tracker;
+    builder.setListener(&tracker);
+    Value latent = buildLatentAttention(builder, loc, matcher, b, m);
+    builder.setListener(nullptr);
+    if (latent) {
+      m.root.replaceAllUsesWith(latent);
+      return success();
+    }
+    for (Operation *op : llvm::reverse(tracker.ops))
+      op->erase();
   }
 
   Emitter emitter(builder, loc, b);
   // Output dims first, in order: the root's dims are 0..rank-1. Its unit
   // dims are not the attention's: expanded back afterwards.
-  Operand output{m.root, {}};
+  Operand output;
+  output.value = m.root;
   SmallVector<int64_t> attentionShape;
   for (unsigned d = 0; d < outType.getRank(); ++d) {
     output.indices.push_back(getAffineDimExpr(d, b.getContext()));
@@ -791,7 +1130,7 @@ struct AttnRaiseAttention
       ElementExprBuilder b(&getContext());
       Matcher matcher(b);
       std::optional<AttentionMatch> m = matcher.match(root);
-      if (m && succeeded(rewrite(b, *m)))
+      if (m && succeeded(rewrite(matcher, b, *m)))
         changed = true;
     }
     if (!changed)
