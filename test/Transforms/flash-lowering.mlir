@@ -112,6 +112,32 @@ func.func @no_query_dim(%q: tensor<2x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<
 
 // -----
 
+// Query heads that are M dims beside the query position (MLA's absorbed
+// form over a latent [B, T, C] without a head dim, with the heads ahead of
+// the one query in the iteration space) become batch dims along which the
+// key and value are grouped with extent 1, by views: the heads are packed
+// into the rows of one tile (16 rows: the partial row statistics of each of
+// the 2 key splits are [16]), and each key tile is read once.
+
+// CHECK-LABEL: func.func @row_dims_grouped
+// CHECK:       %[[K:.*]] = tensor.expand_shape %arg1 {{\[}}[0, 1], [2], [3]] output_shape [1, 1, 64, 32] : tensor<1x64x32xf32> into tensor<1x1x64x32xf32>
+// CHECK:       scf.forall {{.*}} -> (tensor<1x1x1x2x16xf32>, tensor<1x1x1x2x16xf32>, tensor<1x1x1x2x16x32xf32>)
+// CHECK-NOT:   attn.attention
+func.func @row_dims_grouped(%q: tensor<1x16x1x32xf32>, %l: tensor<1x64x32xf32>) -> tensor<1x16x1x32xf32> {
+  %init = tensor.empty() : tensor<1x16x1x32xf32>
+  %o = attn.attention queries(%q : tensor<1x16x1x32xf32>) keys(%l : tensor<1x64x32xf32>)
+         values(%l : tensor<1x64x32xf32>) outs(%init : tensor<1x16x1x32xf32>) scale(0.17 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, c, e) -> (b, h, s, c)>,
+           affine_map<(b, h, s, t, c, e) -> (b, t, c)>,
+           affine_map<(b, h, s, t, c, e) -> (b, t, e)>,
+           affine_map<(b, h, s, t, c, e) -> (b, h, s, e)>]
+         -> tensor<1x16x1x32xf32>
+  return %o : tensor<1x16x1x32xf32>
+}
+
+// -----
+
 // Split-KV: one parallel tile (all 4 heads share the one K/V head), so with
 // kv-splits=2 a first forall computes per-split partial row max, row sum and
 // accumulator, and a second merges them with a log-sum-exp combine. With 4

@@ -1044,6 +1044,65 @@ static AttentionOp addUnitQueryDim(OpBuilder &b, AttentionOp op,
   return expanded;
 }
 
+/// An attention whose query rows span M dimensions besides the query
+/// position (query heads in front of a decode step's one query, as MLA's
+/// absorbed form reads a latent [B, T, C] without a head dim), rebuilt with
+/// those dims as batch dims along which the keys and value are grouped with
+/// extent 1 (unit dims by views): the tiled loop then packs them into the
+/// rows of one tile, reading each key tile once rather than once per row.
+/// Null where there is nothing to do, or a mask tensor (which keeps its
+/// per-row layout and disables packing) or a log-sum-exp output.
+static AttentionOp groupRowDims(OpBuilder &b, AttentionOp op) {
+  AttentionDims dims = op.getAttentionDims();
+  if (!dims.queryPosDim || op.getMask() || op.getLogSumExpOutput())
+    return AttentionOp();
+  SmallVector<unsigned> rowDims;
+  for (unsigned d : dims.getDimsWithRole(DimRole::M))
+    if (d != *dims.queryPosDim && dims.extents[d] > 1)
+      rowDims.push_back(d);
+  if (rowDims.empty())
+    return AttentionOp();
+  Location loc = op.getLoc();
+  auto addUnits = [&](Value v, AffineMap map, Value &grouped) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(rowDims.size(), 1);
+    llvm::append_range(shape, type.getShape());
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      groups.push_back({int64_t(rowDims.size()) + i});
+    if (!groups.empty())
+      for (int64_t i = rowDims.size() - 1; i >= 0; --i)
+        groups.front().insert(groups.front().begin(), i);
+    grouped = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups);
+    SmallVector<AffineExpr> results;
+    for (unsigned d : rowDims)
+      results.push_back(b.getAffineDimExpr(d));
+    llvm::append_range(results, map.getResults());
+    return AffineMap::get(map.getNumDims(), 0, results, b.getContext());
+  };
+  unsigned numQueries = op.getQueries().size();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<Value> keys;
+  for (unsigned i = 0; i < numQueries; ++i) {
+    Value key;
+    maps[numQueries + i] = addUnits(op.getKeys()[i], op.getKeyMap(i), key);
+    keys.push_back(key);
+  }
+  Value value;
+  maps[2 * numQueries] = addUnits(op.getValue(), op.getValueMap(), value);
+  auto grouped = AttentionOp::create(
+      b, loc, op->getResultTypes(), op.getQueries(), keys, value, op.getMask(),
+      op.getKvLengths(), op.getQueryOffset(), op.getKeyOffset(), op.getOutput(),
+      op.getLogSumExpOutput(), op.getScaleAttr(), b.getAffineMapArrayAttr(maps),
+      op.getMaskKindAttr(), op.getWindowAttr(), op.getPositionExtentsAttr());
+  if (failed(mlir::verify(grouped, /*verifyRecursively=*/false))) {
+    grouped->erase();
+    return AttentionOp();
+  }
+  return grouped;
+}
+
 namespace mlir::attn {
 namespace {
 struct AttnFlashLowering
@@ -1070,6 +1129,14 @@ struct AttnFlashLowering
           op.getResult().replaceAllUsesWith(result);
           op.erase();
           op = expanded;
+        }
+      }
+      {
+        OpBuilder b(op);
+        if (AttentionOp grouped = groupRowDims(b, op)) {
+          op->replaceAllUsesWith(grouped);
+          op.erase();
+          op = grouped;
         }
       }
       if (FlashBuilder::isSupported(op))

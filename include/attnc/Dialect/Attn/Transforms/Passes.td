@@ -189,7 +189,11 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
 
     An op without an M dimension (a decode step whose unit query dim
     attn-raise-attention dropped) first gets one of extent 1 in its queries
-    and output, by views. Ops the tiling does not cover (several K2
+    and output, by views; M dimensions besides the query position (query
+    heads ahead of a decode step's query, as absorbed MLA over a latent
+    [B, T, C] has them) become batch dimensions along which the keys and
+    value are grouped with extent 1, by views, so that they are packed into
+    the rows of one tile like GQA's heads. Ops the tiling does not cover (several K2
     dimensions; no M dimension and a log-sum-exp output or positions frame)
     are left for `attn-reference-lowering`.
   }];
