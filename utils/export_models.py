@@ -200,6 +200,24 @@ class DeepseekAttentionLayer(torch.nn.Module):
                          cache=cache)[0]
 
 
+class DeepseekAttentionFromCache(torch.nn.Module):
+    """What DeepseekV3Attention runs after its cache: expand_kv (kv_b_proj of
+    the compressed latent, and the RoPE key broadcast over heads) and eager
+    attention, from queries passed in whole (nope and RoPE parts in one
+    tensor). A decode step."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
+        self.attn = md.DeepseekV3Attention(deepseek_config(None), 0)
+
+    def forward(self, q, latent, k_rot):
+        from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
+        key, value = self.attn.expand_kv(latent, k_rot)
+        return md.eager_attention_forward(self.attn, q, key, value, None,
+                                          scaling=self.attn.scaling)[0]
+
+
 def deepseek_exports():
     torch.manual_seed(4)
     g = torch.Generator().manual_seed(5)
@@ -210,6 +228,8 @@ def deepseek_exports():
     # RoPE key, [B, 1, T, C] and [B, 1, T, R] as HF's cache holds them.
     yield "deepseek_v3_attention_decode", DeepseekAttentionLayer(None), \
         (r(1, 1, 64), r(1, 1, 15, 32), r(1, 1, 15, 8))
+    yield "deepseek_v3_attention_from_cache", DeepseekAttentionFromCache(), \
+        (r(1, 4, 1, 24), r(1, 1, 16, 32), r(1, 1, 16, 8))
 
 
 EXPORTS = [sdpa_exports, llama_exports, deepseek_exports]

@@ -303,7 +303,8 @@ std::optional<Operand> Matcher::delinearize(Value value,
     if (!collect(e, 1))
       return std::nullopt;
     llvm::sort(terms, [](auto a, auto b) { return a.first > b.first; });
-    if (terms.size() == 1 && terms[0].first == 1 && constant == 0) {
+    if (terms.size() == 1 && terms[0].first == 1 && constant == 0 &&
+        b.getExtents()[terms[0].second] == size) {
       group.push_back(o.expandedShape.size());
       o.expandedShape.push_back(size);
       o.offsets.push_back(0);
@@ -437,22 +438,47 @@ bool Matcher::splitTerm(const ElementExpr *query, const ElementExpr *key,
     return std::nullopt;
   };
   auto q = findConcat(query), k = findConcat(key);
+  // One side concatenated: the other is read in the same pieces, by slices
+  // (HF's MLA attention from the cache: Q passed in whole, K built).
+  auto slicesOf = [&](const ElementExpr *e,
+                      const SmallVector<std::pair<int64_t, Value>> &like)
+      -> std::optional<std::pair<const ElementExpr *,
+                                 SmallVector<std::pair<int64_t, Value>>>> {
+    if (e->kind != Kind::Read || !llvm::is_contained(e->indices, d))
+      return std::nullopt;
+    SmallVector<std::pair<int64_t, Value>> pieces;
+    for (auto [offset, piece] : like)
+      pieces.push_back({offset, Value()});
+    return std::make_pair(e, pieces);
+  };
+  if (q && !k)
+    k = slicesOf(key, q->second);
+  if (k && !q)
+    q = slicesOf(query, k->second);
   if (!q || !k || q->second.size() != k->second.size())
     return false;
   unsigned qAxis = llvm::find(q->first->indices, d) - q->first->indices.begin();
   unsigned kAxis = llvm::find(k->first->indices, d) - k->first->indices.begin();
+  // A piece's size along the contraction: from whichever side is a
+  // concatenation.
+  auto sizeOf = [&](Value piece, unsigned axis) -> int64_t {
+    return piece ? cast<RankedTensorType>(piece.getType()).getDimSize(axis) : -1;
+  };
   SmallVector<ScoreTerm, 2> terms;
   for (auto [qp, kp] : llvm::zip(q->second, k->second)) {
-    int64_t size = cast<RankedTensorType>(qp.second.getType()).getDimSize(qAxis);
-    if (qp.first != kp.first ||
-        size != cast<RankedTensorType>(kp.second.getType()).getDimSize(kAxis))
+    int64_t qSize = sizeOf(qp.second, qAxis), kSize = sizeOf(kp.second, kAxis);
+    int64_t size = qSize >= 0 ? qSize : kSize;
+    if (qp.first != kp.first || (qSize >= 0 && kSize >= 0 && qSize != kSize))
       return false;
     unsigned pieceDim = b.addDim(size);
     AffineExpr pd = getAffineDimExpr(pieceDim, b.getContext());
     SmallVector<AffineExpr> qi(q->first->indices), ki(k->first->indices);
-    qi[qAxis] = pd;
-    ki[kAxis] = pd;
-    const ElementExpr *qe = b.read(qp.second, qi), *ke = b.read(kp.second, ki);
+    // A piece of a concatenation is read from its own tensor; a slice of
+    // the other side at the piece's offset.
+    qi[qAxis] = qp.second ? pd : pd + qp.first;
+    ki[kAxis] = kp.second ? pd : pd + kp.first;
+    const ElementExpr *qe = b.read(qp.second ? qp.second : q->first->value, qi);
+    const ElementExpr *ke = b.read(kp.second ? kp.second : k->first->value, ki);
     std::optional<Operand> qo = findOperand(qe), ko = findOperand(ke);
     if (!qo || !ko)
       return false;
