@@ -41,6 +41,12 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createAttnDecomposeAggregates());
   if (options.raiseAttention)
     pm.addPass(createAttnRaiseAttention());
+  // What is not attention, as model IR spells it (a transpose of every
+  // weight before its matmul, RMSNorm over four generics): generic ops with
+  // their elementwise producers fused in; a decode step's matrix-vector
+  // products read transposed weights in place.
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
   pm.addPass(createAttnLowerEmbeddingGate());
   pm.addPass(createAttnLowerLatentAttention());
   {

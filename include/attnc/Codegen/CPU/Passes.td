@@ -55,4 +55,32 @@ def AttnReadOnlyArguments : Pass<"attn-read-only-arguments", "func::FuncOp"> {
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def AttnFuseElementwiseProducers
+    : Pass<"attn-fuse-elementwise-producers", "func::FuncOp"> {
+  let summary = "Fuse elementwise producers into their linalg consumers, "
+                "transposes into the contractions that read them in place";
+  let description = [{
+    Model IR spells what is not attention in many small ops: a transpose of
+    every weight before its matmul, RMSNorm over four generics, a SiLU
+    before a multiply. This pass fuses each elementwise producer with one
+    use into its consumer (upstream's elementwise fusion, on generic ops),
+    so that the consumer computes it in its body and a transpose becomes
+    the consumer's indexing map rather than a copy. A permutation copy (a
+    transposed weight) is fused into a contraction only when the
+    contraction has at most `max-rows-reading-in-place` output rows (a
+    decode step's matrix-vector products, which read the weight's rows as
+    dot products); a contraction of more rows keeps reading the transposed
+    copy, which its register blocks read along their output columns.
+    Run it after attn-raise-attention, which matches the ops as written,
+    and on generalized ops (linalg-generalize-named-ops).
+  }];
+  let options = [
+    Option<"maxRowsReadingInPlace", "max-rows-reading-in-place", "int64_t",
+           "16",
+           "Most output rows of a contraction that reads a transposed "
+           "operand in place">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD
