@@ -112,20 +112,26 @@ double attn::getDifferentialTolerance(func::FuncOp func) {
   return bf16 ? 1e-2 : f16 ? 1e-3 : 1e-5;
 }
 
+/// Element `i` of an array of T.
+template <typename T>
+static double load(const char *data, size_t i) {
+  T v;
+  std::memcpy(&v, data + sizeof(T) * i, sizeof(T));
+  return static_cast<double>(v);
+}
+
 /// Element `i` of `array` as a double.
 static double getElement(const NpyArray &array, size_t i) {
   const char *data = array.data.data();
   const std::string &descr = array.descr;
-  if (descr == "<f4") {
-    float v;
-    std::memcpy(&v, data + 4 * i, 4);
-    return v;
-  }
-  if (descr == "<f8") {
-    double v;
-    std::memcpy(&v, data + 8 * i, 8);
-    return v;
-  }
+  if (descr == "<f4")
+    return load<float>(data, i);
+  if (descr == "<f8")
+    return load<double>(data, i);
+  if (descr == "<i4")
+    return load<int32_t>(data, i);
+  if (descr == "<i8")
+    return load<int64_t>(data, i);
   if (descr == "<f2" || descr == "<u2") {
     uint16_t bits;
     std::memcpy(&bits, data + 2 * i, 2);
@@ -133,16 +139,6 @@ static double getElement(const NpyArray &array, size_t i) {
                                        : llvm::APFloat::BFloat(),
                         llvm::APInt(16, bits));
     return value.convertToFloat();
-  }
-  if (descr == "<i4") {
-    int32_t v;
-    std::memcpy(&v, data + 4 * i, 4);
-    return v;
-  }
-  if (descr == "<i8") {
-    int64_t v;
-    std::memcpy(&v, data + 8 * i, 8);
-    return static_cast<double>(v);
   }
   return data[i] != 0;
 }

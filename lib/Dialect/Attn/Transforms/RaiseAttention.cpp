@@ -687,6 +687,24 @@ std::optional<AttentionMatch> Matcher::match(OpResult root) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// The reassociation that drops (or inserts) unit dims: each dim whose
+/// `isReal` is false joins the group of the next real dim, trailing ones
+/// the last group. Empty when no dim is real (a rank-0 view).
+static SmallVector<ReassociationIndices> groupUnitDims(ArrayRef<bool> isReal) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (auto [i, real] : llvm::enumerate(isReal)) {
+    pending.push_back(i);
+    if (real) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  return groups;
+}
+
 /// The tensor an operand's indices index: its value, or the view of it.
 static Value applyView(OpBuilder &builder, Location loc, const Operand &o) {
   if (o.groups.empty())
@@ -738,10 +756,9 @@ public:
   std::pair<Value, AffineMap> materialize(const Operand &o) {
     Value value = applyView(builder, loc, o);
     SmallVector<AffineExpr> results;
-    SmallVector<ReassociationIndices> groups;
-    ReassociationIndices pending;
-    for (auto [i, e] : llvm::enumerate(o.indices)) {
-      pending.push_back(i);
+    SmallVector<bool> isReal;
+    for (AffineExpr e : o.indices) {
+      isReal.push_back(!isDropped(e));
       if (isDropped(e))
         continue;
       AffineExpr base = e;
@@ -750,14 +767,12 @@ public:
       results.push_back(getAffineDimExpr(
           dims.lookup(cast<AffineDimExpr>(base).getPosition()),
           builder.getContext()));
-      groups.push_back(pending);
-      pending.clear();
     }
     if (results.size() != o.indices.size()) {
-      if (groups.empty())
+      if (results.empty())
         return {Value(), AffineMap()};
-      groups.back().append(pending.begin(), pending.end());
-      value = tensor::CollapseShapeOp::create(builder, loc, value, groups);
+      value = tensor::CollapseShapeOp::create(builder, loc, value,
+                                              groupUnitDims(isReal));
     }
     return {value, AffineMap::get(dims.size(), 0, results, builder.getContext())};
   }
@@ -816,18 +831,15 @@ static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
   }
   // Drop unit dims.
   SmallVector<unsigned> kept;
-  SmallVector<ReassociationIndices> groups;
-  ReassociationIndices pending;
-  for (auto [i, e] : llvm::enumerate(o.indices)) {
-    pending.push_back(i);
+  SmallVector<bool> isReal;
+  for (AffineExpr e : o.indices) {
+    isReal.push_back(!isUnit(e));
     if (isUnit(e))
       continue;
     auto d = dyn_cast<AffineDimExpr>(e);
     if (!d)
       return Value();
     kept.push_back(d.getPosition());
-    groups.push_back(pending);
-    pending.clear();
   }
   SmallVector<unsigned> wanted;
   for (std::optional<unsigned> d : order)
@@ -839,10 +851,10 @@ static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
   if (keptSet != wantedSet)
     return Value();
   if (kept.size() != o.indices.size()) {
-    if (groups.empty())
+    if (kept.empty())
       return Value();
-    groups.back().append(pending.begin(), pending.end());
-    value = tensor::CollapseShapeOp::create(builder, loc, value, groups);
+    value = tensor::CollapseShapeOp::create(builder, loc, value,
+                                            groupUnitDims(isReal));
     type = cast<RankedTensorType>(value.getType());
   }
   // Transpose into the wanted order.
@@ -863,26 +875,15 @@ static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
   if (wanted.size() == order.size())
     return value;
   SmallVector<int64_t> shape;
-  SmallVector<ReassociationIndices> expand;
-  ReassociationIndices unit;
+  SmallVector<bool> wantedReal;
   unsigned next = 0;
-  for (auto [i, d] : llvm::enumerate(order)) {
-    bool real = d && b.getExtents()[*d] != 1;
-    shape.push_back(real ? type.getDimSize(next++) : 1);
-    unit.push_back(i);
-    if (real) {
-      expand.push_back(unit);
-      unit.clear();
-    }
+  for (std::optional<unsigned> d : order) {
+    wantedReal.push_back(d && b.getExtents()[*d] != 1);
+    shape.push_back(wantedReal.back() ? type.getDimSize(next++) : 1);
   }
-  if (expand.empty())
-    expand.push_back({});
-  expand.back().append(unit.begin(), unit.end());
-  if (wanted.empty())
-    expand.clear();
   return tensor::ExpandShapeOp::create(
       builder, loc, RankedTensorType::get(shape, type.getElementType()), value,
-      expand);
+      groupUnitDims(wantedReal));
 }
 
 /// MLA written out: a score term whose key is an up-projection of a latent
@@ -1116,22 +1117,10 @@ static LogicalResult rewrite(Matcher &matcher, ElementExprBuilder &b,
   }
   Value result = attention.getResult();
   if (attentionType != outType) {
-    // Each unit dim joins the group of the next dim (of the last, at the
-    // end).
-    SmallVector<ReassociationIndices> groups;
-    ReassociationIndices pending;
-    for (int64_t d = 0; d < outType.getRank(); ++d) {
-      pending.push_back(d);
-      if (outType.getDimSize(d) != 1) {
-        groups.push_back(pending);
-        pending.clear();
-      }
-    }
-    if (groups.empty())
-      groups.push_back({});
-    groups.back().append(pending.begin(), pending.end());
-    if (attentionShape.empty())
-      groups.clear();
+    SmallVector<bool> isReal;
+    for (int64_t size : outType.getShape())
+      isReal.push_back(size != 1);
+    SmallVector<ReassociationIndices> groups = groupUnitDims(isReal);
     result = tensor::ExpandShapeOp::create(builder, loc, outType, result, groups);
   }
   m.root.replaceAllUsesWith(result);
