@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-fuse-elementwise-producers))' --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-fuse-elementwise-producers --split-input-file | FileCheck %s
 
 // A decode step's matrix-vector product reads its transposed weight in
 // place: the transpose becomes the contraction's indexing map.

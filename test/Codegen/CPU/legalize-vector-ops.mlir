@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-legalize-vector-ops))' --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-legalize-vector-ops --split-input-file | FileCheck %s
 
 // A vector of i1 is bit-packed in LLVM's memory model, a memref of i1 holds a
 // byte per element: each element is transferred on its own.

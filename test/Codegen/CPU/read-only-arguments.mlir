@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-read-only-arguments))' --split-input-file | FileCheck %s
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-read-only-arguments),one-shot-bufferize{bufferize-function-boundaries})' --split-input-file | FileCheck %s --check-prefix=BUF
+// RUN: attn-opt %s --attn-read-only-arguments --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-read-only-arguments --one-shot-bufferize=bufferize-function-boundaries --split-input-file | FileCheck %s --check-prefix=BUF
 
 // Tensor arguments of public functions are marked read-only; scalars and
 // private functions are left alone.
