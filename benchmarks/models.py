@@ -81,78 +81,55 @@ class Functional:
         return functional_call(self.module, params, args[:count])
 
 
+def exporters():
+    """utils/export_models.py: the layers of the acceptance set, built here
+    at real sizes."""
+    sys.path.insert(0, os.path.join(ROOT, "utils"))
+    import export_models
+    return export_models
+
+
 def llama_layer(decode):
     import torch
-    from transformers import LlamaConfig
-    from transformers.models.llama import modeling_llama as ml
-    sys.path.insert(0, os.path.join(ROOT, "utils"))
-    from export_models import InputCache, persistent_rope
-    config = LlamaConfig(hidden_size=2048, num_attention_heads=32, num_key_value_heads=8,
-                         head_dim=64, intermediate_size=8192, max_position_embeddings=8192,
-                         rms_norm_eps=1e-5)
-    config._attn_implementation = "sdpa"
-
-    class Layer(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layer = ml.LlamaDecoderLayer(config, layer_idx=0)
-            self.rope = persistent_rope(ml.LlamaRotaryEmbedding(config))
-
-        def forward(self, x, *past):
-            start = past[0].shape[2] if past else 0
-            positions = torch.arange(start, start + x.shape[1])[None]
-            cache = InputCache(*past) if past else None
-            return self.layer(x, position_embeddings=self.rope(x, positions), cache=cache)
-
+    em = exporters()
+    config = em.llama_config("sdpa", hidden_size=2048, num_attention_heads=32,
+                             num_key_value_heads=8, head_dim=64, intermediate_size=8192,
+                             max_position_embeddings=8192, rms_norm_eps=1e-5)
     g = torch.Generator().manual_seed(11)
     if decode:
         inputs = (torch.randn(1, 1, 2048, generator=g), torch.randn(1, 8, 4096, 64, generator=g),
                   torch.randn(1, 8, 4096, 64, generator=g))
     else:
         inputs = (torch.randn(1, 512, 2048, generator=g),)
-    return Layer(), inputs
+    return em.LlamaLayer(config), inputs
 
 
 def llama_attention(decode):
     import torch
-    import torch.nn.functional as F
-
-    class Attention(torch.nn.Module):
-        def forward(self, q, k, v):
-            return F.scaled_dot_product_attention(q, k, v, is_causal=not decode,
-                                                  enable_gqa=True)
-
+    em = exporters()
     g = torch.Generator().manual_seed(12)
     s, t = (1, 4096) if decode else (512, 512)
-    return Attention(), (torch.randn(1, 32, s, 64, generator=g),
-                         torch.randn(1, 8, t, 64, generator=g),
-                         torch.randn(1, 8, t, 64, generator=g))
+    return em.Sdpa(is_causal=not decode, enable_gqa=True), \
+        (torch.randn(1, 32, s, 64, generator=g), torch.randn(1, 8, t, 64, generator=g),
+         torch.randn(1, 8, t, 64, generator=g))
 
 
 def mla_config():
-    from transformers import DeepseekV3Config
-    config = DeepseekV3Config(hidden_size=2048, num_attention_heads=16, num_key_value_heads=16,
-                              kv_lora_rank=512, q_lora_rank=None, qk_rope_head_dim=64,
-                              qk_nope_head_dim=128, v_head_dim=128, intermediate_size=8192,
-                              moe_intermediate_size=1408, n_routed_experts=4,
-                              num_experts_per_tok=2, max_position_embeddings=8192)
-    config._attn_implementation = "eager"
-    return config
+    return exporters().deepseek_config(
+        None, hidden_size=2048, num_attention_heads=16, num_key_value_heads=16,
+        kv_lora_rank=512, qk_rope_head_dim=64, qk_nope_head_dim=128, v_head_dim=128,
+        intermediate_size=8192, moe_intermediate_size=1408, max_position_embeddings=8192)
 
 
 def mla_layer(decode):
     import torch
-    sys.path.insert(0, os.path.join(ROOT, "utils"))
-    from export_models import DeepseekAttentionLayer
-    import export_models
-    export_models.deepseek_config = lambda q_lora_rank: mla_config()
     g = torch.Generator().manual_seed(13)
     if decode:
         inputs = (torch.randn(1, 1, 2048, generator=g), torch.randn(1, 1, 4096, 512, generator=g),
                   torch.randn(1, 1, 4096, 64, generator=g))
     else:
         inputs = (torch.randn(1, 512, 2048, generator=g),)
-    return DeepseekAttentionLayer(None), inputs
+    return exporters().DeepseekAttentionLayer(None, mla_config()), inputs
 
 
 def mla_attention(decode):
@@ -160,31 +137,11 @@ def mla_attention(decode):
     latent into K_nope and V per head, K gets the shared RoPE key, then
     eager attention, as DeepseekV3Attention.forward runs after its cache."""
     import torch
-    from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
-    config = mla_config()
-
-    class Attention(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.attn = md.DeepseekV3Attention(config, 0)
-
-        def forward(self, q, latent, k_rot):
-            key, value = self.attn.expand_kv(latent, k_rot)
-            s, t = q.shape[2], key.shape[2]
-            mask = None
-            if s > 1:
-                rows = torch.arange(s)[:, None] + (t - s)
-                mask = torch.where(torch.arange(t)[None, :] > rows,
-                                   torch.finfo(q.dtype).min, 0.0)[None, None]
-            out, _ = md.eager_attention_forward(self.attn, q, key, value, mask,
-                                                scaling=self.attn.scaling)
-            return out
-
     g = torch.Generator().manual_seed(14)
     s, t = (1, 4096) if decode else (512, 512)
-    return Attention(), (torch.randn(1, 16, s, 192, generator=g),
-                         torch.randn(1, 1, t, 512, generator=g),
-                         torch.randn(1, 1, t, 64, generator=g))
+    return exporters().DeepseekAttentionFromCache(mla_config()), \
+        (torch.randn(1, 16, s, 192, generator=g), torch.randn(1, 1, t, 512, generator=g),
+         torch.randn(1, 1, t, 64, generator=g))
 
 
 TORCH_CASES = {

@@ -80,11 +80,15 @@ def sdpa_exports():
         (r(1, 4, 8, 16).bfloat16(), r(1, 2, 8, 16).bfloat16(), r(1, 2, 8, 16).bfloat16())
 
 
-def llama_config(implementation):
+def llama_config(implementation, **sizes):
+    """The acceptance set's small Llama; `sizes` overrides its fields
+    (benchmarks/models.py builds a Llama-3.2-1B-like one)."""
     from transformers import LlamaConfig
-    config = LlamaConfig(hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
-                         head_dim=16, intermediate_size=128, max_position_embeddings=64,
-                         rms_norm_eps=1e-6)
+    fields = dict(hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                  head_dim=16, intermediate_size=128, max_position_embeddings=64,
+                  rms_norm_eps=1e-6)
+    fields.update(sizes)
+    config = LlamaConfig(**fields)
     config._attn_implementation = implementation
     return config
 
@@ -141,18 +145,21 @@ class LlamaAttentionLayer(torch.nn.Module):
 
 
 class LlamaLayer(torch.nn.Module):
-    """A whole LlamaDecoderLayer (RMSNorm, attention, RMSNorm, MLP)."""
+    """A whole LlamaDecoderLayer (RMSNorm, attention, RMSNorm, MLP); with
+    `past` the decode step appends to a cache passed as inputs."""
 
-    def __init__(self):
+    def __init__(self, config=None):
         super().__init__()
         from transformers.models.llama import modeling_llama as ml
-        config = llama_config("sdpa")
+        config = config or llama_config("sdpa")
         self.layer = ml.LlamaDecoderLayer(config, layer_idx=0)
         self.rope = persistent_rope(ml.LlamaRotaryEmbedding(config))
 
-    def forward(self, x):
-        positions = torch.arange(x.shape[1])[None]
-        return self.layer(x, position_embeddings=self.rope(x, positions))
+    def forward(self, x, *past):
+        start = past[0].shape[2] if past else 0
+        positions = torch.arange(start, start + x.shape[1])[None]
+        cache = InputCache(*past) if past else None
+        return self.layer(x, position_embeddings=self.rope(x, positions), cache=cache)
 
 
 def llama_exports():
@@ -167,13 +174,16 @@ def llama_exports():
     yield "llama_decoder_layer", LlamaLayer(), (r(1, 8, 64),)
 
 
-def deepseek_config(q_lora_rank):
+def deepseek_config(q_lora_rank, **sizes):
+    """The acceptance set's small DeepSeek-V3 attention; `sizes` overrides
+    its fields (benchmarks/models.py builds a DeepSeek-V2-Lite-like one)."""
     from transformers import DeepseekV3Config
-    config = DeepseekV3Config(hidden_size=64, num_attention_heads=4, num_key_value_heads=4,
-                              kv_lora_rank=32, q_lora_rank=q_lora_rank, qk_rope_head_dim=8,
-                              qk_nope_head_dim=16, v_head_dim=16, intermediate_size=128,
-                              moe_intermediate_size=32, n_routed_experts=4,
-                              num_experts_per_tok=2, max_position_embeddings=64)
+    fields = dict(hidden_size=64, num_attention_heads=4, num_key_value_heads=4,
+                  kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=16,
+                  intermediate_size=128, moe_intermediate_size=32, n_routed_experts=4,
+                  num_experts_per_tok=2, max_position_embeddings=64)
+    fields.update(sizes)
+    config = DeepseekV3Config(q_lora_rank=q_lora_rank, **fields)
     config._attn_implementation = "eager"
     return config
 
@@ -183,10 +193,10 @@ class DeepseekAttentionLayer(torch.nn.Module):
     HF's eager causal mask; with `past` the decode step appends to the
     compressed cache (latent and RoPE key) passed as inputs."""
 
-    def __init__(self, q_lora_rank):
+    def __init__(self, q_lora_rank, config=None):
         super().__init__()
         from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
-        config = deepseek_config(q_lora_rank)
+        config = config or deepseek_config(q_lora_rank)
         self.attn = md.DeepseekV3Attention(config, 0)
         self.rope = persistent_rope(md.DeepseekV3RotaryEmbedding(config))
 
@@ -204,17 +214,19 @@ class DeepseekAttentionFromCache(torch.nn.Module):
     """What DeepseekV3Attention runs after its cache: expand_kv (kv_b_proj of
     the compressed latent, and the RoPE key broadcast over heads) and eager
     attention, from queries passed in whole (nope and RoPE parts in one
-    tensor). A decode step."""
+    tensor), with HF's causal mask for more than one query."""
 
-    def __init__(self):
+    def __init__(self, config=None):
         super().__init__()
         from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
-        self.attn = md.DeepseekV3Attention(deepseek_config(None), 0)
+        self.attn = md.DeepseekV3Attention(config or deepseek_config(None), 0)
 
     def forward(self, q, latent, k_rot):
         from transformers.models.deepseek_v3 import modeling_deepseek_v3 as md
         key, value = self.attn.expand_kv(latent, k_rot)
-        return md.eager_attention_forward(self.attn, q, key, value, None,
+        s, t = q.shape[2], key.shape[2]
+        mask = causal_mask(s, t, q.dtype) if s > 1 else None
+        return md.eager_attention_forward(self.attn, q, key, value, mask,
                                           scaling=self.attn.scaling)[0]
 
 
