@@ -122,25 +122,25 @@ LIMITS = {
          "gqa_decode_avx512.c: no score-tile reloads or copies between the "
          "softmax's steps, 4 x 64 P.V blocks, the same software prefetches) "
          "streamed at 16.7-17.9 GB/s, 56-62% of its own sequential read, "
-         "in the fifteenth session's runs, and attnc's kernel took "
+         "in three runs on a Zen 4, and attnc's kernel took "
          "1.15-1.27x its time. Both are slower without the prefetches; "
          "deleting attnc's arithmetic from its assembly left its time "
          "unchanged (4.32 against 4.36 ms), and benchmarks/kv_stream.c, with case 3's multiply-adds "
          "but no softmax or score tree, streams at 78-100% of the sequential "
          "read only when V is read row by row without prefetches "
-         "(docs/performance.md, fourteenth and fifteenth sessions)",
+         "(docs/performance.md, \"Current limits: GQA decode\")",
     "3/ratio": "Hq=32 does 4x the score and P.V work of Hq=8 on the same K/V "
                "bytes, and overlaps it with the K/V stream only in part "
-               "(case 3's limit); 1.39-1.60x over three runs of the "
-               "fifteenth session, 1.20-1.33x in the thirteenth",
+               "(case 3's limit); 1.20-1.60x over the runs of this kernel "
+               "on a Zen 4",
     "4": "score blocks and P.V run on vdpbf16ps, each key pair interleaving "
          "two rows of the lane operand (absorbed queries, latent) with "
          "vpermt2w, 2 per 12 vdpbf16ps; packing the absorbed queries in pairs "
          "once per call would remove the score's",
-    "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs of the "
-           "eleventh session, before attn-parallelize-outer-ops shared MLA's "
-           "absorption and up-projection (16 MiB weights each) among the "
-           "threads; 1.89-1.93x in the twelfth session's runs",
+    "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs before "
+           "attn-parallelize-outer-ops shared MLA's absorption and "
+           "up-projection (16 MiB weights each) among the threads, "
+           "1.74-1.93x since (once 1.01x, both threads stacked on one vCPU)",
     "5a": "compute bound (4x24 register blocks of its 24 heads, f32 FMAs); "
           "with 4 KiB pages attn-run took 16.1 ms instead of 12.9, its "
           "prefetches missing the TLB on every page of the 37 MB latent",
