@@ -9,8 +9,8 @@ Each case builds a layer from a transformers config with random weights
 (nothing downloaded, nothing committed), exports it with torch-mlir's fx
 importer (weights passed as function arguments through functional_call, so
 the IR stays small), compiles it through attn-run's JIT and times it with
-`attn-run --benchmark` pinned to one core, and times the module itself in
-torch eager (torch.set_num_threads(1), the same core) on the same inputs;
+`attn-run --benchmark` and the module itself in torch eager
+(torch.set_num_threads(1)), both on one core, on the same inputs;
 attnc's output is checked against torch's. Rows:
 
   llama-layer-prefill / -decode   a Llama-3.2-1B-like LlamaDecoderLayer:
@@ -33,7 +33,6 @@ at least 1.0x. Needs torch, torch-mlir and transformers (README, "Model IR
 from torch-mlir"); without them it says so and writes nothing.
 """
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -43,23 +42,25 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from run import ROOT, cpu_name, median_ms, time_attn_run
+
 CORE = 1  # both sides run on this core
 
 
 def pin():
+    """Pins this process, and the attn-run processes it starts, to CORE."""
     try:
         os.sched_setaffinity(0, {CORE})
     except (AttributeError, OSError):
         pass
 
 
-def cpu_name():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
+def randn(seed, *shapes):
+    """Inputs of the given shapes, drawn in order from torch's generator
+    seeded with `seed`."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return tuple(torch.randn(*shape, generator=g) for shape in shapes)
 
 
 class Functional:
@@ -90,28 +91,19 @@ def exporters():
 
 
 def llama_layer(decode):
-    import torch
     em = exporters()
     config = em.llama_config("sdpa", hidden_size=2048, num_attention_heads=32,
                              num_key_value_heads=8, head_dim=64, intermediate_size=8192,
                              max_position_embeddings=8192, rms_norm_eps=1e-5)
-    g = torch.Generator().manual_seed(11)
-    if decode:
-        inputs = (torch.randn(1, 1, 2048, generator=g), torch.randn(1, 8, 4096, 64, generator=g),
-                  torch.randn(1, 8, 4096, 64, generator=g))
-    else:
-        inputs = (torch.randn(1, 512, 2048, generator=g),)
+    inputs = randn(11, (1, 1, 2048), (1, 8, 4096, 64), (1, 8, 4096, 64)) if decode else \
+        randn(11, (1, 512, 2048))
     return em.LlamaLayer(config), inputs
 
 
 def llama_attention(decode):
-    import torch
-    em = exporters()
-    g = torch.Generator().manual_seed(12)
     s, t = (1, 4096) if decode else (512, 512)
-    return em.Sdpa(is_causal=not decode, enable_gqa=True), \
-        (torch.randn(1, 32, s, 64, generator=g), torch.randn(1, 8, t, 64, generator=g),
-         torch.randn(1, 8, t, 64, generator=g))
+    return exporters().Sdpa(is_causal=not decode, enable_gqa=True), \
+        randn(12, (1, 32, s, 64), (1, 8, t, 64), (1, 8, t, 64))
 
 
 def mla_config():
@@ -122,13 +114,8 @@ def mla_config():
 
 
 def mla_layer(decode):
-    import torch
-    g = torch.Generator().manual_seed(13)
-    if decode:
-        inputs = (torch.randn(1, 1, 2048, generator=g), torch.randn(1, 1, 4096, 512, generator=g),
-                  torch.randn(1, 1, 4096, 64, generator=g))
-    else:
-        inputs = (torch.randn(1, 512, 2048, generator=g),)
+    inputs = randn(13, (1, 1, 2048), (1, 1, 4096, 512), (1, 1, 4096, 64)) if decode else \
+        randn(13, (1, 512, 2048))
     return exporters().DeepseekAttentionLayer(None, mla_config()), inputs
 
 
@@ -136,12 +123,9 @@ def mla_attention(decode):
     """HF's attention from the compressed cache: kv_b_proj expands the
     latent into K_nope and V per head, K gets the shared RoPE key, then
     eager attention, as DeepseekV3Attention.forward runs after its cache."""
-    import torch
-    g = torch.Generator().manual_seed(14)
     s, t = (1, 4096) if decode else (512, 512)
     return exporters().DeepseekAttentionFromCache(mla_config()), \
-        (torch.randn(1, 16, s, 192, generator=g), torch.randn(1, 1, t, 512, generator=g),
-         torch.randn(1, 1, t, 64, generator=g))
+        randn(14, (1, 16, s, 192), (1, 1, t, 512), (1, 1, t, 64))
 
 
 TORCH_CASES = {
@@ -161,23 +145,13 @@ def time_torch(module, inputs, iterations):
     import torch
     torch.set_num_threads(1)
     with torch.no_grad():
-        module(*inputs)
-        times = []
-        for _ in range(iterations):
-            start = time.perf_counter()
-            module(*inputs)
-            times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times))
+        return median_ms(lambda: module(*inputs), iterations)
 
 
-def attn_run(args, iterations):
-    attn_run_bin = os.path.join(ROOT, "build", "bin", "attn-run")
-    cmd = ["taskset", "-c", str(CORE), attn_run_bin, *args, f"--benchmark={iterations}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True,
-                          env=dict(os.environ, OMP_PROC_BIND="true"))
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])["median_ms"]
+def attn_run(mlir_path, inputs, iterations, extra=()):
+    """Median ms of `attn-run --benchmark` on the .npy `inputs`, on CORE."""
+    return time_attn_run(os.path.join(ROOT, "build", "bin", "attn-run"), mlir_path, inputs,
+                         iterations, extra)
 
 
 def run_torch_case(name, kind, make, iterations, tmp):
@@ -200,18 +174,17 @@ def run_torch_case(name, kind, make, iterations, tmp):
     path = os.path.join(tmp, name + ".mlir")
     with open(path, "w") as f:
         f.write(str(ir))
-    args = [path]
+    arrays = []
     for i, x in enumerate(inputs + weights):
-        p = os.path.join(tmp, f"{name}.{i}.npy")
-        np.save(p, x.numpy())
-        args.append(f"--input=@{p}")
+        arrays.append(os.path.join(tmp, f"{name}.{i}.npy"))
+        np.save(arrays[-1], x.numpy())
     out = os.path.join(tmp, name + ".out.npy")
     raised = subprocess.run([os.path.join(ROOT, "build", "bin", "attn-opt"), path,
                              "--attn-decompose-aggregates", "--attn-raise-attention"],
                             capture_output=True, text=True).stdout
     op = ("attn.latent_attention" if "attn.latent_attention" in raised else
           "attn.attention" if "attn.attention" in raised else "not raised")
-    attnc_ms = attn_run(args + [f"--output=@{out}"], iterations)
+    attnc_ms = attn_run(path, arrays, iterations, [f"--output=@{out}"])
     got = np.load(out)
     ref = expected.numpy().astype(np.float64)
     err = float(np.abs(got - ref).max() / np.abs(ref).max())
@@ -247,8 +220,7 @@ def latent_layout_rows(iterations, tmp):
         qp, lp = path + ".q.npy", path + ".l.npy"
         np.save(qp, q)
         np.save(lp, latent.reshape([int(x) for x in shape.split("x")]))
-        rows.append({"case": name, "attnc_ms": attn_run([path, f"--input=@{qp}",
-                                                         f"--input=@{lp}"], iterations)})
+        rows.append({"case": name, "attnc_ms": attn_run(path, [qp, lp], iterations)})
     return rows
 
 

@@ -174,6 +174,26 @@ def make_inputs(mlir_path, tmp, rng):
     return paths
 
 
+def median_ms(call, iterations):
+    """Median wall time of `call()` in ms over `iterations` calls, after one
+    warm-up call."""
+    call()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def cpu_name():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def time_library(library, mlir_path, rng, iterations):
     """Median ms of @main of a library compiled by attnc, called through the
     attnc Python package after one warm-up call."""
@@ -181,13 +201,7 @@ def time_library(library, mlir_path, rng, iterations):
     import attnc
     kernel = attnc.load(library)
     arrays = make_arrays(mlir_path, rng)
-    kernel(*arrays)
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        kernel(*arrays)
-        times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times))
+    return median_ms(lambda: kernel(*arrays), iterations)
 
 
 def compile_cases(opts):
@@ -269,12 +283,8 @@ def torch_sdpa_ms(spec, iterations):
     group = q_shape[1] // k_shape[1]
     if group > 1:  # SDPA takes equal head counts (enable_gqa is 2.5+ only)
         k, v = k.repeat_interleave(group, 1), v.repeat_interleave(group, 1)
-    times = []
-    for _ in range(iterations + 1):
-        start = time.perf_counter()
-        F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-        times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times[1:]))
+    return median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+                     iterations)
 
 
 def main():
@@ -424,12 +434,7 @@ def main():
             print(f"memory: peak RSS {big / 1e3:.0f} MB, baseline {base / 1e3:.0f} MB, "
                   f"inputs+outputs {data_mb:.0f} MB: {memory[3]:.2f}x", flush=True)
 
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_name()
     date = datetime.date.today().isoformat()
     lines = [
         "# attnc CPU benchmark results",

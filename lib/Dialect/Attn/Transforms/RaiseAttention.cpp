@@ -727,6 +727,15 @@ static Value applyView(OpBuilder &builder, Location loc, const Operand &o) {
   return value;
 }
 
+/// Whether an operand index reads a unit dim: a constant, or a dimension
+/// of one iteration.
+static bool isUnitIndex(const ElementExprBuilder &b, AffineExpr e) {
+  if (isa<AffineConstantExpr>(e))
+    return true;
+  auto d = dyn_cast<AffineDimExpr>(e);
+  return d && b.getExtents()[d.getPosition()] == 1;
+}
+
 /// Builds the attention's operands: views that drop unit dims read at 0,
 /// and maps over a compact iteration space.
 class Emitter {
@@ -744,14 +753,8 @@ public:
               dims[d.getPosition()] = dims.size();
         });
   }
-  /// Indices of unit dims that operands do not carry: constants, and
-  /// dimensions of one iteration.
-  bool isDropped(AffineExpr e) const {
-    if (isa<AffineConstantExpr>(e))
-      return true;
-    auto d = dyn_cast<AffineDimExpr>(e);
-    return d && b.getExtents()[d.getPosition()] == 1;
-  }
+  /// Indices of unit dims, which operands do not carry.
+  bool isDropped(AffineExpr e) const { return isUnitIndex(b, e); }
   /// The operand's tensor without its unit dims read at 0, and its map.
   std::pair<Value, AffineMap> materialize(const Operand &o) {
     Value value = applyView(builder, loc, o);
@@ -793,12 +796,7 @@ static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
                      const Operand &o, ArrayRef<std::optional<unsigned>> order) {
   Value value = applyView(builder, loc, o);
   auto type = cast<RankedTensorType>(value.getType());
-  auto isUnit = [&](AffineExpr e) {
-    if (isa<AffineConstantExpr>(e))
-      return true;
-    auto d = dyn_cast<AffineDimExpr>(e);
-    return d && b.getExtents()[d.getPosition()] == 1;
-  };
+  auto isUnit = [&](AffineExpr e) { return isUnitIndex(b, e); };
   // Of the same rank: one transpose (or none), unit dims moved like any.
   if (o.indices.size() == order.size()) {
     SmallVector<int64_t> perm;
