@@ -980,20 +980,24 @@ SmallVector<Value> FlashBuilder::build() {
   return results;
 }
 
-/// `value` with a unit dimension inserted before its last one: [.., x] to
-/// [.., 1, x].
-static Value insertUnitBeforeLast(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> shape(type.getShape());
-  shape.insert(shape.end() - 1, 1);
+/// The reassociation between a tensor of `rank` dims and the same with a
+/// unit dimension inserted before its last one: [.., x] and [.., 1, x].
+static SmallVector<ReassociationIndices> unitBeforeLastGroups(int64_t rank) {
   SmallVector<ReassociationIndices> groups;
   for (int64_t i = 0; i + 1 < rank; ++i)
     groups.push_back({i});
   groups.push_back({rank - 1, rank});
+  return groups;
+}
+
+/// `value` with a unit dimension inserted before its last one.
+static Value insertUnitBeforeLast(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.end() - 1, 1);
   return tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(shape, type.getElementType()), value,
-      groups);
+      unitBeforeLastGroups(type.getRank()));
 }
 
 /// An attention without a query-position (M) dimension, as raising leaves a
@@ -1033,14 +1037,10 @@ static AttentionOp addUnitQueryDim(OpBuilder &b, AttentionOp op,
     expanded->erase();
     return AttentionOp();
   }
-  auto initType = cast<RankedTensorType>(init.getType());
-  int64_t rank = initType.getRank() - 1;
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    groups.push_back({i});
-  groups.push_back({rank - 1, rank});
-  result = tensor::CollapseShapeOp::create(b, loc, op.getResult().getType(),
-                                           expanded.getResult(), groups);
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  result = tensor::CollapseShapeOp::create(
+      b, loc, resultType, expanded.getResult(),
+      unitBeforeLastGroups(resultType.getRank()));
   return expanded;
 }
 
