@@ -88,8 +88,9 @@ def latent_attention(q_nope, q_rope, latent, k_rope, w_uk, w_uv, scale,
     latent [B,T,nb,db] (or [B,T,dc] with w_uk [H,dc,dn]), w_uk [nb,H,db,dn],
     w_uv [nb,H,db,dv]. branches: list of (first, count); head h reads block
     first + floor(h * count / H) in each branch, each with its own softmax.
+    q_rope and k_rope None: no RoPE term.
     """
-    f64 = lambda x: np.asarray(x, dtype=np.float64)
+    f64 = lambda x: None if x is None else np.asarray(x, dtype=np.float64)
     q_nope, q_rope, latent, k_rope, w_uk, w_uv = map(
         f64, (q_nope, q_rope, latent, k_rope, w_uk, w_uv))
     if latent.ndim == 3:
@@ -103,8 +104,10 @@ def latent_attention(q_nope, q_rope, latent, k_rope, w_uk, w_uv, scale,
         # k[b,t,h,n] = c[b,t,blk(h)] @ w_uk[blk(h),h]; v alike.
         k = np.stack([latent[:, :, blk] @ w_uk[blk, h] for h, blk in enumerate(blocks)], axis=2)
         v = np.stack([latent[:, :, blk] @ w_uv[blk, h] for h, blk in enumerate(blocks)], axis=2)
-        scores = (np.einsum("bshn,bthn->bsht", q_nope, k) +
-                  np.einsum("bshr,btr->bsht", q_rope, k_rope)) * scale
+        scores = np.einsum("bshn,bthn->bsht", q_nope, k)
+        if q_rope is not None:
+            scores = scores + np.einsum("bshr,btr->bsht", q_rope, k_rope)
+        scores = scores * scale
         probs = _softmax_rows(scores, visible)
         out = out + np.einsum("bsht,bthe->bshe", probs, v)
     return weight * out

@@ -241,7 +241,7 @@ def compute_reference(opts, x):
             to_bhsd(x["v"], opts.layout), opts.scale, causal=opts.causal,
             window=opts.window, kv_lengths=x.get("kv_lengths"), mask=mask)
         return to_bhsd(ref, opts.layout)
-    latent_args = lambda latent: (x["q_nope"], x["q_rope"], latent, x["k_rope"],
+    latent_args = lambda latent: (x["q_nope"], x.get("q_rope"), latent, x.get("k_rope"),
                                   x["w_uk"], x["w_uv"], opts.scale)
     if opts.variant == "latent":
         latent = x["latent"]
@@ -321,6 +321,8 @@ def main():
         text = f.read()
     arg_types, result_types = parse_signature(text, opts.function)
     roles = VARIANT_ARGS.get(opts.variant, opts.args).split(",")
+    if opts.variant == "latent" and len(arg_types) == 4:
+        roles = ["q_nope", "latent", "w_uk", "w_uv"]  # without the RoPE term
     if len(roles) != len(arg_types):
         sys.exit(f"check_attention: @{opts.function} has {len(arg_types)} "
                  f"arguments but the {opts.variant} variant takes {len(roles)}")

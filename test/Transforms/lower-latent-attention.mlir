@@ -86,3 +86,25 @@ func.func @mlra2(%q_nope: tensor<1x1x4x8xf32>, %q_rope: tensor<1x1x4x4xf32>,
          weight(0.70710678118654757) -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
+
+// -----
+
+// MLA without a RoPE term: one score term in either form.
+
+// ABSORBED-LABEL: func.func @mla_without_rope
+// ABSORBED:       %[[BLOCK:.*]] = tensor.extract_slice {{.*}} [1, 256, 1, 64]
+// ABSORBED:       attn.attention queries(%{{.*}} : tensor<1x1x4x64xf32>) keys(%[[BLOCK]] : tensor<1x256x1x64xf32>) values(%[[BLOCK]] : tensor<1x256x1x64xf32>)
+
+// EXPANDED-LABEL: func.func @mla_without_rope
+// EXPANDED:       %[[K:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
+// EXPANDED:       %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
+// EXPANDED:       attn.attention queries(%{{.*}} : tensor<1x1x4x8xf32>) keys(%[[K]] : tensor<1x256x4x8xf32>) values(%[[V]] : tensor<1x256x4x8xf32>)
+func.func @mla_without_rope(%q_nope: tensor<1x1x4x8xf32>, %latent: tensor<1x256x64xf32>,
+                            %w_uk: tensor<4x64x8xf32>, %w_uv: tensor<4x64x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init = tensor.empty() : tensor<1x1x4x8xf32>
+  %o = attn.latent_attention queries(%q_nope : tensor<1x1x4x8xf32>)
+         latent(%latent : tensor<1x256x64xf32>)
+         up_projections(%w_uk, %w_uv : tensor<4x64x8xf32>, tensor<4x64x8xf32>)
+         outs(%init : tensor<1x1x4x8xf32>) scale(0.18 : f32) -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}

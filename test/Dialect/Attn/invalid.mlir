@@ -701,3 +701,21 @@ func.func @frame(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x
          indexing_maps = [#q, #k, #v, #o, #row] -> tensor<1x2x4x8xf32>, tensor<1x4x2xf32>
   return
 }
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %qr: tensor<1x1x4x4xf32>, %c: tensor<1x16x32xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{needs both q_rope and k_rope or neither, got only q_rope}}
+  %r = attn.latent_attention queries(%qn, %qr : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) latent(%c : tensor<1x16x32xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @latent(%qn: tensor<1x1x4x8xf32>, %c: tensor<1x16x32xf32>, %kr: tensor<1x16x4xf32>, %wuk: tensor<4x32x8xf32>, %wuv: tensor<4x32x8xf32>, %o: tensor<1x1x4x8xf32>) {
+  // expected-error @+1 {{needs both q_rope and k_rope or neither, got only k_rope}}
+  %r = attn.latent_attention queries(%qn : tensor<1x1x4x8xf32>) latent(%c, %kr : tensor<1x16x32xf32>, tensor<1x16x4xf32>)
+         up_projections(%wuk, %wuv : tensor<4x32x8xf32>, tensor<4x32x8xf32>) outs(%o : tensor<1x1x4x8xf32>) scale(0.25 : f32)  -> tensor<1x1x4x8xf32>
+  return
+}

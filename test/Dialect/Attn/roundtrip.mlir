@@ -126,6 +126,19 @@ func.func @latent_attention(%qn: tensor<1x1x16x128xbf16>, %qr: tensor<1x1x16x64x
   return %mla, %mlra2 : tensor<1x1x16x128xf32>, tensor<1x1x16x128xf32>
 }
 
+// Without the RoPE term: the cache holds the latent alone.
+// CHECK-LABEL: func.func @latent_attention_without_rope
+// CHECK: attn.latent_attention queries(%{{.*}} : tensor<1x1x16x128xbf16>) latent(%{{.*}} : tensor<1x4096x512xbf16>) up_projections(%{{.*}}, %{{.*}} : tensor<16x512x128xbf16>, tensor<16x512x128xbf16>) outs(%{{.*}} : tensor<1x1x16x128xf32>) scale(0.0721687824 : f32) -> tensor<1x1x16x128xf32>
+func.func @latent_attention_without_rope(%qn: tensor<1x1x16x128xbf16>, %c: tensor<1x4096x512xbf16>,
+                                         %wuk: tensor<16x512x128xbf16>, %wuv: tensor<16x512x128xbf16>,
+                                         %o: tensor<1x1x16x128xf32>) -> tensor<1x1x16x128xf32> {
+  %r = attn.latent_attention queries(%qn : tensor<1x1x16x128xbf16>)
+         latent(%c : tensor<1x4096x512xbf16>)
+         up_projections(%wuk, %wuv : tensor<16x512x128xbf16>, tensor<16x512x128xbf16>)
+         outs(%o : tensor<1x1x16x128xf32>) scale(0.0721687824 : f32) -> tensor<1x1x16x128xf32>
+  return %r : tensor<1x1x16x128xf32>
+}
+
 // CHECK-LABEL: func.func @embedding_gate
 // CHECK: attn.embedding_gate latent(%{{.*}} : tensor<1x64x64xf32>) ids(%{{.*}} : tensor<1x64xi32>) table(%{{.*}} : tensor<1024x256xf32>) up_projection(%{{.*}} : tensor<64x256xf32>) norm_weight(%{{.*}} : tensor<256xf32>) outs(%{{.*}} : tensor<1x64x256xf32>) norm = layer, epsilon = 1.000000e-05 -> tensor<1x64x256xf32>
 func.func @embedding_gate(%c: tensor<1x64x64xf32>, %ids: tensor<1x64xi32>, %table: tensor<1024x256xf32>,

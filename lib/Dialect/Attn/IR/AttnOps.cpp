@@ -555,10 +555,23 @@ SmallVector<LatentBranchAttr> LatentAttentionOp::getBranchList() {
   return list;
 }
 
+int64_t LatentAttentionOp::getRopeWidth() {
+  if (!getKRope())
+    return 0;
+  return cast<RankedTensorType>(getKRope().getType()).getShape().back();
+}
+
 LogicalResult LatentAttentionOp::verify() {
-  if (failed(verifySameFloatElementType(
-          *this, {getLatent(), getQNope(), getQRope(), getKRope(), getWUk(), getWUv()},
-          {"latent", "q_nope", "q_rope", "k_rope", "w_uk", "w_uv"})) ||
+  if (!getQRope() != !getKRope())
+    return emitOpError("needs both q_rope and k_rope or neither, got only ")
+           << (getQRope() ? "q_rope" : "k_rope");
+  SmallVector<Value> values = {getLatent(), getQNope(), getWUk(), getWUv()};
+  SmallVector<StringRef> names = {"latent", "q_nope", "w_uk", "w_uv"};
+  if (getQRope()) {
+    values.append({getQRope(), getKRope()});
+    names.append({"q_rope", "k_rope"});
+  }
+  if (failed(verifySameFloatElementType(*this, values, names)) ||
       failed(verifyFloatOutput(*this, getOutput(), getResult().getType())) ||
       failed(verifyScale(*this, getScale())) ||
       failed(verifyMasking(*this, getMaskKind(), getWindow())))
@@ -567,10 +580,12 @@ LogicalResult LatentAttentionOp::verify() {
   ShapeChecker shapes(*this);
   bool blocked = cast<RankedTensorType>(getLatent().getType()).getRank() == 4;
   if (failed(shapes.expect(getQNope(), "q_nope", {"B", "S", "H", "dn"})) ||
-      failed(shapes.expect(getQRope(), "q_rope", {"B", "S", "H", "dR"})) ||
+      (getQRope() &&
+       failed(shapes.expect(getQRope(), "q_rope", {"B", "S", "H", "dR"}))) ||
       failed(blocked ? shapes.expect(getLatent(), "latent", {"B", "T", "nb", "db"})
                      : shapes.expect(getLatent(), "latent", {"B", "T", "db"})) ||
-      failed(shapes.expect(getKRope(), "k_rope", {"B", "T", "dR"})) ||
+      (getKRope() &&
+       failed(shapes.expect(getKRope(), "k_rope", {"B", "T", "dR"}))) ||
       failed(blocked ? shapes.expect(getWUk(), "w_uk", {"nb", "H", "db", "dn"})
                      : shapes.expect(getWUk(), "w_uk", {"H", "db", "dn"})) ||
       failed(blocked ? shapes.expect(getWUv(), "w_uv", {"nb", "H", "db", "dv"})

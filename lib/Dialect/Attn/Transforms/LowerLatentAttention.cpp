@@ -41,7 +41,7 @@ public:
     dv = out.getDimSize(3);
     db = op.getBlockWidth();
     numKeys = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(1);
-    dR = cast<RankedTensorType>(op.getKRope().getType()).getDimSize(2);
+    dR = op.getRopeWidth();
   }
 
   Value build(LatentForm form);
@@ -73,8 +73,10 @@ private:
   /// One branch in expanded form, accumulated into `acc` [B,S,H,dv] f32.
   Value buildExpandedBranch(LatentBranchAttr branch, Value acc);
 
-  Value createAttention(ValueRange queries, ValueRange keys, Value value,
-                        ArrayRef<AffineMap> maps, int64_t width);
+  /// attn.attention over (b, h, s, t, d[, r], e) of [B,S,H,*] queries and
+  /// [B,T,G,*] keys and value: `query . key`, plus `q_rope . kR` when the op
+  /// has the RoPE term, the value `width` wide.
+  Value createAttention(Value query, Value key, Value value, int64_t width);
 
   OpBuilder &b;
   LatentAttentionOp op;
@@ -102,7 +104,8 @@ void LatentLowering::normaliseOperands() {
   }
   // One RoPE key shared by all heads: a head dimension of extent 1, which the
   // core op reads as a grouped (MQA-style) operand.
-  kRope = expand(op.getKRope(), {batch, numKeys, 1, dR}, {{0}, {1}, {2, 3}});
+  if (op.getKRope())
+    kRope = expand(op.getKRope(), {batch, numKeys, 1, dR}, {{0}, {1}, {2, 3}});
 }
 
 Value LatentLowering::sliceDim(Value v, unsigned dim, int64_t offset,
@@ -164,19 +167,34 @@ Value LatentLowering::perBlockGroup(
   return full;
 }
 
-Value LatentLowering::createAttention(ValueRange queries, ValueRange keys,
-                                      Value value, ArrayRef<AffineMap> maps,
+Value LatentLowering::createAttention(Value query, Value key, Value value,
                                       int64_t width) {
-  SmallVector<AffineMap> allMaps(maps);
+  bool rope = static_cast<bool>(kRope);
+  unsigned numDims = rope ? 7 : 6;
+  auto dim = [&](unsigned d) { return b.getAffineDimExpr(d); };
+  AffineExpr bDim = dim(0), hDim = dim(1), sDim = dim(2), tDim = dim(3),
+             dDim = dim(4), eDim = dim(numDims - 1);
+  SmallVector<Value> queries = {query}, keys = {key};
+  SmallVector<AffineMap> maps = {makeMap(b, numDims, {bDim, sDim, hDim, dDim})};
+  if (rope) {
+    queries.push_back(op.getQRope());
+    maps.push_back(makeMap(b, numDims, {bDim, sDim, hDim, dim(5)}));
+  }
+  maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, dDim}));
+  if (rope) {
+    keys.push_back(kRope);
+    maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, dim(5)}));
+  }
+  maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, eDim}));
   Value lengths = op.getKvLengths();
   if (lengths)
-    allMaps.insert(allMaps.end() - 1,
-                   makeMap(b, maps.front().getNumDims(), {b.getAffineDimExpr(0)}));
+    maps.push_back(makeMap(b, numDims, {bDim}));
+  maps.push_back(makeMap(b, numDims, {bDim, sDim, hDim, eDim}));
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{batch, numQueries, numHeads, width}, f32);
   return AttentionOp::create(b, loc, init.getType(), queries, keys, value,
                              /*mask=*/Value(), lengths, init, op.getScale(),
-                             b.getAffineMapArrayAttr(allMaps),
+                             b.getAffineMapArrayAttr(maps),
                              op.getMaskKindAttr(), op.getWindowAttr())
       .getResult();
 }
@@ -185,8 +203,7 @@ Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
   // qa[b,s,h,c] = sum_n q_nope[b,s,h,n] * w_uk[blk(h),h,c,n]  over (b,s,h,c,n).
   AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1),
              d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
-             d4 = b.getAffineDimExpr(4), d5 = b.getAffineDimExpr(5),
-             d6 = b.getAffineDimExpr(6);
+             d4 = b.getAffineDimExpr(4);
   Value qa = perBlockGroup(
       branch, buildFilledTensor(b, loc, {batch, numQueries, numHeads, db}, f32),
       /*headDim=*/2, [&](int64_t block, int64_t h0, int64_t G, Value init) {
@@ -208,14 +225,9 @@ Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
   Value blocks =
       tensor::ExtractSliceOp::create(b, loc, latent, offsets, sizes, strides);
 
-  // z = attention over (b, h, s, t, c, r, n): scores qa.c + q_rope.kR, the
-  // latent blocks also being the value.
-  Value z = createAttention(
-      {qa, op.getQRope()}, {blocks, kRope}, blocks,
-      {makeMap(b, 7, {d0, d2, d1, d4}), makeMap(b, 7, {d0, d2, d1, d5}),
-       makeMap(b, 7, {d0, d3, d1, d4}), makeMap(b, 7, {d0, d3, d1, d5}),
-       makeMap(b, 7, {d0, d3, d1, d6}), makeMap(b, 7, {d0, d2, d1, d6})},
-      db);
+  // z = attention with scores qa.c (+ q_rope.kR), the latent blocks also
+  // being the value.
+  Value z = createAttention(qa, blocks, blocks, db);
 
   // acc[b,s,h,e] += z[b,s,h,c] * w_uv[blk(h),h,c,e]  over (b,s,h,c,e).
   return perBlockGroup(
@@ -231,8 +243,7 @@ Value LatentLowering::buildAbsorbedBranch(LatentBranchAttr branch, Value acc) {
 Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
   AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1),
              d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
-             d4 = b.getAffineDimExpr(4), d5 = b.getAffineDimExpr(5),
-             d6 = b.getAffineDimExpr(6);
+             d4 = b.getAffineDimExpr(4);
   // k[b,t,h,n] = sum_c latent[b,t,blk(h),c] * w_uk[blk(h),h,c,n], and v alike,
   // over (b,t,h,c,n).
   auto upProject = [&](Value weight, int64_t width) {
@@ -249,13 +260,8 @@ Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
   Value keys = upProject(wUk, dn);
   Value values = upProject(wUv, dv);
 
-  // Ordinary attention over (b, h, s, t, d, r, e), RoPE as a second term.
-  Value o = createAttention(
-      {op.getQNope(), op.getQRope()}, {keys, kRope}, values,
-      {makeMap(b, 7, {d0, d2, d1, d4}), makeMap(b, 7, {d0, d2, d1, d5}),
-       makeMap(b, 7, {d0, d3, d1, d4}), makeMap(b, 7, {d0, d3, d1, d5}),
-       makeMap(b, 7, {d0, d3, d1, d6}), makeMap(b, 7, {d0, d2, d1, d6})},
-      dv);
+  // Ordinary attention, RoPE (when there is one) as a second term.
+  Value o = createAttention(op.getQNope(), keys, values, dv);
   AffineMap id = b.getMultiDimIdentityMap(4);
   SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
   return linalg::GenericOp::create(

@@ -11,10 +11,9 @@ using namespace mlir::attn;
 WorkEstimate attn::estimateLatentWork(LatentAttentionOp op, LatentForm form,
                                       int64_t numQueries, int64_t numKeys) {
   auto qType = cast<RankedTensorType>(op.getQNope().getType());
-  auto ropeType = cast<RankedTensorType>(op.getQRope().getType());
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   double batch = qType.getDimSize(0), heads = qType.getDimSize(2),
-         dn = qType.getDimSize(3), dR = ropeType.getDimSize(3),
+         dn = qType.getDimSize(3), dR = op.getRopeWidth(),
          dv = outType.getDimSize(3), db = op.getBlockWidth();
   double s = numQueries, t = numKeys;
   double elementBytes =

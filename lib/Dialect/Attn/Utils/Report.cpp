@@ -148,7 +148,7 @@ static AttentionReport reportLatent(LatentAttentionOp op,
   auto out = cast<RankedTensorType>(op.getOutput().getType());
   double heads = q.getDimSize(2), dn = q.getDimSize(3), dv = out.getDimSize(3),
          db = op.getBlockWidth(), numBlocks = op.getNumBlocks(),
-         dR = cast<RankedTensorType>(op.getKRope().getType()).getDimSize(2);
+         dR = op.getRopeWidth();
   int64_t numQueries = q.getDimSize(1),
           numKeys = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(1);
   r.context = context.value_or(numKeys);
@@ -157,7 +157,7 @@ static AttentionReport reportLatent(LatentAttentionOp op,
   // EG-MLA: the cache holds the gate's small input latent (and the token
   // ids); the gate is recomputed for every cached token when it is read.
   auto gate = op.getLatent().getDefiningOp<EmbeddingGateOp>();
-  double ropeBytes = dR * elementBytes(op.getKRope());
+  double ropeBytes = dR * elementBytes(op.getLatent());
   if (gate) {
     auto gateIn = cast<RankedTensorType>(gate.getLatent().getType());
     double dc = gateIn.getDimSize(2), du = db;

@@ -190,7 +190,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 }
 
 def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
-    Pure,
+    Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<DestinationStyleOpInterface>]> {
   let summary = "block-latent attention: MLA, GLA-k, MLRA-4, MLRA-2";
   let description = [{
@@ -212,6 +212,10 @@ def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
     * `w_uv [H,dc,dv]` / `[nb,H,db,dv]`: `v[t,h] = c_{t,i} @ w_uv[i,h]`
     * optional `kv_lengths [B]`, output `[B,S,H,dv]`.
 
+    The RoPE term is optional: without `q_rope` and `k_rope` (both or
+    neither) the scores are `scale * q_nope[s,h] . (W_UK[i,h]^T c_{t,i})`
+    alone, and the cache holds the latent only.
+
     `branches` defaults to one branch per block that every head reads
     (`count = 1`): MLA for one block, MLRA-4 for four. `weight` is alpha
     (default 1). Masking is the core op's.
@@ -222,9 +226,9 @@ def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
 
   let arguments = (ins
     AnyRankedTensor:$q_nope,
-    AnyRankedTensor:$q_rope,
+    Optional<AnyRankedTensor>:$q_rope,
     AnyRankedTensor:$latent,
-    AnyRankedTensor:$k_rope,
+    Optional<AnyRankedTensor>:$k_rope,
     AnyRankedTensor:$w_uk,
     AnyRankedTensor:$w_uv,
     Optional<AnyRankedTensor>:$kv_lengths,
@@ -238,8 +242,8 @@ def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
   let results = (outs AnyRankedTensor:$result);
 
   let assemblyFormat = [{
-    `queries` `(` $q_nope `,` $q_rope `:` type($q_nope) `,` type($q_rope) `)`
-    `latent` `(` $latent `,` $k_rope `:` type($latent) `,` type($k_rope) `)`
+    `queries` `(` $q_nope (`,` $q_rope^)? `:` type($q_nope) (`,` type($q_rope)^)? `)`
+    `latent` `(` $latent (`,` $k_rope^)? `:` type($latent) (`,` type($k_rope)^)? `)`
     `up_projections` `(` $w_uk `,` $w_uv `:` type($w_uk) `,` type($w_uv) `)`
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     `outs` `(` $output `:` type($output) `)`
@@ -256,6 +260,8 @@ def Attn_LatentAttentionOp : Attn_Op<"latent_attention", [
     /// Latent blocks and their width.
     int64_t getNumBlocks();
     int64_t getBlockWidth();
+    /// The RoPE width dR; 0 without the RoPE term.
+    int64_t getRopeWidth();
     /// The branches, with the default (one per block, count 1) filled in.
     SmallVector<LatentBranchAttr> getBranchList();
     double getScaleValue() {
