@@ -60,6 +60,22 @@ class Sdpa(torch.nn.Module):
         return F.scaled_dot_product_attention(q, k, v, *mask, **self.kwargs)
 
 
+class SdpaSlidingWindow(torch.nn.Module):
+    """scaled_dot_product_attention with a sliding-window mask built in the
+    graph from positions, aligned bottom-right as a decoder's cache is:
+    query s (at position s + T - S) sees the `window` keys up to its own."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+
+    def forward(self, q, k, v):
+        s = torch.arange(q.shape[2])[:, None] + (k.shape[2] - q.shape[2])
+        t = torch.arange(k.shape[2])[None, :]
+        mask = (t <= s) & (t > s - self.window)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+
 def sdpa_exports():
     g = torch.Generator().manual_seed(1)
     r = lambda *s: torch.randn(*s, generator=g)
@@ -78,6 +94,8 @@ def sdpa_exports():
         (r(1, 2, 4, 16), r(1, 2, 12, 16), r(1, 2, 12, 16))
     yield "sdpa_gqa_bf16", Sdpa(is_causal=True, enable_gqa=True), \
         (r(1, 4, 8, 16).bfloat16(), r(1, 2, 8, 16).bfloat16(), r(1, 2, 8, 16).bfloat16())
+    yield "sdpa_sliding_window", SdpaSlidingWindow(4), \
+        (r(1, 2, 8, 16), r(1, 2, 12, 16), r(1, 2, 12, 16))
 
 
 def llama_config(implementation, **sizes):
@@ -230,6 +248,34 @@ class DeepseekAttentionFromCache(torch.nn.Module):
                                           scaling=self.attn.scaling)[0]
 
 
+class MlaWithoutRope(torch.nn.Module):
+    """MLA written without a RoPE term, as a user might write it in torch:
+    per-head K and V up-projected by one kv_b matmul from a normalised
+    latent of 32 (narrower than the 4 x 16 keys), SDPA over them; with
+    `past` the latent cache is an input and the new token's latent is
+    appended to it."""
+
+    def __init__(self, hidden=64, heads=4, latent=32, dn=16, dv=16):
+        super().__init__()
+        self.heads, self.dn, self.dv = heads, dn, dv
+        self.q_proj = torch.nn.Linear(hidden, heads * dn, bias=False)
+        self.kv_a_proj = torch.nn.Linear(hidden, latent, bias=False)
+        self.kv_norm = torch.nn.RMSNorm(latent, eps=1e-6)
+        self.kv_b_proj = torch.nn.Linear(latent, heads * (dn + dv), bias=False)
+        self.o_proj = torch.nn.Linear(heads * dv, hidden, bias=False)
+
+    def forward(self, x, *past):
+        b, s, _ = x.shape
+        q = self.q_proj(x).view(b, s, self.heads, self.dn).transpose(1, 2)
+        c = self.kv_norm(self.kv_a_proj(x))
+        if past:
+            c = torch.cat([past[0], c], dim=1)
+        kv = self.kv_b_proj(c).view(b, c.shape[1], self.heads, self.dn + self.dv)
+        k, v = torch.split(kv.transpose(1, 2), [self.dn, self.dv], dim=-1)
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=not past)
+        return self.o_proj(o.transpose(1, 2).reshape(b, s, self.heads * self.dv))
+
+
 def deepseek_exports():
     torch.manual_seed(4)
     g = torch.Generator().manual_seed(5)
@@ -242,6 +288,9 @@ def deepseek_exports():
         (r(1, 1, 64), r(1, 1, 15, 32), r(1, 1, 15, 8))
     yield "deepseek_v3_attention_from_cache", DeepseekAttentionFromCache(), \
         (r(1, 4, 1, 24), r(1, 1, 16, 32), r(1, 1, 16, 8))
+    yield "mla_without_rope", MlaWithoutRope(), (r(1, 8, 64),)
+    # One new token against 15 cached latents.
+    yield "mla_without_rope_decode", MlaWithoutRope(), (r(1, 1, 64), r(1, 15, 32))
 
 
 EXPORTS = [sdpa_exports, llama_exports, deepseek_exports]

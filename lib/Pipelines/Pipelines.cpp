@@ -32,15 +32,19 @@ void mlir::attn::setCpuTargetOptions(
   options.bf16Dot = hasFeature("avx512f") && hasFeature("avx512bf16");
 }
 
+void mlir::attn::buildRaisePipeline(OpPassManager &pm, bool raise) {
+  // Aggregates (linalg.softmax) are decomposed first: attention is matched
+  // on what every element computes, whatever ops spell it.
+  pm.addPass(createAttnDecomposeAggregates());
+  if (raise)
+    pm.addPass(createAttnRaiseAttention());
+}
+
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &options) {
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
   // tensors.
-  // Aggregates (linalg.softmax) are decomposed first: attention is matched
-  // on what every element computes, whatever ops spell it.
-  pm.addPass(createAttnDecomposeAggregates());
-  if (options.raiseAttention)
-    pm.addPass(createAttnRaiseAttention());
+  buildRaisePipeline(pm, options.raiseAttention);
   // What is not attention, as model IR spells it (a transpose of every
   // weight before its matmul, RMSNorm over four generics): generic ops with
   // their elementwise producers fused in; a decode step's matrix-vector

@@ -277,6 +277,144 @@ func.func @mla(%q_nope: tensor<1x4x2x16xf32>, %q_rope: tensor<1x4x2x8xf32>, %lat
 
 // -----
 
+// MLA without a RoPE term: K and V up-projected from one latent of 32,
+// narrower than the 4 x 16 keys it expands to. attn.latent_attention with
+// no RoPE operands.
+
+// CHECK-LABEL: func.func @mla_without_rope
+// CHECK-NOT:   linalg.generic
+// CHECK:       %[[QN:.*]] = linalg.transpose ins(%arg0 : tensor<1x4x2x16xf32>) {{.*}} permutation = [0, 2, 1, 3]
+// CHECK:       attn.latent_attention queries(%[[QN]] : tensor<1x2x4x16xf32>) latent(%arg1 : tensor<1x20x32xf32>) up_projections(%arg2, %arg3 : {{[^)]*}})
+// CHECK-SAME:    scale(2.500000e-01 : f32) ->
+
+#up_l = affine_map<(b, h, t, n, c) -> (b, t, c)>
+#up_w = affine_map<(b, h, t, n, c) -> (h, c, n)>
+#up_o = affine_map<(b, h, t, n, c) -> (b, h, t, n)>
+#q = affine_map<(b, h, s, t, d) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d) -> (b, h, t, d)>
+#sc = affine_map<(b, h, s, t, d) -> (b, h, s, t)>
+#id4 = affine_map<(a, b, c, d) -> (a, b, c, d)>
+#p = affine_map<(b, h, s, t, e) -> (b, h, s, t)>
+#v = affine_map<(b, h, s, t, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, e) -> (b, h, s, e)>
+func.func @mla_without_rope(%q_nope: tensor<1x4x2x16xf32>, %latent: tensor<1x20x32xf32>,
+    %w_uk: tensor<4x32x16xf32>, %w_uv: tensor<4x32x16xf32>) -> tensor<1x4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %ke = tensor.empty() : tensor<1x4x20x16xf32>
+  %kf = linalg.fill ins(%zero : f32) outs(%ke : tensor<1x4x20x16xf32>) -> tensor<1x4x20x16xf32>
+  %k = linalg.generic {indexing_maps = [#up_l, #up_w, #up_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%latent, %w_uk : tensor<1x20x32xf32>, tensor<4x32x16xf32>) outs(%kf : tensor<1x4x20x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x20x16xf32>
+  %v = linalg.generic {indexing_maps = [#up_l, #up_w, #up_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%latent, %w_uv : tensor<1x20x32xf32>, tensor<4x32x16xf32>) outs(%kf : tensor<1x4x20x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x20x16xf32>
+  %se = tensor.empty() : tensor<1x4x2x20xf32>
+  %sf = linalg.fill ins(%zero : f32) outs(%se : tensor<1x4x2x20xf32>) -> tensor<1x4x2x20xf32>
+  %s = linalg.generic {indexing_maps = [#q, #k, #sc], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q_nope, %k : tensor<1x4x2x16xf32>, tensor<1x4x20x16xf32>) outs(%sf : tensor<1x4x2x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x2x20xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%s : tensor<1x4x2x20xf32>) outs(%se : tensor<1x4x2x20xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x2x20xf32>
+  %pr = linalg.softmax dimension(3) ins(%scaled : tensor<1x4x2x20xf32>) outs(%se : tensor<1x4x2x20xf32>) -> tensor<1x4x2x20xf32>
+  %oe = tensor.empty() : tensor<1x4x2x16xf32>
+  %of = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x4x2x16xf32>) -> tensor<1x4x2x16xf32>
+  %out = linalg.generic {indexing_maps = [#p, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%pr, %v : tensor<1x4x2x20xf32>, tensor<1x4x20x16xf32>) outs(%of : tensor<1x4x2x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x2x16xf32>
+  return %out : tensor<1x4x2x16xf32>
+}
+
+// -----
+
+// The same with a "latent" of 64, as wide as the 4 x 16 keys: that is K and
+// V projected from a hidden state, ordinary self-attention. attn.attention
+// over the projected K and V.
+
+// CHECK-LABEL: func.func @projections_as_wide_as_keys
+// CHECK-NOT:   attn.latent_attention
+// CHECK:       attn.attention queries(%{{.*}} : tensor<4x2x16xf32>) keys(%{{.*}} : tensor<4x20x16xf32>) values(%{{.*}} : tensor<4x20x16xf32>)
+
+#up_l = affine_map<(b, h, t, n, c) -> (b, t, c)>
+#up_w = affine_map<(b, h, t, n, c) -> (h, c, n)>
+#up_o = affine_map<(b, h, t, n, c) -> (b, h, t, n)>
+#q = affine_map<(b, h, s, t, d) -> (b, h, s, d)>
+#k = affine_map<(b, h, s, t, d) -> (b, h, t, d)>
+#sc = affine_map<(b, h, s, t, d) -> (b, h, s, t)>
+#id4 = affine_map<(a, b, c, d) -> (a, b, c, d)>
+#p = affine_map<(b, h, s, t, e) -> (b, h, s, t)>
+#v = affine_map<(b, h, s, t, e) -> (b, h, t, e)>
+#o = affine_map<(b, h, s, t, e) -> (b, h, s, e)>
+func.func @projections_as_wide_as_keys(%q_nope: tensor<1x4x2x16xf32>, %latent: tensor<1x20x64xf32>,
+    %w_uk: tensor<4x64x16xf32>, %w_uv: tensor<4x64x16xf32>) -> tensor<1x4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %ke = tensor.empty() : tensor<1x4x20x16xf32>
+  %kf = linalg.fill ins(%zero : f32) outs(%ke : tensor<1x4x20x16xf32>) -> tensor<1x4x20x16xf32>
+  %k = linalg.generic {indexing_maps = [#up_l, #up_w, #up_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%latent, %w_uk : tensor<1x20x64xf32>, tensor<4x64x16xf32>) outs(%kf : tensor<1x4x20x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x20x16xf32>
+  %v = linalg.generic {indexing_maps = [#up_l, #up_w, #up_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%latent, %w_uv : tensor<1x20x64xf32>, tensor<4x64x16xf32>) outs(%kf : tensor<1x4x20x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x20x16xf32>
+  %se = tensor.empty() : tensor<1x4x2x20xf32>
+  %sf = linalg.fill ins(%zero : f32) outs(%se : tensor<1x4x2x20xf32>) -> tensor<1x4x2x20xf32>
+  %s = linalg.generic {indexing_maps = [#q, #k, #sc], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q_nope, %k : tensor<1x4x2x16xf32>, tensor<1x4x20x16xf32>) outs(%sf : tensor<1x4x2x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x2x20xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%s : tensor<1x4x2x20xf32>) outs(%se : tensor<1x4x2x20xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x2x20xf32>
+  %pr = linalg.softmax dimension(3) ins(%scaled : tensor<1x4x2x20xf32>) outs(%se : tensor<1x4x2x20xf32>) -> tensor<1x4x2x20xf32>
+  %oe = tensor.empty() : tensor<1x4x2x16xf32>
+  %of = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x4x2x16xf32>) -> tensor<1x4x2x16xf32>
+  %out = linalg.generic {indexing_maps = [#p, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%pr, %v : tensor<1x4x2x20xf32>, tensor<1x4x20x16xf32>) outs(%of : tensor<1x4x2x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x2x16xf32>
+  return %out : tensor<1x4x2x16xf32>
+}
+
+// -----
+
 // Not attention: the softmax normalises over queries, not over the keys
 // the second contraction reduces. Left untouched.
 

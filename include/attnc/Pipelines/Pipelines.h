@@ -69,6 +69,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 void setCpuTargetOptions(CpuPipelineOptions &options,
                          llvm::function_ref<bool(llvm::StringRef)> hasFeature);
 
+/// Model IR to attn ops, as the CPU pipeline starts: aggregates
+/// (linalg.softmax) decomposed, then attention written in linalg raised
+/// (`raise` false: decomposed only). `attnc --report` runs it too, so that
+/// it reports what it would compile.
+void buildRaisePipeline(OpPassManager &pm, bool raise = true);
+
 /// `attn-cpu-pipeline`: attn ops on tensors to the LLVM dialect, ready for
 /// mlir-translate or the ExecutionEngine.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options = {});

@@ -24,8 +24,9 @@
 // compare, select) is evaluated for every position and becomes
 // masking(causal) when it is attn's bottom-right causal mask, or
 // masking(sliding_window) for a window; otherwise it stays a mask tensor.
-// MLA, whose K and V are up-projections of one latent with a shared RoPE
-// key, becomes attn.latent_attention. Whatever does not match exactly is
+// MLA, whose K and V are up-projections of one latent (with a shared RoPE
+// key, or without one when the latent is narrower than the keys), becomes
+// attn.latent_attention. Whatever does not match exactly is
 // left as it is and still computes what it computed.
 //
 //===----------------------------------------------------------------------===//
@@ -894,7 +895,7 @@ static Value arrange(OpBuilder &builder, Location loc, ElementExprBuilder &b,
 static Value buildLatentAttention(OpBuilder &builder, Location loc,
                                   Matcher &matcher, ElementExprBuilder &b,
                                   AttentionMatch &m) {
-  if (m.terms.size() != 2 || m.mask || m.maskKind == MaskKind::SlidingWindow)
+  if (m.terms.size() > 2 || m.mask)
     return Value();
   // x[.., t, n] = sum_c latent[.., t, c] * w[h, c, n] (any layout of w).
   struct UpProjection {
@@ -924,8 +925,10 @@ static Value buildLatentAttention(OpBuilder &builder, Location loc,
     return llvm::any_of(o.indices, [&](AffineExpr e) { return e.isFunctionOfDim(d); });
   };
   auto real = [&](unsigned d) { return b.getExtents()[d] != 1; };
-  for (unsigned nopeIndex : {0u, 1u}) {
-    ScoreTerm &nope = m.terms[nopeIndex], &rope = m.terms[1 - nopeIndex];
+  bool hasRope = m.terms.size() == 2;
+  for (unsigned nopeIndex = 0; nopeIndex < m.terms.size(); ++nopeIndex) {
+    ScoreTerm &nope = m.terms[nopeIndex];
+    ScoreTerm *rope = hasRope ? &m.terms[1 - nopeIndex] : nullptr;
     std::optional<UpProjection> kUp = upProjection(nope.keyExpr);
     std::optional<UpProjection> vUp = upProjection(m.valueExpr);
     if (!kUp || !vUp || kUp->latent.value != vUp->latent.value)
@@ -941,23 +944,34 @@ static Value buildLatentAttention(OpBuilder &builder, Location loc,
         continue;
       if (uses(kUp->weight, d) && uses(nope.query, d) && !uses(kUp->latent, d))
         head = d;
-      else if (uses(nope.query, d) && !uses(nope.key, d) && !uses(rope.key, d))
+      else if (uses(nope.query, d) && !uses(nope.key, d) &&
+               !(rope && uses(rope->key, d)))
         query = d;
       else if (uses(vUp->weight, d) && !uses(vUp->latent, d))
         valueDim = d;
       else if (uses(kUp->latent, d))
         batch = d;
     }
-    if (!head || !valueDim || uses(rope.key, *head))
+    if (!head || !valueDim || (rope && uses(rope->key, *head)))
       continue;
-    std::optional<unsigned> t = m.keyDim, n = nope.dim, r = rope.dim;
+    // Without a RoPE key shared by the heads, a latent is only one if it is
+    // narrower than the keys it expands to: K and V projected from a hidden
+    // state as wide as them is ordinary self-attention, left to
+    // attn.attention.
+    auto extent = [&](unsigned d) { return b.getExtents()[d]; };
+    if (!rope && extent(kUp->dim) >= extent(*head) * extent(nope.dim))
+      continue;
+    std::optional<unsigned> t = m.keyDim, n = nope.dim;
     SmallVector<std::pair<const Operand *, SmallVector<std::optional<unsigned>, 4>>, 6>
         wanted = {{&nope.query, {batch, query, head, n}},
-                  {&rope.query, {batch, query, head, r}},
                   {&kUp->latent, {batch, t, kUp->dim}},
-                  {&rope.key, {batch, t, r}},
                   {&kUp->weight, {head, kUp->dim, n}},
                   {&vUp->weight, {head, vUp->dim, valueDim}}};
+    if (rope) {
+      std::optional<unsigned> r = rope->dim;
+      wanted.push_back({&rope->query, {batch, query, head, r}});
+      wanted.push_back({&rope->key, {batch, t, r}});
+    }
     // Each operand is checked before any op is built: a failed candidate
     // leaves nothing behind.
     SmallVector<Value> values;
@@ -973,18 +987,21 @@ static Value buildLatentAttention(OpBuilder &builder, Location loc,
         }))
       return Value();
     auto qType = cast<RankedTensorType>(values[0].getType());
-    auto wvType = cast<RankedTensorType>(values[5].getType());
+    auto wvType = cast<RankedTensorType>(values[3].getType());
+    Value qRope = rope ? values[4] : Value(), kRope = rope ? values[5] : Value();
     SmallVector<int64_t> latentShape = {qType.getDimSize(0), qType.getDimSize(1),
                                         qType.getDimSize(2), wvType.getDimSize(2)};
     Value init = tensor::EmptyOp::create(builder, loc, latentShape,
                                          outType.getElementType());
     Value o = LatentAttentionOp::create(
-                  builder, loc, init.getType(), values[0], values[1], values[2],
-                  values[3], values[4], values[5], /*kv_lengths=*/Value(), init,
+                  builder, loc, init.getType(), values[0], qRope, values[1],
+                  kRope, values[2], values[3], /*kv_lengths=*/Value(), init,
                   builder.getF32FloatAttr(static_cast<float>(m.scale)),
                   /*branches=*/ArrayAttr(), builder.getF64FloatAttr(1.0),
                   MaskKindAttr::get(builder.getContext(), m.maskKind),
-                  /*window=*/IntegerAttr())
+                  m.maskKind == MaskKind::SlidingWindow
+                      ? builder.getI64IntegerAttr(m.window)
+                      : IntegerAttr())
                   .getResult();
     // Back to the root's layout.
     MLIRContext *ctx = builder.getContext();
