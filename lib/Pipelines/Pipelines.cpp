@@ -81,6 +81,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     // up-projection) are split into parallel chunks too.
     if (options.threads)
       pm.addPass(createAttnParallelizeOuterOps());
+    // Large contractions (a prefill's projections) are tiled so that the
+    // weight panel their register blocks read stays in L2.
+    pm.addNestedPass<func::FuncOp>(createAttnCacheBlockContractions());
     // Register blocks (6 rows by two of the target's vectors: 12
     // accumulators) and vectors; accumulators leave the reduction loops.
     AttnVectorizeTilesOptions vectorize;

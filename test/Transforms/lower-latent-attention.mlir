@@ -19,9 +19,9 @@
 // AUTO-NOT:    attn.latent_attention
 
 // EXPANDED-LABEL: func.func @mla_decode
-// EXPANDED:       %[[K:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// EXPANDED:       %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// EXPANDED:       attn.attention queries(%{{.*}}, %{{.*}} : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) keys(%[[K]], %{{.*}} : tensor<1x256x4x8xf32>, tensor<1x256x1x4xf32>) values(%[[V]] : tensor<1x256x4x8xf32>)
+// EXPANDED:       %[[K:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// EXPANDED:       %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// EXPANDED:       attn.attention queries(%{{.*}}, %{{.*}} : tensor<1x1x4x8xf32>, tensor<1x1x4x4xf32>) keys(%[[K]], %{{.*}} : tensor<1x4x256x8xf32>, tensor<1x256x1x4xf32>) values(%[[V]] : tensor<1x4x256x8xf32>)
 func.func @mla_decode(%q_nope: tensor<1x1x4x8xf32>, %q_rope: tensor<1x1x4x4xf32>,
                       %latent: tensor<1x256x64xf32>, %k_rope: tensor<1x256x4xf32>,
                       %w_uk: tensor<4x64x8xf32>, %w_uv: tensor<4x64x8xf32>) -> tensor<1x1x4x8xf32> {
@@ -35,12 +35,13 @@ func.func @mla_decode(%q_nope: tensor<1x1x4x8xf32>, %q_rope: tensor<1x1x4x4xf32>
 
 // -----
 
-// MLA prefill (S = T = 256): the cost model up-projects K and V per head.
+// MLA prefill (S = T = 256): the cost model up-projects K and V per head,
+// head-major ([B, H, T, d]).
 
 // AUTO-LABEL: func.func @mla_prefill
-// AUTO:       linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// AUTO:       linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// AUTO:       attn.attention queries(%{{.*}}, %{{.*}} : tensor<1x256x4x8xf32>, tensor<1x256x4x4xf32>) keys(%{{.*}}, %{{.*}} : tensor<1x256x4x8xf32>, tensor<1x256x1x4xf32>)
+// AUTO:       linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// AUTO:       linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// AUTO:       attn.attention queries(%{{.*}}, %{{.*}} : tensor<1x256x4x8xf32>, tensor<1x256x4x4xf32>) keys(%{{.*}}, %{{.*}} : tensor<1x4x256x8xf32>, tensor<1x256x1x4xf32>)
 
 // ABSORBED-LABEL: func.func @mla_prefill
 // ABSORBED:       attn.attention queries(%{{.*}}, %{{.*}} : tensor<1x256x4x64xf32>, tensor<1x256x4x4xf32>) keys(%{{.*}}, %{{.*}} : tensor<1x256x1x64xf32>, tensor<1x256x1x4xf32>)
@@ -96,9 +97,9 @@ func.func @mlra2(%q_nope: tensor<1x1x4x8xf32>, %q_rope: tensor<1x1x4x4xf32>,
 // ABSORBED:       attn.attention queries(%{{.*}} : tensor<1x1x4x64xf32>) keys(%[[BLOCK]] : tensor<1x256x1x64xf32>) values(%[[BLOCK]] : tensor<1x256x1x64xf32>)
 
 // EXPANDED-LABEL: func.func @mla_without_rope
-// EXPANDED:       %[[K:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// EXPANDED:       %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x256x4x8xf32>)
-// EXPANDED:       attn.attention queries(%{{.*}} : tensor<1x1x4x8xf32>) keys(%[[K]] : tensor<1x256x4x8xf32>) values(%[[V]] : tensor<1x256x4x8xf32>)
+// EXPANDED:       %[[K:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// EXPANDED:       %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x256x8xf32>)
+// EXPANDED:       attn.attention queries(%{{.*}} : tensor<1x1x4x8xf32>) keys(%[[K]] : tensor<1x4x256x8xf32>) values(%[[V]] : tensor<1x4x256x8xf32>)
 func.func @mla_without_rope(%q_nope: tensor<1x1x4x8xf32>, %latent: tensor<1x256x64xf32>,
                             %w_uk: tensor<4x64x8xf32>, %w_uv: tensor<4x64x8xf32>) -> tensor<1x1x4x8xf32> {
   %init = tensor.empty() : tensor<1x1x4x8xf32>

@@ -809,3 +809,28 @@ func.func @value_slice_after_scores(%k: tensor<1x32x2x16xf32>, %q: tensor<4x16xf
   } -> tensor<4x8xf32>
   return %s, %o : tensor<4x32xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// A transposed copy (a weight transposed before its matmul) is read and
+// written in square blocks of one machine vector a side (8 x 8 with the
+// default 8 native lanes), transposed in registers, not as columns of
+// strided scalars.
+
+#t_in = affine_map<(i, j) -> (j, i)>
+#t_out = affine_map<(i, j) -> (i, j)>
+
+// CHECK-LABEL: func.func @transposed_copy
+// CHECK:       scf.for {{.*}} step %c8
+// CHECK:         scf.for {{.*}} step %c8
+// CHECK:           %[[R:.*]] = vector.transfer_read {{.*}} : tensor<8x8xf32>, vector<8x8xf32>
+// CHECK:           %[[T:.*]] = vector.transpose %[[R]], [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+// CHECK:           vector.transfer_write %[[T]], {{.*}} : vector<8x8xf32>, tensor<8x8xf32>
+func.func @transposed_copy(%w: tensor<64x32xf32>, %o: tensor<32x64xf32>) -> tensor<32x64xf32> {
+  %r = linalg.generic {indexing_maps = [#t_in, #t_out], iterator_types = ["parallel", "parallel"]}
+      ins(%w : tensor<64x32xf32>) outs(%o : tensor<32x64xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  } -> tensor<32x64xf32>
+  return %r : tensor<32x64xf32>
+}

@@ -83,4 +83,37 @@ def AttnFuseElementwiseProducers
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def AttnCacheBlockContractions
+    : Pass<"attn-cache-block-contractions", "func::FuncOp"> {
+  let summary = "Tile large contractions so that their weight panels stay in L2";
+  let description = [{
+    attn-vectorize-tiles builds a contraction's register blocks with the
+    output rows outermost and the whole reduction innermost: an operand that
+    the rows do not index (a GEMM's weight, the panel) is read whole once
+    per block of rows, from DRAM when it is larger than the cache. This
+    pass tiles such a contraction first (upstream's TilingInterface
+    driver, scf.for loops): its one reduction loop to `reduction-tile`
+    and the panel's other loops, from the output's innermost dimension
+    outwards, so that one tile's panel takes at most `panel-bytes`; the
+    reduction loop is innermost, so every block of rows walks one panel
+    while it is in cache. Tiles divide their loops (every tile static).
+    Contractions with fewer than `min-rows` rows sharing the panel (a
+    decode step's matrix-vector products) or whose panel already fits are
+    left as they are. Run it on tensors, before attn-vectorize-tiles.
+  }];
+  let options = [
+    Option<"reductionTile", "reduction-tile", "int64_t", "64",
+           "Largest tile of the reduction loop">,
+    Option<"panelBytes", "panel-bytes", "int64_t", "524288",
+           "Bytes of the panel operands that one tile reads">,
+    Option<"minRows", "min-rows", "int64_t", "12",
+           "Fewest output rows sharing the panel for blocking to pay">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD

@@ -74,9 +74,11 @@ private:
   Value buildExpandedBranch(LatentBranchAttr branch, Value acc);
 
   /// attn.attention over (b, h, s, t, d[, r], e) of [B,S,H,*] queries and
-  /// [B,T,G,*] keys and value: `query . key`, plus `q_rope . kR` when the op
-  /// has the RoPE term, the value `width` wide.
-  Value createAttention(Value query, Value key, Value value, int64_t width);
+  /// [B,T,G,*] keys and value ([B,G,T,*] with `headMajor`): `query . key`,
+  /// plus `q_rope . kR` when the op has the RoPE term, the value `width`
+  /// wide.
+  Value createAttention(Value query, Value key, Value value, int64_t width,
+                        bool headMajor = false);
 
   OpBuilder &b;
   LatentAttentionOp op;
@@ -168,7 +170,7 @@ Value LatentLowering::perBlockGroup(
 }
 
 Value LatentLowering::createAttention(Value query, Value key, Value value,
-                                      int64_t width) {
+                                      int64_t width, bool headMajor) {
   bool rope = static_cast<bool>(kRope);
   unsigned numDims = rope ? 7 : 6;
   auto dim = [&](unsigned d) { return b.getAffineDimExpr(d); };
@@ -180,12 +182,16 @@ Value LatentLowering::createAttention(Value query, Value key, Value value,
     queries.push_back(op.getQRope());
     maps.push_back(makeMap(b, numDims, {bDim, sDim, hDim, dim(5)}));
   }
-  maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, dDim}));
+  auto keyMap = [&](AffineExpr last) {
+    return headMajor ? makeMap(b, numDims, {bDim, hDim, tDim, last})
+                     : makeMap(b, numDims, {bDim, tDim, hDim, last});
+  };
+  maps.push_back(keyMap(dDim));
   if (rope) {
     keys.push_back(kRope);
     maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, dim(5)}));
   }
-  maps.push_back(makeMap(b, numDims, {bDim, tDim, hDim, eDim}));
+  maps.push_back(keyMap(eDim));
   Value lengths = op.getKvLengths();
   if (lengths)
     maps.push_back(makeMap(b, numDims, {bDim}));
@@ -244,16 +250,21 @@ Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
   AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1),
              d2 = b.getAffineDimExpr(2), d3 = b.getAffineDimExpr(3),
              d4 = b.getAffineDimExpr(4);
-  // k[b,t,h,n] = sum_c latent[b,t,blk(h),c] * w_uk[blk(h),h,c,n], and v alike,
-  // over (b,t,h,c,n).
+  // k[b,h,t,n] = sum_c latent[b,t,blk(h),c] * w_uk[blk(h),h,c,n], and v alike,
+  // over (b,h,t,n,c). Head-major, so that the projection's register blocks
+  // take keys as rows against one head's weight (a head-minor output would
+  // make the heads its rows, each reading its own weight vector per FMA)
+  // and each head's K and V tiles are contiguous for the attention; the
+  // reduction innermost, as the register blocks keep their accumulators
+  // over it.
   auto upProject = [&](Value weight, int64_t width) {
     Value projected = perBlockGroup(
-        branch, buildFilledTensor(b, loc, {batch, numKeys, numHeads, width}, f32),
-        /*headDim=*/2, [&](int64_t block, int64_t h0, int64_t G, Value init) {
+        branch, buildFilledTensor(b, loc, {batch, numHeads, numKeys, width}, f32),
+        /*headDim=*/1, [&](int64_t block, int64_t h0, int64_t G, Value init) {
           return buildContraction(
               b, loc, 5, sliceDim(latent, 2, block, 1, /*drop=*/true),
-              makeMap(b, 5, {d0, d1, d3}), weightSlice(weight, block, h0, G),
-              makeMap(b, 5, {d2, d3, d4}), init, makeMap(b, 5, {d0, d1, d2, d4}));
+              makeMap(b, 5, {d0, d2, d4}), weightSlice(weight, block, h0, G),
+              makeMap(b, 5, {d1, d4, d3}), init, makeMap(b, 5, {d0, d1, d2, d3}));
         });
     return buildTensorCast(b, loc, projected, elementType);
   };
@@ -261,7 +272,7 @@ Value LatentLowering::buildExpandedBranch(LatentBranchAttr branch, Value acc) {
   Value values = upProject(wUv, dv);
 
   // Ordinary attention, RoPE (when there is one) as a second term.
-  Value o = createAttention(op.getQNope(), keys, values, dv);
+  Value o = createAttention(op.getQNope(), keys, values, dv, /*headMajor=*/true);
   AffineMap id = b.getMultiDimIdentityMap(4);
   SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
   return linalg::GenericOp::create(

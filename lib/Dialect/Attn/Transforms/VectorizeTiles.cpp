@@ -181,6 +181,25 @@ static std::optional<unsigned> getRowReductionLoop(linalg::LinalgOp op) {
   return inner.getPosition();
 }
 
+/// The loop of an elementwise op (a transposed copy of a weight) that walks
+/// its input's contiguous dimension where that is not the loop of the
+/// output's: tiled along both, such an op reads and writes square blocks of
+/// contiguous rows, transposed in registers, instead of columns of strided
+/// scalars.
+static std::optional<unsigned> getTransposedReadLoop(linalg::LinalgOp op,
+                                                     unsigned laneLoop) {
+  if (op.getNumDpsInputs() != 1 || op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  OpOperand *input = op.getDpsInputOperand(0);
+  AffineMap map = op.getMatchingIndexingMap(input);
+  if (map.getNumResults() == 0 || !map.isProjectedPermutation())
+    return std::nullopt;
+  unsigned inner = cast<AffineDimExpr>(map.getResults().back()).getPosition();
+  if (inner == laneLoop)
+    return std::nullopt;
+  return inner;
+}
+
 /// Tile sizes for `op`: register blocks for contractions, whole reductions
 /// for dot products, rows otherwise. Where a contraction's lanes are more
 /// than a native vector but not a multiple of one (12 heads), or its block
@@ -223,6 +242,12 @@ static SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t rows,
                            ? chooseLaneTile(ranges[*laneLoop], blockLanes,
                                             nativeLanes)
                            : std::min(kMaxRowLanes, ranges[*laneLoop]);
+  // Transposed copies: square blocks of one machine vector a side.
+  if (!contraction && laneLoop)
+    if (std::optional<unsigned> inner = getTransposedReadLoop(op, *laneLoop)) {
+      sizes[*laneLoop] = std::min(nativeLanes, ranges[*laneLoop]);
+      sizes[*inner] = std::min(nativeLanes, ranges[*inner]);
+    }
   // Reductions along their input's contiguous rows (the row max and sum of
   // a decode tile's [rows, keys] scores): whole rows, one at a time, rather
   // than columns of strided scalars.

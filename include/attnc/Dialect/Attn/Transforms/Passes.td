@@ -300,7 +300,10 @@ def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
       LLVM's instruction selection slow); reductions along their input's
       innermost dimension (the row max and sum of a [rows, keys] decode
       score tile) to whole rows of the input, reduced with
-      `vector.reduction`. Boolean (i1) operands, inputs and outputs, are
+      `vector.reduction`; copies that transpose their one input (a weight
+      transposed before its matmul) to square blocks of `native-lanes` a
+      side, read along the input's rows and transposed in registers.
+      Boolean (i1) operands, inputs and outputs, are
       read and written one element at a time along their innermost
       dimension: LLVM packs a vector of i1 into bits in memory, a
       bufferized i1 tensor holds a byte per element.
