@@ -120,6 +120,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
       bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Copies into strided slices (a KV cache concatenated with the new token)
+  // become loops that LLVM vectorizes, not element-by-element runtime calls.
+  pm.addNestedPass<func::FuncOp>(createAttnInlineStridedCopies());
 
   // Buffers -> loops -> LLVM. Parallel tile loops become OpenMP work-sharing
   // loops, or sequential ones.

@@ -116,4 +116,20 @@ def AttnCacheBlockContractions
   ];
 }
 
+def AttnInlineStridedCopies
+    : Pass<"attn-inline-strided-copies", "func::FuncOp"> {
+  let summary = "Turn memref copies that are not contiguous into linalg.copy";
+  let description = [{
+    After bufferization. The LLVM lowering of `memref.copy` emits a memcpy
+    where both memrefs are contiguous and otherwise calls the runtime's
+    `memrefCopy`, which copies element by element through the memref
+    descriptors: a decode step's KV cache, concatenated with the new
+    token's keys into a strided slice of a larger buffer, is copied that
+    way. Such copies (statically shaped) become `linalg.copy`, which
+    `convert-linalg-to-loops` turns into loops that LLVM vectorizes;
+    contiguous copies stay memcpys.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD
