@@ -24,12 +24,15 @@ attnc's output is checked against torch's. Rows:
   mla-attention-prefill / -decode   its attention part alone: HF's
       expand_kv (kv_b_proj) and eager attention from the compressed cache
       and the queries, as DeepseekV3Attention runs it;
+  gemm-MxKxN   the Llama layer's prefill GEMMs alone: torch.nn.Linear
+      (K inputs, N outputs) on M rows, reported in GFLOP/s against the
+      f32 FMA ceiling that benchmarks/probes.c measures in the same run;
   mla-latent-[B,T,C] / -[B,T,1,C]   absorbed MLA decode in attn IR (16 heads,
       T=4096, C=512) over a latent with and without its unit head dim: the
       two must run at the same speed (no layout cliff).
 
 Targets: the attention parts at least 1.5x torch's speed, the whole layers
-at least 1.0x. Needs torch, torch-mlir and transformers (README, "Model IR
+and GEMMs at least 1.0x. Needs torch, torch-mlir and transformers (README, "Model IR
 from torch-mlir"); without them it says so and writes nothing.
 """
 import argparse
@@ -42,7 +45,7 @@ import time
 
 import numpy as np
 
-from run import ROOT, cpu_name, median_ms, time_attn_run
+from run import ROOT, cpu_name, measure_ceilings, median_ms, time_attn_run
 
 CORE = 1  # both sides run on this core
 
@@ -128,6 +131,14 @@ def mla_attention(decode):
         randn(14, (1, 16, s, 192), (1, 1, t, 512), (1, 1, t, 64))
 
 
+def linear(rows, inputs, outputs):
+    """torch.nn.Linear without bias, which torch-mlir exports as a transpose
+    of the [out, in] weight and a matmul: the layers' GEMMs alone."""
+    import torch
+    torch.manual_seed(16)
+    return torch.nn.Linear(inputs, outputs, bias=False), randn(16, (rows, inputs))
+
+
 TORCH_CASES = {
     "llama-layer-prefill": ("layer", lambda: llama_layer(False)),
     "llama-layer-decode": ("layer", lambda: llama_layer(True)),
@@ -137,8 +148,12 @@ TORCH_CASES = {
     "mla-decode": ("layer", lambda: mla_layer(True)),
     "mla-attention-prefill": ("attention", lambda: mla_attention(False)),
     "mla-attention-decode": ("attention", lambda: mla_attention(True)),
+    # The Llama layer's GEMMs at prefill: q and o projections, MLP up, down.
+    "gemm-512x2048x2048": ("gemm", lambda: linear(512, 2048, 2048)),
+    "gemm-512x2048x8192": ("gemm", lambda: linear(512, 2048, 8192)),
+    "gemm-512x8192x2048": ("gemm", lambda: linear(512, 8192, 2048)),
 }
-TARGETS = {"layer": 1.0, "attention": 1.5}
+TARGETS = {"layer": 1.0, "attention": 1.5, "gemm": 1.0}
 
 
 def time_torch(module, inputs, iterations):
@@ -224,18 +239,37 @@ def latent_layout_rows(iterations, tmp):
     return rows
 
 
-def write_section(path, rows, layout, iterations):
+def gemm_gflops(case, ms):
+    """GFLOP/s of a gemm-MxKxN case taking `ms`."""
+    m, k, n = (int(x) for x in case.split("-")[1].split("x"))
+    return 2 * m * k * n / ms / 1e6
+
+
+def write_section(path, rows, layout, iterations, ceilings):
     lines = ["## Models (benchmarks/models.py)", "",
              f"{time.strftime('%Y-%m-%d')}, {cpu_name()}, one thread each (core {CORE}), "
              f"medians of {iterations} runs, torch eager and attnc on the same inputs in "
-             f"one run. Targets: attention parts >= 1.5x torch, whole layers >= 1.0x.", "",
-             "| case | raised as | torch eager ms | attnc ms | speedup | target | max rel err |",
+             f"one run. Targets: attention parts >= 1.5x torch, whole layers and GEMMs >= 1.0x. "
+             f"Ceilings measured in the same run (`benchmarks/probes.c`): "
+             f"{ceilings['fma_gflops']} GFLOP/s f32 FMA, {ceilings['dram_read_gbs']} GB/s "
+             f"DRAM read. The gemm rows are the Llama layer's prefill projections "
+             f"(M x K x N, f32, torch's Linear as torch-mlir exports it), in GFLOP/s "
+             f"and as a share of the FMA ceiling.", "",
+             "| case | raised as (gemm: GFLOP/s, of the FMA ceiling) | torch eager ms | attnc ms "
+             "| speedup | target | max rel err |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         speedup = r["torch_ms"] / r["attnc_ms"]
         target = TARGETS[r["kind"]]
         status = "met" if speedup >= target else "**missed**"
-        lines.append(f"| {r['case']} | {r['op']} | {r['torch_ms']:.2f} | {r['attnc_ms']:.2f} | "
+        op = r["op"]
+        if r["kind"] == "gemm":
+            torch_rate, attnc_rate = (gemm_gflops(r["case"], r[k])
+                                      for k in ("torch_ms", "attnc_ms"))
+            op = (f"torch {torch_rate:.0f} GFLOP/s "
+                  f"({100 * torch_rate / ceilings['fma_gflops']:.0f}%), attnc "
+                  f"{attnc_rate:.0f} ({100 * attnc_rate / ceilings['fma_gflops']:.0f}%)")
+        lines.append(f"| {r['case']} | {op} | {r['torch_ms']:.2f} | {r['attnc_ms']:.2f} | "
                      f"{speedup:.2f}x | >= {target}x: {status} | {r['err']:.1e} |")
     if layout:
         lines += ["", "| latent layout (absorbed MLA decode, attn IR) | attnc ms |", "|---|---|"]
@@ -271,6 +305,9 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         tmp = opts.keep or scratch
         os.makedirs(tmp, exist_ok=True)
+        ceilings = measure_ceilings(tmp)
+        print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
+              f"{ceilings['dram_read_gbs']} GB/s DRAM read", flush=True)
         if have_torch:
             for name, (kind, make) in TORCH_CASES.items():
                 if only and name not in only:
@@ -288,7 +325,7 @@ def main():
         for r in layout:
             print(f"{r['case']}: attnc {r['attnc_ms']:.3f} ms", flush=True)
     if rows:
-        write_section(opts.output, rows, layout, opts.iterations)
+        write_section(opts.output, rows, layout, opts.iterations, ceilings)
     return 0
 
 

@@ -113,41 +113,12 @@ def cases():
            2.0 * t * 5 * (64 + 128), t * (64 + 128) * 4.0, "roof", None)
 
 
-# What limits a target when it is missed: the kernel shape that the profiles
-# in docs/performance.md found. A target not listed points there.
-LIMITS = {
-    "3": "one core overlapping case 3's arithmetic with its K/V stream, "
-         "not attnc's code alone: a hand-written AVX-512 kernel of the same "
-         "math and loop structure (row 3/hand, benchmarks/calibration/"
-         "gqa_decode_avx512.c: no score-tile reloads or copies between the "
-         "softmax's steps, 4 x 64 P.V blocks, the same software prefetches) "
-         "streamed at 16.7-17.9 GB/s, 56-62% of its own sequential read, "
-         "in three runs on a Zen 4, and attnc's kernel took "
-         "1.15-1.27x its time. Both are slower without the prefetches; "
-         "deleting attnc's arithmetic from its assembly left its time "
-         "unchanged (4.32 against 4.36 ms), and benchmarks/kv_stream.c, with case 3's multiply-adds "
-         "but no softmax or score tree, streams at 78-100% of the sequential "
-         "read only when V is read row by row without prefetches "
-         "(docs/performance.md, \"Current limits: GQA decode\")",
-    "3/ratio": "Hq=32 does 4x the score and P.V work of Hq=8 on the same K/V "
-               "bytes, and overlaps it with the K/V stream only in part "
-               "(case 3's limit); 1.20-1.60x over the runs of this kernel "
-               "on a Zen 4",
-    "4": "score blocks and P.V run on vdpbf16ps, each key pair interleaving "
-         "two rows of the lane operand (absorbed queries, latent) with "
-         "vpermt2w, 2 per 12 vdpbf16ps; packing the absorbed queries in pairs "
-         "once per call would remove the score's",
-    "6/4": "two vCPUs of a shared VM: 0.98-1.61x over five runs before "
-           "attn-parallelize-outer-ops shared MLA's absorption and "
-           "up-projection (16 MiB weights each) among the threads, "
-           "1.74-1.93x since (once 1.01x, both threads stacked on one vCPU)",
-    "5a": "compute bound (4x24 register blocks of its 24 heads, f32 FMAs); "
-          "with 4 KiB pages attn-run took 16.1 ms instead of 12.9, its "
-          "prefetches missing the TLB on every page of the 37 MB latent",
-    "5b": "its score tile has 12 heads: split into 8 full-width lanes and 4 "
-          "half-width ones; padding the heads to 16 is what is left",
-    "5c": "a DRAM-bound case of about a millisecond on a shared VM: 37-74% over "
-          "runs",
+# Where docs/performance.md says what limits a target when it is missed,
+# with the measurements that show it. RESULTS.md points there; it holds
+# only what this run measured.
+LIMIT_SECTIONS = {
+    "3": "Current limits: GQA decode",
+    "3/ratio": "Current limits: GQA decode",
 }
 
 
@@ -230,6 +201,21 @@ def compile_cases(opts):
         json.dump(manifest, f, indent=1)
     print(f"wrote {opts.compile_only}: run benchmarks/run.py --libraries "
           f"{opts.compile_only} on the {opts.mcpu} machine")
+
+
+def measure_ceilings(tmp, probe=None):
+    """Runs the ceiling probes (benchmarks/probes.c, built for this CPU into
+    `tmp` unless `probe` is a prebuilt one): a dict of fma_gflops,
+    bf16_gflops, vector_lanes, dram_read_gbs, dram_read_4k_pages_gbs."""
+    if probe is None:
+        probe = os.path.join(tmp, "probes")
+        # 512-bit vectors where the CPU has them: x86 CPUs with AVX-512
+        # otherwise prefer 256-bit ones, and the probe would measure those.
+        subprocess.run([CLANG, "-O2", "-march=native", "-mprefer-vector-width=512",
+                        os.path.join(ROOT, "benchmarks", "probes.c"), "-o", probe],
+                       check=True)
+    return json.loads(subprocess.run([probe], capture_output=True, text=True,
+                                     check=True).stdout)
 
 
 def time_attn_run(attn_run, mlir_path, inputs, iterations, extra=()):
@@ -319,17 +305,8 @@ def main():
         opts.no_reference = True
 
     with tempfile.TemporaryDirectory() as tmp:
-        if manifest:
-            probe = os.path.join(opts.libraries, "probes")
-        else:
-            probe = os.path.join(tmp, "probes")
-            # 512-bit vectors where the CPU has them: x86 CPUs with AVX-512
-            # otherwise prefer 256-bit ones, and the probe would measure those.
-            subprocess.run([CLANG, "-O2", "-march=native", "-mprefer-vector-width=512",
-                            os.path.join(ROOT, "benchmarks", "probes.c"), "-o", probe],
-                           check=True)
-        ceilings = json.loads(subprocess.run([probe], capture_output=True, text=True,
-                                             check=True).stdout)
+        ceilings = measure_ceilings(
+            tmp, os.path.join(opts.libraries, "probes") if manifest else None)
         print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
               f"{ceilings['bf16_gflops'] or 'no'} bf16 dot, "
               f"{ceilings['dram_read_gbs']} GB/s DRAM read "
@@ -472,10 +449,11 @@ def main():
 
     def target(text, measured, met, gap=None, key=None, note=""):
         """`gap`: how far the measurement is from the goal (goal / measured
-        for a rate), shown for a miss with what limits it (LIMITS and `note`,
-        what this run measured of it)."""
+        for a rate), shown for a miss with where the docs say what limits
+        it (LIMIT_SECTIONS) and `note`, what this run measured of it)."""
         gap_text = f"{gap:.2f}x" if gap and not met else ""
-        limit = LIMITS.get(key, "see docs/performance.md") + note if not met else ""
+        section = LIMIT_SECTIONS.get(key, "Current limits: other cases")
+        limit = f'docs/performance.md, "{section}"{note}' if not met else ""
         lines.append(f"| {text} | {measured} | {'yes' if met else '**no**'} | "
                      f"{gap_text} | {limit} |")
 
