@@ -802,8 +802,8 @@ enum class PrefetchTarget {
   /// The next key tile's, into L2 (locality 2: prefetcht1 on x86). A
   /// decode key step's K and V tiles are each about half of a 32 KiB L1:
   /// prefetched into L1 one tile ahead, they evict the tiles being read
-  /// before their P.V reads them (case 3 on a Zen 4: 7.9-8.5 ms from DRAM
-  /// against 5.4-5.5 ms into L2).
+  /// before their P.V reads them (docs/performance.md, "Measured and
+  /// dropped").
   NextTileIntoL2,
   /// The key tile's own, into L1 (locality 3): the V rows that the key
   /// step's P.V reads column block by column block after its scores, brought
@@ -1056,8 +1056,7 @@ static std::optional<unsigned> getResultDim(tensor::ExtractSliceOp slice,
 /// P.V reads. P.V blocks read half a cache line of a row per step, so
 /// prefetching from them would prefetch every line twice and add a clamp to
 /// each step of the P.V loop. The L1 prefetch costs 4 instructions per key
-/// and saves the P.V's column blocks from waiting on L2 (case 3 from DRAM
-/// on a Zen 4: 5.4-5.5 -> 5.1 ms).
+/// and saves the P.V's column blocks from waiting on L2.
 /// Returns false, prefetching nothing, where the slices do not have the
 /// shape this needs (rows along the key dimension, one row per key).
 static bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,

@@ -29,8 +29,8 @@ struct WorkEstimate {
   double bytes = 0;
 };
 
-/// The CPU's balance point, FLOPs per byte of DRAM traffic (about 220 GFLOP/s
-/// over 40 GB/s on the machines we measure): bytes are weighted by it.
+/// The CPU's balance point, FLOPs per byte of DRAM traffic (a server core's
+/// FMA rate over its share of DRAM bandwidth): bytes are weighted by it.
 constexpr double kMachineBalanceFlopsPerByte = 5.5;
 
 /// Work of `op` lowered in `form` (Absorbed or Expanded) for `numQueries`
