@@ -35,7 +35,10 @@ MLIR_CAPI_EXPORTED void attncRegisterDialects(MlirDialectRegistry registry);
 /// mlirOpPassManagerAddPipeline. Upstream passes: mlirRegisterAllPasses.
 MLIR_CAPI_EXPORTED void attncRegisterPasses(void);
 
-/// Runs attn-cpu-pipeline (tiled, or the reference lowering) on `module`.
+/// Runs attn-cpu-pipeline (tiled, or the reference lowering) on `module`,
+/// for the host CPU (its widest vectors and bf16 dot products), as
+/// `attnc --mcpu=native` compiles. The named pipeline parsed from text
+/// ("attn-cpu-pipeline") takes its target from its options instead.
 MLIR_CAPI_EXPORTED MlirLogicalResult attncRunCpuPipeline(MlirModule module,
                                                         bool reference,
                                                         bool threads);
@@ -48,8 +51,9 @@ typedef enum {
   ATTNC_EMIT_MLIR = 3,
 } AttncEmitKind;
 
-/// Lowers `module` in place and writes `outputPath` (and, for objects and
-/// shared libraries, a C header at `headerPath` unless it is empty).
+/// Lowers `module` in place for the host CPU (as attncRunCpuPipeline) and
+/// writes `outputPath` (and, for objects and shared libraries, a C header
+/// at `headerPath` unless it is empty).
 /// Diagnostics go to the context's handlers; nothing is written on failure.
 MLIR_CAPI_EXPORTED MlirLogicalResult
 attncEmitLibrary(MlirModule module, MlirStringRef outputPath,

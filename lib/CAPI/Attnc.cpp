@@ -5,7 +5,7 @@
 #include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
-#include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Target/CPU/EmitLibrary.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
@@ -44,10 +44,18 @@ void attncRegisterPasses(void) {
 MlirLogicalResult attncRunCpuPipeline(MlirModule module, bool reference,
                                       bool threads) {
   ModuleOp op = unwrap(module);
+  // The host's target, as attnc --mcpu=native and the JIT compile for.
+  std::string error;
+  FailureOr<attn::CpuTarget> target = attn::CpuTarget::host(error);
+  if (failed(target)) {
+    emitError(op.getLoc()) << error;
+    return mlirLogicalResultFailure();
+  }
   PassManager pm(op.getContext());
   attn::CpuPipelineOptions options;
   options.reference = reference;
   options.threads = threads;
+  target->applyTo(options);
   attn::buildCpuPipeline(pm, options);
   return wrap(pm.run(op));
 }
@@ -67,6 +75,13 @@ MlirLogicalResult attncEmitLibrary(MlirModule module, MlirStringRef outputPath,
   options.kind = kinds[kind];
   options.threads = threads;
   options.headerPath = unwrap(headerPath).str();
+  std::string error;
+  FailureOr<attn::CpuTarget> target = attn::CpuTarget::host(error);
+  if (failed(target)) {
+    emitError(unwrap(module).getLoc()) << error;
+    return mlirLogicalResultFailure();
+  }
+  options.target = *target;
   return wrap(attn::emitCpuLibrary(unwrap(module), unwrap(outputPath), options));
 }
 
@@ -123,6 +138,13 @@ int attncCompileSharedLibrary(const char *source, size_t sourceLength,
   options.threads = threads;
   if (headerPath)
     options.headerPath = headerPath;
+  std::string targetError;
+  FailureOr<attn::CpuTarget> target = attn::CpuTarget::host(targetError);
+  if (failed(target)) {
+    errors = targetError;
+    return report(1);
+  }
+  options.target = *target;
   if (failed(attn::emitCpuLibrary(*module, outputPath, options)))
     return report(1);
   return report(0);

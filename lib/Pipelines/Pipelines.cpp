@@ -25,19 +25,12 @@
 
 using namespace mlir;
 
-void mlir::attn::setCpuTargetOptions(
-    CpuPipelineOptions &options,
-    llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
-  options.vectorBits = hasFeature("avx512f") ? 512 : 256;
-  options.bf16Dot = hasFeature("avx512f") && hasFeature("avx512bf16");
-}
-
 void mlir::attn::buildRaisePipeline(OpPassManager &pm, bool raise) {
   // Aggregates (linalg.softmax) are decomposed first: attention is matched
   // on what every element computes, whatever ops spell it.
-  pm.addPass(createAttnDecomposeAggregates());
+  pm.addNestedPass<func::FuncOp>(createAttnDecomposeAggregates());
   if (raise)
-    pm.addPass(createAttnRaiseAttention());
+    pm.addNestedPass<func::FuncOp>(createAttnRaiseAttention());
 }
 
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
@@ -51,14 +44,14 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // products read transposed weights in place.
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
-  pm.addPass(createAttnLowerEmbeddingGate());
-  pm.addPass(createAttnLowerLatentAttention());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerLatentAttention());
   {
     // GTA's decoder and gate run on each query tile of the attention.
     AttnLowerGroupedHeadAttentionOptions gta;
     if (!options.reference)
       gta.queryTile = options.queryTile;
-    pm.addPass(createAttnLowerGroupedHeadAttention(gta));
+    pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention(gta));
   }
   if (!options.reference) {
     AttnFlashLoweringOptions flash;
@@ -68,19 +61,19 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     flash.kvSplits = options.threads ? options.kvSplits : 1;
     flash.bf16Dot = options.bf16Dot;
     flash.bf16Probabilities = options.bf16Dot && !options.f32Probabilities;
-    pm.addPass(createAttnFlashLowering(flash));
+    pm.addNestedPass<func::FuncOp>(createAttnFlashLowering(flash));
   }
   // What the tiled lowering does not cover, and everything with reference=1.
-  pm.addPass(createAttnReferenceLowering());
+  pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
   if (!options.reference) {
     // Operands computed in the function (EG-MLA's gated latent) are computed
     // tile by tile inside the key loop, where that computes nothing twice.
-    pm.addPass(createAttnFuseTileProducers());
+    pm.addNestedPass<func::FuncOp>(createAttnFuseTileProducers());
     // With threads, large ops outside the tile loops (MLA's absorption and
     // up-projection) are split into parallel chunks too.
     if (options.threads)
-      pm.addPass(createAttnParallelizeOuterOps());
+      pm.addNestedPass<func::FuncOp>(createAttnParallelizeOuterOps());
     // Large contractions (a prefill's projections) are tiled so that the
     // weight panel their register blocks read stays in L2.
     pm.addNestedPass<func::FuncOp>(createAttnCacheBlockContractions());
@@ -90,7 +83,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     vectorize.nativeLanes = options.vectorBits / 32;
     vectorize.lanes = 2 * vectorize.nativeLanes;
     vectorize.bf16Dot = options.bf16Dot;
-    pm.addPass(createAttnVectorizeTiles(vectorize));
+    pm.addNestedPass<func::FuncOp>(createAttnVectorizeTiles(vectorize));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createLoopInvariantSubsetHoistingPass());
     pm.addPass(createCanonicalizerPass());
@@ -114,8 +107,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   // Temporaries of a fixed size inside the key-tile loop (the score tile,
   // the bf16 probabilities) are allocated once, before the loop, instead of
-  // malloc'ed and freed every key tile: GQA decode 3-7% faster. Allocations
-  // stay inside scf.forall bodies, so each thread keeps its own.
+  // malloc'ed and freed every key tile (docs/performance.md, the pipeline).
+  // Allocations stay inside scf.forall bodies, so each thread keeps its own.
   pm.addNestedPass<func::FuncOp>(
       bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
@@ -147,8 +140,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // bf16 conversions become integer ops, with no soft-float runtime call,
   // unless the target has avx512_bf16 (bf16-dot): LLVM then rounds f32 to
   // bf16 with vcvtneps2bf16, one instruction for what takes about seven
-  // (the probabilities of P.V and MLA's transposed copy of them: case 4
-  // 4-8% faster).
+  // (the probabilities of P.V and MLA's transposed copy of them).
   arith::ArithExpandOpsPassOptions expandOptions;
   expandOptions.includeBf16 = !options.bf16Dot;
   pm.addPass(arith::createArithExpandOpsPass(expandOptions));

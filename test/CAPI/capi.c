@@ -1,6 +1,9 @@
 /* The C API end to end: register attn and attnc's passes in a context, parse
  * attention IR, run attn-cpu-pipeline by name through MLIR's own pass-pipeline
- * C API, then compile a fresh copy into a shared library with a header. */
+ * C API, then compile a fresh copy into a shared library with a header.
+ * With SOURCE and LOWERED paths, it also writes an attention of head dim 64
+ * to SOURCE and what attncRunCpuPipeline (for the host) makes of it to
+ * LOWERED, for comparison with `attnc --mcpu=native`. */
 #include "attnc-c/Attnc.h"
 #include "mlir-c/RegisterEverything.h"
 
@@ -22,6 +25,26 @@ static const char *kSource =
     "  return %o : tensor<1x2x3x8xf32>\n"
     "}\n";
 
+/* Wide enough that the host's vector width shows in the kernel. */
+static const char *kWideSource =
+    "func.func @wide(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x64x64xf32>,\n"
+    "                %v: tensor<1x4x64x64xf32>) -> tensor<1x4x16x64xf32> {\n"
+    "  %init = tensor.empty() : tensor<1x4x16x64xf32>\n"
+    "  %o = attn.attention queries(%q : tensor<1x4x16x64xf32>)\n"
+    "         keys(%k : tensor<1x4x64x64xf32>) values(%v : tensor<1x4x64x64xf32>)\n"
+    "         outs(%init : tensor<1x4x16x64xf32>) scale(0.125 : f32)\n"
+    "         indexing_maps = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,\n"
+    "                          affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,\n"
+    "                          affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,\n"
+    "                          affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]\n"
+    "         -> tensor<1x4x16x64xf32>\n"
+    "  return %o : tensor<1x4x16x64xf32>\n"
+    "}\n";
+
+static void printToFile(MlirStringRef s, void *user) {
+  fwrite(s.data, 1, s.length, (FILE *)user);
+}
+
 static void print(MlirStringRef s, void *user) {
   (void)user;
   fwrite(s.data, 1, s.length, stdout);
@@ -37,8 +60,8 @@ static MlirModule parse(MlirContext ctx) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s OUTPUT.so\n", argv[0]);
+  if (argc != 2 && argc != 4) {
+    fprintf(stderr, "usage: %s OUTPUT.so [SOURCE.mlir LOWERED.mlir]\n", argv[0]);
     return 2;
   }
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
@@ -80,6 +103,25 @@ int main(int argc, char **argv) {
       mlirStringRefCreateFromCString(header), ATTNC_EMIT_SHARED, false);
   printf("library emitted: %d\n", mlirLogicalResultIsSuccess(emitted));
   mlirModuleDestroy(module);
+
+  /* attncRunCpuPipeline compiles for the host, as attnc --mcpu=native. */
+  if (argc == 4) {
+    FILE *source = fopen(argv[2], "w");
+    FILE *lowered = fopen(argv[3], "w");
+    if (!source || !lowered) {
+      fprintf(stderr, "cannot write %s or %s\n", argv[2], argv[3]);
+      return 1;
+    }
+    fputs(kWideSource, source);
+    fclose(source);
+    MlirModule wide =
+        mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kWideSource));
+    MlirLogicalResult hostRan = attncRunCpuPipeline(wide, false, false);
+    printf("host pipeline ran: %d\n", mlirLogicalResultIsSuccess(hostRan));
+    mlirOperationPrint(mlirModuleGetOperation(wide), printToFile, lowered);
+    fclose(lowered);
+    mlirModuleDestroy(wide);
+  }
 
   /* The all-in-one entry reports errors as text. */
   char errors[1024];

@@ -178,11 +178,24 @@ static bool isRunnable(ModuleOp module) {
   return !walk.wasInterrupted();
 }
 
+static const attn::CpuTarget &getHostTarget() {
+  static attn::CpuTarget target = [] {
+    std::string error;
+    FailureOr<attn::CpuTarget> host = attn::CpuTarget::host(error);
+    if (failed(host)) {
+      llvm::errs() << "attn-fuzz: " << error << "\n";
+      std::abort();
+    }
+    return *host;
+  }();
+  return target;
+}
+
 static llvm::TargetMachine &getHost() {
   static std::unique_ptr<llvm::TargetMachine> host = [] {
     std::string error;
     std::unique_ptr<llvm::TargetMachine> machine =
-        attn::createHostTargetMachine(error);
+        attn::createJitTargetMachine(getHostTarget(), error);
     if (!machine) {
       llvm::errs() << "attn-fuzz: " << error << "\n";
       std::abort();
@@ -196,7 +209,7 @@ static llvm::TargetMachine &getHost() {
 /// `seed`; aborts with a report on a disagreement.
 static void compareNumbers(ModuleOp module, uint64_t seed) {
   attn::CpuPipelineOptions options;
-  attn::setHostTargetOptions(options, getHost());
+  getHostTarget().applyTo(options);
   SmallVector<func::FuncOp> funcs;
   module.walk([&](func::FuncOp func) {
     std::string error;
@@ -252,12 +265,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 
   runOnClone(context, *module, [](OpPassManager &pm) {
-    pm.addPass(attn::createAttnLowerEmbeddingGate());
-    pm.addPass(attn::createAttnLowerLatentAttention());
-    pm.addPass(attn::createAttnLowerGroupedHeadAttention());
-    pm.addPass(attn::createAttnFlashLowering());
-    pm.addPass(attn::createAttnFuseTileProducers());
-    pm.addPass(attn::createAttnVectorizeTiles());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnLowerEmbeddingGate());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnLowerLatentAttention());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnLowerGroupedHeadAttention());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnFlashLowering());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnFuseTileProducers());
+    pm.addNestedPass<func::FuncOp>(attn::createAttnVectorizeTiles());
   });
   runOnClone(context, *module, [](OpPassManager &pm) {
     attn::CpuPipelineOptions options;

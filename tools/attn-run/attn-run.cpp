@@ -14,7 +14,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
-#include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Target/CPU/EmitLibrary.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 #include "attnc/Runtime/Npy.h"
@@ -297,15 +297,18 @@ int main(int argc, char **argv) {
   // The JIT compiles for the host CPU, with all of its features: one
   // description of the host sizes the kernels and gives LLVM's optimiser
   // its cost model, as attnc's target machine does both.
+  FailureOr<attn::CpuTarget> target = attn::CpuTarget::host(errorMessage);
+  if (failed(target))
+    return fail(errorMessage);
   std::unique_ptr<llvm::TargetMachine> host =
-      attn::createHostTargetMachine(errorMessage);
+      attn::createJitTargetMachine(*target, errorMessage);
   if (!host)
     return fail(errorMessage);
   attn::CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = useReference;
   pipelineOptions.threads = numThreads > 1;
   pipelineOptions.raiseAttention = raiseAttention;
-  attn::setHostTargetOptions(pipelineOptions, *host);
+  target->applyTo(pipelineOptions);
   pipelineOptions.f32Probabilities = f32Probabilities;
 
   if (differential) {

@@ -16,7 +16,7 @@
 
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Utils/Report.h"
-#include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Target/CPU/EmitLibrary.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
@@ -146,8 +146,11 @@ int main(int argc, char **argv) {
   if (reportFormat == ReportFormat::None) {
     attn::EmitLibraryOptions options;
     options.kind = emitKind;
-    options.cpu = cpuName;
-    options.vectorBits = vectorBits;
+    FailureOr<attn::CpuTarget> target =
+        attn::CpuTarget::lookup(cpuName, vectorBits, errorMessage);
+    if (failed(target))
+      return fail(errorMessage);
+    options.target = *target;
     options.f32Probabilities = f32Probabilities;
     options.threads = useThreads;
     options.reference = useReference;

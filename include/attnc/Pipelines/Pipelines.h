@@ -64,11 +64,6 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(false)};
 };
 
-/// Sets the options that describe the target CPU (`vector-bits`,
-/// `bf16-dot`) from its LLVM feature names: `hasFeature("avx512f")`.
-void setCpuTargetOptions(CpuPipelineOptions &options,
-                         llvm::function_ref<bool(llvm::StringRef)> hasFeature);
-
 /// Model IR to attn ops, as the CPU pipeline starts: aggregates
 /// (linalg.softmax) decomposed, then attention written in linalg raised
 /// (`raise` false: decomposed only). `attnc --report` runs it too, so that

@@ -9,7 +9,6 @@
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -21,33 +20,17 @@ using namespace mlir;
 using attnc::runtime::NpyArray;
 
 std::unique_ptr<llvm::TargetMachine>
-attn::createHostTargetMachine(std::string &error) {
+attn::createJitTargetMachine(const CpuTarget &target, std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Expected<llvm::orc::JITTargetMachineBuilder> builder =
-      llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder) {
-    error = "cannot describe the host for the JIT: " +
-            llvm::toString(builder.takeError());
-    return nullptr;
-  }
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
-      builder->createTargetMachine();
+      target.getJitTargetMachineBuilder().createTargetMachine();
   if (!machine) {
-    error = "cannot create a target machine for the host: " +
+    error = "cannot create a target machine for the JIT: " +
             llvm::toString(machine.takeError());
     return nullptr;
   }
   return std::move(*machine);
-}
-
-void attn::setHostTargetOptions(CpuPipelineOptions &options,
-                                const llvm::TargetMachine &host) {
-  const llvm::MCSubtargetInfo *info = host.getMCSubtargetInfo();
-  setCpuTargetOptions(options, [&](StringRef feature) {
-    return info->checkFeatures(("+" + feature).str());
-  });
 }
 
 std::string attn::getNpyDescr(Type type) {

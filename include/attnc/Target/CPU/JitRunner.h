@@ -10,6 +10,7 @@
 #define ATTNC_TARGET_CPU_JITRUNNER_H
 
 #include "attnc/Pipelines/Pipelines.h"
+#include "attnc/Target/CPU/CpuTarget.h"
 #include "attnc/Runtime/Npy.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -33,15 +34,11 @@ class FuncOp;
 
 namespace mlir::attn {
 
-/// LLVM's description of the host CPU, with all of its features, for the
-/// JIT's code generator and optimiser; null with `error` set if LLVM cannot
-/// describe it.
-std::unique_ptr<llvm::TargetMachine> createHostTargetMachine(std::string &error);
-
-/// attn-cpu-pipeline's options for the host that `host` describes: its
-/// vector width and bf16 dot products (setCpuTargetOptions).
-void setHostTargetOptions(CpuPipelineOptions &options,
-                          const llvm::TargetMachine &host);
+/// LLVM's JIT target machine for `target` (the host's, as CpuTarget::host
+/// describes it), for the JIT's code generator and optimiser; null with
+/// `error` set if LLVM cannot make one.
+std::unique_ptr<llvm::TargetMachine>
+createJitTargetMachine(const CpuTarget &target, std::string &error);
 
 /// The .npy dtype (descr) that carries `type` between numpy and compiled
 /// code, or "" if there is none: f32, f64, f16, bf16 (raw bits as uint16),

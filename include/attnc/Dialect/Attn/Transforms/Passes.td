@@ -5,7 +5,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def AttnReferenceLowering : Pass<"attn-reference-lowering"> {
+def AttnReferenceLowering : Pass<"attn-reference-lowering", "func::FuncOp"> {
   let summary = "Lower attn.attention to linalg by materialising the scores";
   let description = [{
     The oracle: every `attn.attention` becomes linalg ops on tensors that
@@ -24,7 +24,7 @@ def AttnReferenceLowering : Pass<"attn-reference-lowering"> {
   ];
 }
 
-def AttnRaiseAttention : Pass<"attn-raise-attention"> {
+def AttnRaiseAttention : Pass<"attn-raise-attention", "func::FuncOp"> {
   let summary = "Recognise attention written with upstream linalg ops and rewrite it into attn ops";
   let description = [{
     Each candidate (a linalg op with one reduction loop) is read as an
@@ -62,7 +62,7 @@ def AttnRaiseAttention : Pass<"attn-raise-attention"> {
   ];
 }
 
-def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates"> {
+def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates", "func::FuncOp"> {
   let summary = "Decompose aggregate linalg ops (linalg.softmax) into generics";
   let description = [{
     Calls `AggregatedOpInterface::decomposeOperation` on every aggregate
@@ -78,7 +78,7 @@ def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates"> {
   ];
 }
 
-def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention"> {
+def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention", "func::FuncOp"> {
   let summary = "Lower attn.latent_attention to attn.attention, absorbed or expanded";
   let description = [{
     Each branch of an `attn.latent_attention` becomes one `attn.attention`:
@@ -114,7 +114,7 @@ def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention"> {
   ];
 }
 
-def AttnLowerGroupedHeadAttention : Pass<"attn-lower-grouped-head-attention"> {
+def AttnLowerGroupedHeadAttention : Pass<"attn-lower-grouped-head-attention", "func::FuncOp"> {
   let summary = "Lower attn.grouped_head_attention to attn.attention and linalg";
   let description = [{
     The score maps become one `attn.attention` whose key and value heads are
@@ -142,7 +142,7 @@ def AttnLowerGroupedHeadAttention : Pass<"attn-lower-grouped-head-attention"> {
   ];
 }
 
-def AttnLowerEmbeddingGate : Pass<"attn-lower-embedding-gate"> {
+def AttnLowerEmbeddingGate : Pass<"attn-lower-embedding-gate", "func::FuncOp"> {
   let summary = "Lower attn.embedding_gate to gather, matmul, multiply and norm";
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -152,7 +152,7 @@ def AttnLowerEmbeddingGate : Pass<"attn-lower-embedding-gate"> {
   ];
 }
 
-def AttnFlashLowering : Pass<"attn-flash-lowering"> {
+def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
   let summary = "Lower attn.attention to a FlashAttention-2 online-softmax loop";
   let description = [{
     Rewrites each `attn.attention` with one query-position (M) and one
@@ -224,7 +224,7 @@ def AttnFlashLowering : Pass<"attn-flash-lowering"> {
   ];
 }
 
-def AttnFuseTileProducers : Pass<"attn-fuse-tile-producers"> {
+def AttnFuseTileProducers : Pass<"attn-fuse-tile-producers", "func::FuncOp"> {
   let summary = "Compute what an attention tile reads inside the tile loop, when that computes nothing twice";
   let description = [{
     After `attn-flash-lowering`, a key tile reads a slice of K, V or the
@@ -248,7 +248,7 @@ def AttnFuseTileProducers : Pass<"attn-fuse-tile-producers"> {
   ];
 }
 
-def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops"> {
+def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops", "func::FuncOp"> {
   let summary = "Split large linalg ops outside the attention's tile loops into parallel chunks";
   let description = [{
     With threads, the attention's tile loops (`scf.forall`) run on every
@@ -277,7 +277,7 @@ def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops"> {
   ];
 }
 
-def AttnVectorizeTiles : Pass<"attn-vectorize-tiles"> {
+def AttnVectorizeTiles : Pass<"attn-vectorize-tiles", "func::FuncOp"> {
   let summary = "Tile the linalg ops of attention tiles to registers and vectorize";
   let description = [{
     Every statically shaped linalg op (the tile-level ops that

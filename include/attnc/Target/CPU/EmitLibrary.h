@@ -7,8 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTNC_PIPELINES_EMITLIBRARY_H
-#define ATTNC_PIPELINES_EMITLIBRARY_H
+#ifndef ATTNC_TARGET_CPU_EMITLIBRARY_H
+#define ATTNC_TARGET_CPU_EMITLIBRARY_H
+
+#include "attnc/Target/CPU/CpuTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -28,11 +30,8 @@ struct EmitLibraryOptions {
   bool threads = false;
   /// Recognise attention written in plain linalg first (attn-raise-attention).
   bool raiseAttention = true;
-  /// Target CPU: "native" (the host's CPU and features) or an LLVM CPU name.
-  std::string cpu = "native";
-  /// Vector width the kernels are sized for, 256 or 512 bits; 0: the widest
-  /// the target CPU has (attn-cpu-pipeline's vector-bits).
-  unsigned vectorBits = 0;
+  /// The CPU the library is compiled for (CpuTarget::lookup, ::host).
+  CpuTarget target;
   /// Keep softmax probabilities in f32 for P.V against bf16 values where the
   /// target multiplies bf16 pairs (attn-cpu-pipeline's f32-probabilities).
   bool f32Probabilities = false;
@@ -62,4 +61,4 @@ LogicalResult emitCpuLibrary(ModuleOp module, StringRef outputPath,
 
 } // namespace mlir::attn
 
-#endif // ATTNC_PIPELINES_EMITLIBRARY_H
+#endif // ATTNC_TARGET_CPU_EMITLIBRARY_H

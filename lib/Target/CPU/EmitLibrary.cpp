@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnc/Pipelines/EmitLibrary.h"
+#include "attnc/Target/CPU/EmitLibrary.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,16 +23,11 @@
 #include <set>
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/MC/MCSubtargetInfo.h"
-#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace mlir;
 
@@ -284,41 +279,6 @@ static LogicalResult writeText(Location loc, StringRef path, StringRef text,
   return success();
 }
 
-static std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(Location loc, StringRef cpu) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getProcessTriple());
-  std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target) {
-    emitError(loc) << "no LLVM target for " << triple.str() << ": " << error;
-    return nullptr;
-  }
-  std::string cpuName = cpu.str();
-  llvm::SubtargetFeatures features;
-  if (cpu == "native") {
-    cpuName = llvm::sys::getHostCPUName().str();
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      features.AddFeature(feature.first(), feature.second);
-  }
-  llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpuName, features.getString(), targetOptions,
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  if (!machine) {
-    emitError(loc) << "cannot create a target machine for " << triple.str();
-    return nullptr;
-  }
-  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpuName)) {
-    emitError(loc) << "unknown CPU '" << cpu << "' for " << triple.str()
-                   << " (use --mcpu=native or an LLVM CPU name such as "
-                      "x86-64-v3 or znver3)";
-    return nullptr;
-  }
-  return machine;
-}
-
 LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
                                    const EmitLibraryOptions &options) {
   Location loc = module.getLoc();
@@ -340,30 +300,18 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
   });
   // The target CPU is known before the pipeline: its vector width and bf16
   // dot product shape the kernels.
+  std::string error;
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(loc, options.cpu);
+      options.target.createTargetMachine(error);
   if (!machine)
-    return failure();
+    return emitError(loc) << error;
   PassManager pm(module.getContext());
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = options.reference;
   pipelineOptions.threads = options.threads;
   pipelineOptions.raiseAttention = options.raiseAttention;
-  const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
-  auto hasFeature = [&](StringRef feature) {
-    return subtarget->checkFeatures(("+" + feature).str());
-  };
-  setCpuTargetOptions(pipelineOptions, hasFeature);
   pipelineOptions.f32Probabilities = options.f32Probabilities;
-  if (options.vectorBits != 0) {
-    if (options.vectorBits != 256 && options.vectorBits != 512)
-      return emitError(loc) << "vector width must be 256 or 512 bits, got "
-                            << options.vectorBits;
-    if (options.vectorBits == 512 && !hasFeature("avx512f"))
-      return emitError(loc) << "512-bit vectors need avx512f, which CPU '"
-                            << options.cpu << "' does not have";
-    pipelineOptions.vectorBits = options.vectorBits;
-  }
+  options.target.applyTo(pipelineOptions);
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return emitError(loc) << "attn-cpu-pipeline failed";
