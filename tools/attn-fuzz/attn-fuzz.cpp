@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"

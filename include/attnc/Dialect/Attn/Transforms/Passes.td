@@ -224,59 +224,6 @@ def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
   ];
 }
 
-def AttnFuseTileProducers : Pass<"attn-fuse-tile-producers", "func::FuncOp"> {
-  let summary = "Compute what an attention tile reads inside the tile loop, when that computes nothing twice";
-  let description = [{
-    After `attn-flash-lowering`, a key tile reads a slice of K, V or the
-    latent. When that operand is computed by linalg ops in the same function
-    (the embedding gate of EG-MLA: up-projection, gather-multiply, norm),
-    the slice's producers are tiled into the tile loop with the upstream
-    `scf::tileAndFuseProducerOfSlice`, transitively, so that the operand is
-    computed a tile at a time in cache and never written to memory.
-
-    A producer is fused only when the loops read each of its elements at most
-    once (the trip counts times the slice sizes of all its uses do not exceed
-    its size, and it has no other users): prefill, whose query tiles each
-    re-read every key tile, keeps its producers outside rather than
-    recomputing them per query tile. Identical slices are merged first (CSE),
-    and reshapes between a slice and its producer are moved above the slice.
-  }];
-  let dependentDialects = [
-    "::mlir::linalg::LinalgDialect",
-    "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
-def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops", "func::FuncOp"> {
-  let summary = "Split large linalg ops outside the attention's tile loops into parallel chunks";
-  let description = [{
-    With threads, the attention's tile loops (`scf.forall`) run on every
-    thread, but linalg ops outside them run on one: MLA's absorption of the
-    queries into the latent space and up-projection of its output each read
-    a 16 MiB weight (about 0.6 ms at 28 GB/s, of case 4's 16 ms on one
-    thread). This pass tiles
-    each statically shaped linalg op on tensors that is not inside a loop
-    and has at least `min-iterations` points in its iteration space into an
-    `scf.forall` of `chunks` iterations (upstream SCF tiling), along its
-    outermost parallel dimension that `chunks` divides, so that
-    `convert-scf-to-openmp` shares the chunks among the threads. Ops with no
-    such dimension, and smaller ones (where a fork and join would cost more
-    than they save), are left alone.
-  }];
-  let options = [
-    Option<"chunks", "chunks", "int64_t", "4",
-           "Parallel tiles per op">,
-    Option<"minIterations", "min-iterations", "int64_t", "1048576",
-           "Smallest iteration space (product of the loop ranges) to split">,
-  ];
-  let dependentDialects = [
-    "::mlir::affine::AffineDialect",
-    "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
 def AttnVectorizeTiles : Pass<"attn-vectorize-tiles", "func::FuncOp"> {
   let summary = "Tile the linalg ops of attention tiles to registers and vectorize";
   let description = [{

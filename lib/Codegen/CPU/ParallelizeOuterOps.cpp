@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -22,7 +22,7 @@
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNPARALLELIZEOUTEROPS
-#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+#include "attnc/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::attn
 
 using namespace mlir;

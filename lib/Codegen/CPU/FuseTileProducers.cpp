@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnc/Dialect/Attn/Transforms/Passes.h"
+#include "attnc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -26,7 +26,7 @@
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNFUSETILEPRODUCERS
-#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+#include "attnc/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::attn
 
 using namespace mlir;
