@@ -54,14 +54,16 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention(gta));
   }
   if (!options.reference) {
-    AttnFlashLoweringOptions flash;
+    // The CPU's choices for the flash lowering, on each op.
+    AttnCpuConfigureFlashOptions flash;
     flash.queryTile = options.queryTile;
     flash.keyTile = options.keyTile;
     // Split-KV only pays when threads can run the splits.
     flash.kvSplits = options.threads ? options.kvSplits : 1;
     flash.bf16Dot = options.bf16Dot;
     flash.bf16Probabilities = options.bf16Dot && !options.f32Probabilities;
-    pm.addNestedPass<func::FuncOp>(createAttnFlashLowering(flash));
+    pm.addNestedPass<func::FuncOp>(createAttnCpuConfigureFlash(flash));
+    pm.addNestedPass<func::FuncOp>(createAttnFlashLowering());
   }
   // What the tiled lowering does not cover, and everything with reference=1.
   pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
@@ -170,5 +172,5 @@ void mlir::attn::registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
-  registry.insert<AttnDialect>();
+  registry.insert<AttnDialect, codegen::AttnCodegenDialect>();
 }

@@ -334,3 +334,30 @@ func.func @bf16_packed_decode(%q: tensor<1x16x1x16xbf16>, %k: tensor<1x1x16x16xb
          -> tensor<1x16x1x16xf32>
   return %r : tensor<1x16x1x16xf32>
 }
+
+// -----
+
+// An op's lowering_config, not the pass options, sets its tiles: 2 queries
+// by 4 keys here (the options say 4 by 8): the forall runs over 2 query
+// tiles of 2, and each key step reads 4 keys.
+
+// CHECK-LABEL: func.func @lowering_config
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 2)
+// CHECK:         tensor.extract_slice %arg0{{.*}} [1, 1, 2, 8] [1, 1, 1, 1] : tensor<1x2x4x8xf32> to tensor<2x8xf32>
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %arg1{{.*}} [1, 1, 4, 8] [1, 1, 1, 1] : tensor<1x2x16x8xf32> to tensor<4x8xf32>
+func.func @lowering_config(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
+                           %o: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %r = attn.attention queries(%q : tensor<1x2x4x8xf32>) keys(%k : tensor<1x2x16x8xf32>)
+         values(%v : tensor<1x2x16x8xf32>) outs(%o : tensor<1x2x4x8xf32>)
+         scale(0.35 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         {lowering_config = #attn_codegen.flash<query_tile = 2, key_tile = 4, kv_splits = 1,
+            min_outer_product_rows = 8, bf16_dot = false, bf16_probabilities = false, prefetch = true>}
+         -> tensor<1x2x4x8xf32>
+  return %r : tensor<1x2x4x8xf32>
+}

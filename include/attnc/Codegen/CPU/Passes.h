@@ -3,6 +3,8 @@
 #ifndef ATTNC_CODEGEN_CPU_PASSES_H
 #define ATTNC_CODEGEN_CPU_PASSES_H
 
+#include "attnc/Codegen/IR/CodegenDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

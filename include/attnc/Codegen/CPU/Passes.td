@@ -184,4 +184,34 @@ def AttnParallelizeOuterOps : Pass<"attn-parallelize-outer-ops", "func::FuncOp">
   ];
 }
 
+def AttnCpuConfigureFlash : Pass<"attn-cpu-configure-flash", "func::FuncOp"> {
+  let summary = "Set the CPU's lowering_config on each attn.attention";
+  let description = [{
+    The CPU target's choices for `attn-flash-lowering`, as each op's
+    `lowering_config` (`#attn_codegen.flash<...>`): query and key tiles,
+    split-KV chunks (with threads), the tile rows from which scores are an
+    outer-product block (8: below a machine vector of rows, a decode tile's
+    scores are dot products along each key row), whether the target
+    multiplies bf16 pairs (avx512_bf16) and rounds probabilities to bf16
+    for them, and whether streamed K/V tiles are marked for prefetch.
+    `attn-cpu-pipeline` sets the options from its target. An op that
+    already has a `lowering_config` keeps it.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", "64", "Queries per tile">,
+    Option<"keyTile", "key-tile", "int64_t", "64", "Keys per tile">,
+    Option<"kvSplits", "kv-splits", "int64_t", "1",
+           "Split-KV chunks where other parallel loops leave threads idle">,
+    Option<"minOuterProductRows", "min-outer-product-rows", "int64_t", "8",
+           "Tile rows from which scores are an outer-product block">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "The CPU multiplies bf16 pairs (avx512_bf16)">,
+    Option<"bf16Probabilities", "bf16-probabilities", "bool", "false",
+           "With bf16-dot, probabilities against bf16 values in bf16">,
+    Option<"prefetch", "prefetch", "bool", "true",
+           "Mark streamed K/V tiles for software prefetch">,
+  ];
+  let dependentDialects = ["::mlir::attn::codegen::AttnCodegenDialect"];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD

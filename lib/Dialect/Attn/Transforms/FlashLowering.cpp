@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Codegen/IR/CodegenDialect.h"
 #include "attnc/Dialect/Attn/IR/AttnOps.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
@@ -50,8 +51,8 @@ struct RowState {
 
 class FlashBuilder {
 public:
-  FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile, int64_t keyTile,
-               int64_t kvSplits, bool bf16Dot, bool bf16Probabilities);
+  /// Lowers `op` as `config` (its target's choices) says.
+  FlashBuilder(OpBuilder &b, AttentionOp op, codegen::FlashConfigAttr config);
 
   /// One query-position (M) and one key-position (K2) dimension are needed.
   static bool isSupported(AttentionOp op) {
@@ -132,12 +133,12 @@ private:
                         RowState state);
   /// Rows of a tile of `qSize` queries: one block of them per packed head.
   int64_t rowsOf(int64_t qSize) const { return group * qSize; }
-  /// Tiles with fewer rows than a vector (decode) compute scores as dot
-  /// products along the head dimension, both operands read along contiguous
-  /// rows; wider tiles as outer products over transposed queries.
-  static constexpr int64_t kMinOuterProductRows = 8;
+  /// Tiles with fewer rows than the target's minimum (decode) compute
+  /// scores as dot products along the head dimension, both operands read
+  /// along contiguous rows; wider tiles as outer products over transposed
+  /// queries.
   bool usesDotScores(int64_t qSize) const {
-    return rowsOf(qSize) < kMinOuterProductRows;
+    return rowsOf(qSize) < minOuterProductRows;
   }
   /// One scf.forall over the point dims and `numTiles` query tiles of
   /// `qSize` queries starting at `firstQuery`, inserting into `outs` (the
@@ -149,7 +150,9 @@ private:
   AttentionOp op;
   Location loc;
   AttentionDims dims;
-  int64_t queryTile, keyTile, kvSplits;
+  int64_t queryTile, keyTile, kvSplits, minOuterProductRows;
+  /// Streamed K/V tiles are marked for prefetch (markStreamed).
+  bool prefetch;
   /// The target has a bf16 dot-product instruction: dot-product score tiles
   /// keep bf16 queries in bf16 against bf16 keys.
   bool bf16Dot;
@@ -176,16 +179,17 @@ private:
 
 } // namespace
 
-FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op, int64_t queryTile,
-                           int64_t keyTile, int64_t kvSplits, bool bf16Dot,
-                           bool bf16Probabilities)
-    : op(op), loc(op.getLoc()), dims(op.getAttentionDims()), kvSplits(kvSplits),
-      bf16Dot(bf16Dot), bf16Probabilities(bf16Probabilities),
-      f32(b.getF32Type()) {
+FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op,
+                           codegen::FlashConfigAttr config)
+    : op(op), loc(op.getLoc()), dims(op.getAttentionDims()),
+      kvSplits(config.getKvSplits()),
+      minOuterProductRows(config.getMinOuterProductRows()),
+      prefetch(config.getPrefetch()), bf16Dot(config.getBf16Dot()),
+      bf16Probabilities(config.getBf16Probabilities()), f32(b.getF32Type()) {
   qDim = *dims.queryPosDim;
   kDim = dims.keyPosDim;
-  this->queryTile = std::min(queryTile, extent(qDim));
-  this->keyTile = std::min(keyTile, extent(kDim));
+  queryTile = std::min(config.getQueryTile(), extent(qDim));
+  keyTile = std::min(config.getKeyTile(), extent(kDim));
   for (unsigned d = 0; d < dims.getNumDims(); ++d) {
     if (dims.roles[d] == DimRole::Batch ||
         (dims.roles[d] == DimRole::M && d != qDim))
@@ -284,7 +288,7 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
 void FlashBuilder::markStreamed(Value contraction, unsigned input,
                                 const MappedOperand &operand,
                                 int64_t qSize) const {
-  if (qSize != extent(qDim))
+  if (!prefetch || qSize != extent(qDim))
     return;
   auto op = cast<linalg::LinalgOp>(contraction.getDefiningOp());
   SmallVector<int64_t> dims(op.getNumDpsInputs(), -1);
@@ -1118,8 +1122,23 @@ struct AttnFlashLowering
           << " key-tile=" << static_cast<int64_t>(keyTile);
       return signalPassFailure();
     }
-    SmallVector<AttentionOp> ops;
+    // Each op's target choices: its lowering_config, which a target's
+    // configuration pass sets, or one made of this pass's options.
+    MLIRContext *ctx = &getContext();
+    auto defaultConfig = codegen::FlashConfigAttr::getChecked(
+        [&] { return emitError(getOperation()->getLoc()); }, ctx,
+        static_cast<int64_t>(queryTile), static_cast<int64_t>(keyTile),
+        static_cast<int64_t>(kvSplits),
+        static_cast<int64_t>(minOuterProductRows), static_cast<bool>(bf16Dot),
+        static_cast<bool>(bf16Probabilities), static_cast<bool>(prefetch));
+    if (!defaultConfig)
+      return signalPassFailure();
+    SmallVector<std::pair<AttentionOp, codegen::FlashConfigAttr>> ops;
     getOperation()->walk([&](AttentionOp op) {
+      auto config = op->getAttrOfType<codegen::FlashConfigAttr>(
+          codegen::kLoweringConfigAttrName);
+      if (!config)
+        config = defaultConfig;
       AttentionDims dims = op.getAttentionDims();
       if (!dims.queryPosDim &&
           dims.getDimsWithRole(DimRole::K2).size() == 1) {
@@ -1140,14 +1159,11 @@ struct AttnFlashLowering
         }
       }
       if (FlashBuilder::isSupported(op))
-        ops.push_back(op);
+        ops.push_back({op, config});
     });
-    for (AttentionOp op : ops) {
+    for (auto [op, config] : ops) {
       OpBuilder b(op);
-      SmallVector<Value> results =
-          FlashBuilder(b, op, queryTile, keyTile, kvSplits, bf16Dot,
-                       bf16Probabilities)
-              .build();
+      SmallVector<Value> results = FlashBuilder(b, op, config).build();
       op->replaceAllUsesWith(results);
       op.erase();
     }

@@ -3,6 +3,7 @@
 #ifndef ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_H
 #define ATTNC_DIALECT_ATTN_TRANSFORMS_PASSES_H
 
+#include "attnc/Codegen/IR/CodegenDialect.h"
 #include "attnc/Dialect/Attn/Utils/CostModel.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

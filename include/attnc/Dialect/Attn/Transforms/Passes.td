@@ -196,6 +196,12 @@ def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
     the rows of one tile like GQA's heads. Ops the tiling does not cover (several K2
     dimensions; no M dimension and a log-sum-exp output or positions frame)
     are left for `attn-reference-lowering`.
+
+    The target's choices (tile sizes, split-KV, the score layout's row
+    threshold, bf16 products, prefetch marks) come from each op's
+    `lowering_config` (`#attn_codegen.flash<...>`), which a target's
+    configuration pass sets (`attn-cpu-configure-flash`); an op without one
+    is lowered with a configuration made of this pass's options.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", "64",
@@ -214,8 +220,14 @@ def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
            "With bf16-dot, probabilities against bf16 values are rounded "
            "to bf16 and held [queries, keys], for P.V in bf16 dot products "
            "(about 2^-9 relative error per probability)">,
+    Option<"minOuterProductRows", "min-outer-product-rows", "int64_t", "8",
+           "Tile rows (queries times packed heads) from which scores are an "
+           "outer-product block; fewer take dot products along key rows">,
+    Option<"prefetch", "prefetch", "bool", "true",
+           "Mark streamed K/V tiles for software prefetch">,
   ];
   let dependentDialects = [
+    "::mlir::attn::codegen::AttnCodegenDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",

@@ -1,0 +1,40 @@
+//===- CodegenDialect.cpp - attnc's lowering configurations ---------------===//
+
+#include "attnc/Codegen/IR/CodegenDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn::codegen;
+
+#include "attnc/Codegen/IR/CodegenDialect.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attnc/Codegen/IR/CodegenAttrs.cpp.inc"
+
+void AttnCodegenDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "attnc/Codegen/IR/CodegenAttrs.cpp.inc"
+      >();
+}
+
+LogicalResult
+FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        int64_t queryTile, int64_t keyTile, int64_t kvSplits,
+                        int64_t minOuterProductRows, bool bf16Dot,
+                        bool bf16Probabilities, bool prefetch) {
+  if (queryTile < 1 || keyTile < 1)
+    return emitError() << "tile sizes must be positive, got query_tile = "
+                       << queryTile << ", key_tile = " << keyTile;
+  if (kvSplits < 1)
+    return emitError() << "kv_splits must be at least 1, got " << kvSplits;
+  if (minOuterProductRows < 1)
+    return emitError() << "min_outer_product_rows must be positive, got "
+                       << minOuterProductRows;
+  if (bf16Probabilities && !bf16Dot)
+    return emitError() << "bf16_probabilities needs bf16_dot";
+  return success();
+}

@@ -1,0 +1,37 @@
+// RUN: attn-opt %s --split-input-file --verify-diagnostics | FileCheck %s
+
+// The flash lowering-config attribute round-trips.
+
+// CHECK-LABEL: func.func @config
+// CHECK: lowering_config = #attn_codegen.flash<query_tile = 64, key_tile = 32, kv_splits = 4, min_outer_product_rows = 8, bf16_dot = true, bf16_probabilities = true, prefetch = false>
+func.func @config() attributes {lowering_config = #attn_codegen.flash<query_tile = 64, key_tile = 32, kv_splits = 4, min_outer_product_rows = 8, bf16_dot = true, bf16_probabilities = true, prefetch = false>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tile sizes must be positive, got query_tile = 0, key_tile = 32}}
+func.func @zero_tile() attributes {lowering_config = #attn_codegen.flash<query_tile = 0, key_tile = 32, kv_splits = 1, min_outer_product_rows = 8, bf16_dot = false, bf16_probabilities = false, prefetch = true>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{kv_splits must be at least 1, got 0}}
+func.func @zero_splits() attributes {lowering_config = #attn_codegen.flash<query_tile = 64, key_tile = 32, kv_splits = 0, min_outer_product_rows = 8, bf16_dot = false, bf16_probabilities = false, prefetch = true>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{min_outer_product_rows must be positive, got 0}}
+func.func @zero_rows() attributes {lowering_config = #attn_codegen.flash<query_tile = 64, key_tile = 32, kv_splits = 1, min_outer_product_rows = 0, bf16_dot = false, bf16_probabilities = false, prefetch = true>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{bf16_probabilities needs bf16_dot}}
+func.func @bf16_probabilities() attributes {lowering_config = #attn_codegen.flash<query_tile = 64, key_tile = 32, kv_splits = 1, min_outer_product_rows = 8, bf16_dot = false, bf16_probabilities = true, prefetch = true>} {
+  return
+}
