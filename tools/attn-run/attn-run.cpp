@@ -117,78 +117,12 @@ std::string stripAt(const std::string &arg) {
   return !arg.empty() && arg[0] == '@' ? arg.substr(1) : arg;
 }
 
-std::string typeToString(Type type) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << type;
-  return s;
-}
-
-/// Token ids index a gate table: an id outside [0, V) would read out of
-/// bounds, so every argument that reaches attn.embedding_gate's ids is checked
-/// before running.
-LogicalResult checkTokenIds(func::FuncOp func, ArrayRef<NpyArray> inputs) {
-  WalkResult result = func.walk([&](attn::EmbeddingGateOp gate) {
-    auto arg = dyn_cast<BlockArgument>(gate.getIds());
-    if (!arg || arg.getOwner()->getParentOp() != func)
-      return WalkResult::advance();
-    int64_t vocab = cast<RankedTensorType>(gate.getTable().getType()).getDimSize(0);
-    const NpyArray &ids = inputs[arg.getArgNumber()];
-    bool is64 = ids.descr == "<i8";
-    for (size_t i = 0, n = ids.getNumElements(); i < n; ++i) {
-      int64_t id;
-      if (is64) {
-        std::memcpy(&id, ids.data.data() + 8 * i, 8);
-      } else {
-        int32_t id32;
-        std::memcpy(&id32, ids.data.data() + 4 * i, 4);
-        id = id32;
-      }
-      if (id < 0 || id >= vocab) {
-        unsigned n = arg.getArgNumber();
-        fail("input #" + llvm::Twine(n) +
-             (n < inputFiles.size() ? " (" + stripAt(inputFiles[n]) + ")"
-                                    : std::string()) +
-             ": token id " +
-             llvm::Twine(id) + " at flat index " + llvm::Twine(i) +
-             " is outside [0, " + llvm::Twine(vocab) +
-             "), the rows of the gate table of attn.embedding_gate");
-        return WalkResult::interrupt();
-      }
-    }
-    return WalkResult::advance();
-  });
-  return failure(result.wasInterrupted());
-}
-
-/// Checks that `inputs` match the arguments of `func` in number, dtype and
-/// shape.
-LogicalResult checkInputs(func::FuncOp func, ArrayRef<NpyArray> inputs) {
-  FunctionType signature = func.getFunctionType();
-  std::string name = func.getName().str();
-  if (inputs.size() != signature.getNumInputs()) {
-    fail("@" + name + " takes " + llvm::Twine(signature.getNumInputs()) +
-         " arguments but " + llvm::Twine(inputs.size()) +
-         " --input files were given");
-    return failure();
-  }
-  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
-    auto tensor = cast<RankedTensorType>(type);
-    const NpyArray &array = inputs[i];
-    std::string expected = attn::getNpyDescr(tensor.getElementType());
-    if (array.descr == expected && llvm::equal(tensor.getShape(), array.shape))
-      continue;
-    fail("input #" + llvm::Twine(i) + " (" + stripAt(inputFiles[i]) +
-         ") does not match argument #" + llvm::Twine(i) + " of @" + name +
-         ": expected " + typeToString(tensor) + " (dtype " +
-         NpyArray{expected, {}, {}}.getDTypeName() + ", shape " +
-         attnc::runtime::formatShape(
-             {tensor.getShape().begin(), tensor.getShape().end()}) +
-         "), got dtype " + array.getDTypeName() + ", shape " +
-         attnc::runtime::formatShape(array.shape));
-    return failure();
-  }
-  return success();
+/// The --input files, as they name the inputs in errors.
+std::vector<std::string> inputNames() {
+  std::vector<std::string> names;
+  for (const std::string &arg : inputFiles)
+    names.push_back(stripAt(arg));
+  return names;
 }
 
 /// --differential: every function asked for, tiled against the oracle.
@@ -226,10 +160,9 @@ int runDifferentialMode(ModuleOp module, std::vector<NpyArray> &inputs,
     std::vector<NpyArray> random;
     if (inputs.empty())
       random = attn::makeRandomInputs(func, base);
-    else if (failed(checkInputs(func, inputs)))
-      return EXIT_FAILURE;
-    if (failed(checkTokenIds(func, inputs.empty() ? random : inputs)))
-      return EXIT_FAILURE;
+    if (!attn::checkHostArguments(func, inputs.empty() ? random : inputs,
+                                  inputNames(), error))
+      return fail(error);
     attn::DifferentialOutcome outcome = attn::runDifferential(
         module, name, inputs.empty() ? random : inputs, options, numThreads,
         host);
@@ -339,8 +272,8 @@ int main(int argc, char **argv) {
     return fail("@" + functionName + " returns " +
                 llvm::Twine(signature.getNumResults()) + " results but " +
                 llvm::Twine(outputFiles.size()) + " --output files were given");
-  if (failed(checkInputs(func, inputs)) || failed(checkTokenIds(func, inputs)))
-    return EXIT_FAILURE;
+  if (!attn::checkHostArguments(func, inputs, inputNames(), errorMessage))
+    return fail(errorMessage);
   // Results go to temporaries next to their destinations, renamed into place
   // only once all are written: an error never leaves a partial output.
   for (const std::string &arg : outputFiles) {
@@ -358,22 +291,13 @@ int main(int argc, char **argv) {
   if (!compiled->call(inputs, results, errorMessage))
     return fail(errorMessage);
   if (benchmarkIterations > 0) {
-    std::vector<double> millis;
-    for (unsigned iter = 0; iter < benchmarkIterations; ++iter) {
-      results.reset();
-      auto start = std::chrono::steady_clock::now();
-      if (!compiled->call(inputs, results, errorMessage))
-        return fail(errorMessage);
-      auto end = std::chrono::steady_clock::now();
-      millis.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    std::vector<double> sorted = millis;
-    std::sort(sorted.begin(), sorted.end());
-    size_t n = sorted.size();
-    double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    attn::CallTimes times;
+    if (!compiled->time(inputs, benchmarkIterations, results, times,
+                        errorMessage))
+      return fail(errorMessage);
     llvm::outs() << llvm::formatv(
         "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
-        median, sorted.front(), n);
+        times.median, times.min, times.iterations);
   }
 
   // Write every result to a temporary, then rename all into place.

@@ -1,6 +1,7 @@
 //===- JitRunner.cpp - run functions compiled for the host ----------------===//
 
 #include "attnc/Target/CPU/JitRunner.h"
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -13,6 +14,8 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -282,4 +285,98 @@ bool attn::JitFunction::call(ArrayRef<NpyArray> inputs,
   results = std::make_unique<JitResults>(type, std::move(resultStruct),
                                          std::move(inputBuffers));
   return true;
+}
+
+bool attn::JitFunction::time(ArrayRef<NpyArray> inputs, unsigned iterations,
+                             std::unique_ptr<JitResults> &results,
+                             CallTimes &times, std::string &error) {
+  std::vector<double> millis;
+  for (unsigned iter = 0; iter < iterations; ++iter) {
+    results.reset();
+    auto start = std::chrono::steady_clock::now();
+    if (!call(inputs, results, error))
+      return false;
+    auto end = std::chrono::steady_clock::now();
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::sort(millis.begin(), millis.end());
+  size_t n = millis.size();
+  times.iterations = n;
+  if (n == 0)
+    return true;
+  times.median = n % 2 ? millis[n / 2] : 0.5 * (millis[n / 2 - 1] + millis[n / 2]);
+  times.min = millis.front();
+  return true;
+}
+
+static std::string typeToString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+bool attn::checkHostArguments(func::FuncOp func, ArrayRef<NpyArray> inputs,
+                              ArrayRef<std::string> inputNames,
+                              std::string &error) {
+  FunctionType signature = func.getFunctionType();
+  std::string name = func.getName().str();
+  auto inputName = [&](unsigned i) {
+    return i < inputNames.size() ? " (" + inputNames[i] + ")" : std::string();
+  };
+  if (inputs.size() != signature.getNumInputs()) {
+    error = "@" + name + " takes " + std::to_string(signature.getNumInputs()) +
+            " arguments but " + std::to_string(inputs.size()) +
+            " --input files were given";
+    return false;
+  }
+  for (auto [i, type] : llvm::enumerate(signature.getInputs())) {
+    auto tensor = cast<RankedTensorType>(type);
+    const NpyArray &array = inputs[i];
+    std::string expected = getNpyDescr(tensor.getElementType());
+    if (array.descr == expected && llvm::equal(tensor.getShape(), array.shape))
+      continue;
+    error = "input #" + std::to_string(i) + inputName(i) +
+            " does not match argument #" + std::to_string(i) + " of @" + name +
+            ": expected " + typeToString(tensor) + " (dtype " +
+            NpyArray{expected, {}, {}}.getDTypeName() + ", shape " +
+            attnc::runtime::formatShape(
+                {tensor.getShape().begin(), tensor.getShape().end()}) +
+            "), got dtype " + array.getDTypeName() + ", shape " +
+            attnc::runtime::formatShape(array.shape);
+    return false;
+  }
+  // Token ids index a gate table: an id outside [0, V) would read out of
+  // bounds, so every argument that reaches attn.embedding_gate's ids is
+  // checked before running.
+  WalkResult result = func.walk([&](EmbeddingGateOp gate) {
+    auto arg = dyn_cast<BlockArgument>(gate.getIds());
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return WalkResult::advance();
+    int64_t vocab =
+        cast<RankedTensorType>(gate.getTable().getType()).getDimSize(0);
+    const NpyArray &ids = inputs[arg.getArgNumber()];
+    bool is64 = ids.descr == "<i8";
+    for (size_t i = 0, n = ids.getNumElements(); i < n; ++i) {
+      int64_t id;
+      if (is64) {
+        std::memcpy(&id, ids.data.data() + 8 * i, 8);
+      } else {
+        int32_t id32;
+        std::memcpy(&id32, ids.data.data() + 4 * i, 4);
+        id = id32;
+      }
+      if (id < 0 || id >= vocab) {
+        error = "input #" + std::to_string(arg.getArgNumber()) +
+                inputName(arg.getArgNumber()) + ": token id " +
+                std::to_string(id) + " at flat index " + std::to_string(i) +
+                " is outside [0, " + std::to_string(vocab) +
+                "), the rows of the gate table of attn.embedding_gate";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
 }

@@ -49,6 +49,20 @@ std::string getNpyDescr(Type type);
 /// of a type with a .npy dtype; otherwise `error` names the first that is not.
 bool hasHostArraySignature(func::FuncOp func, std::string &error);
 
+/// Checks that `inputs` match the arguments of `func` in number, dtype and
+/// shape, and that token ids reaching an attn.embedding_gate index its
+/// table; otherwise `error` says which input (named by `inputNames`, where
+/// given) and why.
+bool checkHostArguments(func::FuncOp func,
+                        ArrayRef<attnc::runtime::NpyArray> inputs,
+                        ArrayRef<std::string> inputNames, std::string &error);
+
+/// Wall-clock times of repeated calls, in milliseconds.
+struct CallTimes {
+  double median = 0, min = 0;
+  unsigned iterations = 0;
+};
+
 /// The results of one call: buffers the compiled code allocated (or
 /// arguments it returned), freed when this is destroyed.
 class JitResults {
@@ -98,6 +112,13 @@ public:
   /// the call could not be made.
   bool call(ArrayRef<attnc::runtime::NpyArray> inputs,
             std::unique_ptr<JitResults> &results, std::string &error);
+
+  /// Times `iterations` calls on `inputs` (after any warm-up the caller
+  /// made), freeing each call's results before the next; `results` holds
+  /// the last call's. Returns false with `error` set if a call fails.
+  bool time(ArrayRef<attnc::runtime::NpyArray> inputs, unsigned iterations,
+            std::unique_ptr<JitResults> &results, CallTimes &times,
+            std::string &error);
 
 private:
   JitFunction() = default;
