@@ -3,6 +3,7 @@
 #include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -137,4 +138,26 @@ Value attn::buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,
   Value quotient = arith::DivFOp::create(b, loc, acc, sum);
   Value r = arith::SelectOp::create(b, loc, rowIsEmpty, zero, quotient);
   return castFloat(b, loc, r, outType);
+}
+
+FailureOr<attn::GroupedSlice> attn::sliceGroupedDim(OpBuilder &b, Location loc,
+                                              OpFoldResult offset, int64_t size,
+                                              int64_t extent,
+                                              int64_t operandExtent) {
+  int64_t group = extent / operandExtent;
+  if (group == 1)
+    return GroupedSlice{offset, size};
+  int64_t heads;
+  if (size % group == 0)
+    heads = size / group;
+  else if (group % size == 0)
+    heads = 1;
+  else
+    return failure();
+  if (std::optional<int64_t> c = getConstantIntValue(offset))
+    return GroupedSlice{b.getIndexAttr(*c / group), heads};
+  Value divided = arith::DivUIOp::create(
+      b, loc, getValueOrCreateConstantIndexOp(b, loc, offset),
+      arith::ConstantIndexOp::create(b, loc, group));
+  return GroupedSlice{divided, heads};
 }

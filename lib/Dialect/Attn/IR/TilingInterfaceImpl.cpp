@@ -79,26 +79,18 @@ public:
     for (auto [r, expr] : llvm::enumerate(map.getResults())) {
       unsigned d = cast<AffineDimExpr>(expr).getPosition();
       int64_t size = *getConstantIntValue(sizes[d]);
-      int64_t group = dims.extents[d] / type.getDimSize(r);
-      if (group == 1) {
-        sliceOffsets.push_back(offsets[d]);
-        sliceSizes.push_back(b.getIndexAttr(size));
-        shape.push_back(size);
-        continue;
-      }
-      int64_t headsInTile;
-      if (size % group == 0)
-        headsInTile = size / group;
-      else if (group % size == 0)
-        headsInTile = 1;
-      else
+      FailureOr<GroupedSlice> grouped = sliceGroupedDim(
+          b, loc, offsets[d], size, dims.extents[d], type.getDimSize(r));
+      if (failed(grouped)) {
+        int64_t group = dims.extents[d] / type.getDimSize(r);
         return op.emitOpError("tile size ")
                << size << " of batch dimension d" << d << " splits the groups of "
                << group << " heads that share one head of the " << name
                << "; use a multiple or a divisor of " << group;
-      sliceOffsets.push_back(divide(offsets[d], group));
-      sliceSizes.push_back(b.getIndexAttr(headsInTile));
-      shape.push_back(headsInTile);
+      }
+      sliceOffsets.push_back(grouped->offset);
+      sliceSizes.push_back(b.getIndexAttr(grouped->size));
+      shape.push_back(grouped->size);
     }
     SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
     auto sliceType = RankedTensorType::get(shape, type.getElementType());
@@ -116,14 +108,6 @@ public:
     if (isConstantIntValue(offset, 0))
       return base;
     return arith::AddIOp::create(b, loc, base, off);
-  }
-
-  OpFoldResult divide(OpFoldResult value, int64_t divisor) {
-    if (std::optional<int64_t> c = getConstantIntValue(value))
-      return b.getIndexAttr(*c / divisor);
-    return arith::DivUIOp::create(b, loc, cast<Value>(value),
-                                  arith::ConstantIndexOp::create(b, loc, divisor))
-        .getResult();
   }
 
   /// Where the tile sits: the op's own frame shifted by the tile's query and

@@ -93,12 +93,11 @@ Value FlashBuilder::slice(OpBuilder &b, const MappedOperand &operand,
       offsets.push_back(point[d]);
       sizes.push_back(b.getIndexAttr(group));
     } else if (Value index = point[d]) {
-      int64_t group = extent(d) / shape[r];
-      if (group > 1)
-        index = arith::DivUIOp::create(
-            b, loc, index, arith::ConstantIndexOp::create(b, loc, group));
-      offsets.push_back(index);
-      sizes.push_back(b.getIndexAttr(1));
+      // One point of the dimension: one head of a grouped operand.
+      FailureOr<GroupedSlice> grouped =
+          sliceGroupedDim(b, loc, index, /*size=*/1, extent(d), shape[r]);
+      offsets.push_back(grouped->offset);
+      sizes.push_back(b.getIndexAttr(grouped->size));
     } else if (d == qDim) {
       offsets.push_back(q0);
       sizes.push_back(b.getIndexAttr(qSize));

@@ -78,6 +78,20 @@ Value buildKeyVisibility(OpBuilder &b, Location loc, Value query, Value key,
                          Value length, int64_t numQueries, MaskKind kind,
                          std::optional<int64_t> window, bool hideBeyond);
 
+/// Where a tile [offset, offset + size) of a batch dimension of extent
+/// `extent` reads an operand grouped along it, whose own extent there is
+/// `operandExtent` (GQA's K/V: group `g = extent / operandExtent` heads share
+/// one): offset `offset / g` and `size / g` heads when the tile holds whole
+/// groups, one head when a group holds whole tiles (g = 1: the tile itself).
+/// Fails where the tile splits groups.
+struct GroupedSlice {
+  OpFoldResult offset;
+  int64_t size;
+};
+FailureOr<GroupedSlice> sliceGroupedDim(OpBuilder &b, Location loc,
+                                        OpFoldResult offset, int64_t size,
+                                        int64_t extent, int64_t operandExtent);
+
 /// `AffineMap::get(numDims, 0, exprs)` over `b`'s context.
 AffineMap makeMap(OpBuilder &b, unsigned numDims, ArrayRef<AffineExpr> exprs);
 
