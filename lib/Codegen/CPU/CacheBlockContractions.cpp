@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/CPU/Passes.h"
+#include "attnc/Codegen/CPU/RegisterTiles.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -57,12 +58,11 @@ int64_t largestDivisorUpTo(int64_t range, int64_t limit) {
 }
 
 /// The cache tiles of `op` (0: not tiled), or nothing when blocking does not
-/// pay. `op` must be a contraction with one reduction loop; its output's
-/// innermost dimension with more than one element is the register blocks'
-/// lanes, and the one before it their rows. Inputs that the rows do not
-/// index are the panel; the loops that index it other than the rows are
-/// tiled: the reduction to `reductionTile`, the rest, from the output's
-/// innermost dimension outwards, so that a panel tile takes at most
+/// pay. `op` must be a contraction with one reduction loop whose output has
+/// rows as the register blocks take them (getOutputLoops). Inputs that the
+/// rows do not index are the panel; the loops that index it other than the
+/// rows are tiled: the reduction to `reductionTile`, the rest, from the
+/// output's innermost dimension outwards, so that a panel tile takes at most
 /// `panelBytes`.
 std::optional<SmallVector<int64_t>>
 chooseCacheTiles(linalg::LinalgOp op, int64_t reductionTile, int64_t panelBytes,
@@ -79,20 +79,17 @@ chooseCacheTiles(linalg::LinalgOp op, int64_t reductionTile, int64_t panelBytes,
     ++reduction;
 
   // The output's dimensions, innermost first, as loops (projected
-  // permutations only); the rows are the second with more than one element.
+  // permutations only); the rows are those of the register blocks.
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (!outMap.isProjectedPermutation())
     return std::nullopt;
   SmallVector<unsigned> outLoops;
   for (AffineExpr e : llvm::reverse(outMap.getResults()))
     outLoops.push_back(cast<AffineDimExpr>(e).getPosition());
-  SmallVector<unsigned> wide;
-  for (unsigned loop : outLoops)
-    if (ranges[loop] > 1)
-      wide.push_back(loop);
-  if (wide.size() < 2)
+  std::optional<unsigned> rows = attn::getOutputLoops(op).row;
+  if (!rows)
     return std::nullopt;
-  unsigned rowLoop = wide[1];
+  unsigned rowLoop = *rows;
 
   // The panel: inputs whose elements every block of rows reads again.
   SmallVector<OpOperand *> panel;
