@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Codegen/CPU/LinalgCopies.h"
 #include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Codegen/CPU/RegisterTiles.h"
 
@@ -34,16 +35,11 @@ namespace {
 /// whole transposed weight is never written out.
 bool isTransposedCopyForOneUse(OpResult producer) {
   auto copy = dyn_cast<linalg::GenericOp>(producer.getOwner());
-  if (!copy || !producer.hasOneUse() || copy.getNumDpsInputs() != 1 ||
-      copy.getNumDpsInits() != 1 || copy.getNumReductionLoops() != 0)
-    return false;
-  auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
-  if (yield.getValues().size() != 1 ||
-      yield.getValues()[0] != copy.getBody()->getArgument(0))
+  if (!copy || !producer.hasOneUse() || !attn::isPermutationCopy(copy))
     return false;
   AffineMap in = copy.getMatchingIndexingMap(copy.getDpsInputOperand(0));
-  return in.isPermutation() && !in.isIdentity() &&
-         copy.getMatchingIndexingMap(copy.getDpsInitOperand(0)).isIdentity();
+  AffineMap out = copy.getMatchingIndexingMap(copy.getDpsInitOperand(0));
+  return !in.isIdentity() && out.isIdentity();
 }
 
 /// The largest divisor of `range` that is at most `limit` (at least 1):

@@ -1,5 +1,6 @@
 //===- FuseElementwiseProducers.cpp - elementwise producers into consumers ===//
 
+#include "attnc/Codegen/CPU/LinalgCopies.h"
 #include "attnc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -13,19 +14,6 @@ namespace mlir::attn {
 using namespace mlir;
 
 namespace {
-
-/// A generic that copies its one input through a permutation (a
-/// generalized linalg.transpose).
-bool isPermutationCopy(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != op.getNumParallelLoops())
-    return false;
-  Block *body = op.getBody();
-  return body->getOperations().size() == 1 &&
-         body->getTerminator()->getOperand(0) == body->getArgument(0) &&
-         llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isPermutation(); });
-}
 
 /// The output rows of a contraction: its output's elements over its
 /// innermost dimension.
@@ -49,7 +37,7 @@ struct FuseElementwiseProducersPass
         return false;
       auto copy = dyn_cast<linalg::GenericOp>(producer);
       auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
-      if (copy && consumer && isPermutationCopy(copy) &&
+      if (copy && consumer && attn::isPermutationCopy(copy) &&
           consumer.getNumReductionLoops() > 0 &&
           getOutputRows(consumer) > maxRows)
         return false;

@@ -38,14 +38,20 @@ FailureOr<CpuTarget> CpuTarget::lookup(StringRef cpu, unsigned vectorBits,
       features.AddFeature(feature.first(), feature.second);
     result.features = features.getString();
   }
-  std::unique_ptr<llvm::TargetMachine> machine =
-      result.createTargetMachine(error);
-  if (!machine)
+  // The subtarget alone answers what the CPU has; the target machine that
+  // emits code is made once, by whoever emits it.
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  const llvm::Target *target = lookupLlvmTarget(triple, error);
+  if (!target)
     return failure();
-  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, result.cpu, result.features));
+  if (!info) {
+    error = "cannot describe CPU '" + cpu.str() + "' for " + triple.str();
+    return failure();
+  }
   if (!info->isCPUStringValid(result.cpu)) {
-    error = "unknown CPU '" + cpu.str() + "' for " +
-            machine->getTargetTriple().str() +
+    error = "unknown CPU '" + cpu.str() + "' for " + triple.str() +
             " (use --mcpu=native or an LLVM CPU name such as x86-64-v3 or "
             "znver3)";
     return failure();

@@ -6,11 +6,12 @@ value).
   check_gemm.py ATTN_RUN gemm.mlir [attn-run flags...]
 """
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_elementwise import run  # noqa: E402  attn-run on .npy files
 
 
 def cases(rng):
@@ -31,17 +32,7 @@ def main():
     rng = np.random.default_rng(20261205)
     failed = False
     for function, inputs, expected in cases(rng):
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [attn_run, path, f"--function={function}", *flags]
-            for i, x in enumerate(inputs):
-                np.save(os.path.join(tmp, f"in{i}.npy"), x)
-                cmd.append(f"--input=@{tmp}/in{i}.npy")
-            out = os.path.join(tmp, "out.npy")
-            cmd.append(f"--output=@{out}")
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                sys.exit(f"check_gemm: attn-run failed on @{function}:\n{proc.stderr}")
-            got = np.load(out)
+        got = run(attn_run, path, function, inputs, 1, flags)[0]
         err = float(np.abs(got - expected).max() / np.abs(expected).max())
         ok = got.shape == expected.shape and err <= 1e-5
         failed |= not ok
