@@ -81,11 +81,11 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createAttnCacheBlockContractions());
     // Register blocks (6 rows by two of the target's vectors: 12
     // accumulators) and vectors; accumulators leave the reduction loops.
-    AttnVectorizeTilesOptions vectorize;
+    VectorizeTilesOptions vectorize;
     vectorize.nativeLanes = options.vectorBits / 32;
     vectorize.lanes = 2 * vectorize.nativeLanes;
     vectorize.bf16Dot = options.bf16Dot;
-    pm.addNestedPass<func::FuncOp>(createAttnVectorizeTiles(vectorize));
+    buildVectorizeTilesPipeline(pm.nest<func::FuncOp>(), vectorize);
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createLoopInvariantSubsetHoistingPass());
     pm.addPass(createCanonicalizerPass());
@@ -160,6 +160,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::attn::registerPipelines() {
+  registerVectorizeTilesPipeline();
   PassPipelineRegistration<CpuPipelineOptions>(
       "attn-cpu-pipeline",
       "Lower attn ops on tensors to the LLVM dialect for the CPU",

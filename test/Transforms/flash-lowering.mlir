@@ -28,7 +28,7 @@
 // CHECK:           %[[KV:.*]] = arith.divui %[[H0]], %c2
 // CHECK:           %[[KTILE:.*]] = tensor.extract_slice %[[K]][%[[B]], %[[KV]], %[[K0]], 0] [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
 // CHECK:           linalg.generic {{.*}} ins(%[[KTILE]], %[[QTR]] : tensor<8x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
-// CHECK-NOT:         attn.streamed_key_tile
+// CHECK-NOT:         attn_codegen.streamed_key_tile
 //                  The query position of row r is q0 + r mod 4.
 // CHECK:             arith.remui %{{.*}}, %c4{{.*}} : index
 // CHECK:           arith.maximumf
@@ -238,9 +238,9 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // P.V). Prefill contractions, whose K/V tiles several query tiles share,
 // are not marked (@gqa_causal).
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[QROWS]] : tensor<8x8xbf16>, tensor<2x8xf32>) outs(%{{.*}} : tensor<2x8xf32>)
-// CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
+// CHECK-SAME:      attn_codegen.streamed_key_tile = array<i64: 2, -1>
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x8xbf16>)
-// CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// CHECK-SAME:      attn_codegen.streamed_key_tile = array<i64: -1, 2>
 // With bf16-dot (a target that multiplies bf16 pairs: vdpbf16ps) the query
 // tile stays bf16 and the scores read both operands in bf16.
 // BF16DOT-LABEL: func.func @bf16_decode
@@ -265,7 +265,7 @@ func.func @tile_with_log_sum_exp(%q: tensor<1x4x16xf32>, %k: tensor<1x16x16xf32>
 // BF16P:           arith.extf %{{.*}} : bf16 to f32
 // BF16P:           arith.addf
 // BF16P:         linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<2x8xbf16>, tensor<8x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>)
-// BF16P-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// BF16P-SAME:      attn_codegen.streamed_key_tile = array<i64: -1, 2>
 func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x8xbf16>,
                        %o: tensor<1x2x1x8xf32>) -> tensor<1x2x1x8xf32> {
   %r = attn.attention queries(%q : tensor<1x2x1x8xbf16>) keys(%k : tensor<1x1x16x8xbf16>)
@@ -286,9 +286,9 @@ func.func @bf16_decode(%q: tensor<1x2x1x8xbf16>, %k: tensor<1x1x16x8xbf16>, %v: 
 // CHECK-LABEL: func.func @packed_decode
 // CHECK:       scf.for
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
-// CHECK-SAME:      attn.streamed_key_tile = array<i64: 2, -1>
+// CHECK-SAME:      attn_codegen.streamed_key_tile = array<i64: 2, -1>
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
-// CHECK-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// CHECK-SAME:      attn_codegen.streamed_key_tile = array<i64: -1, 2>
 func.func @packed_decode(%q: tensor<1x8x1x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor<1x1x16x8xf32>,
                          %o: tensor<1x8x1x8xf32>) -> tensor<1x8x1x8xf32> {
   %r = attn.attention queries(%q : tensor<1x8x1x8xf32>) keys(%k : tensor<1x1x16x8xf32>)
@@ -317,7 +317,7 @@ func.func @packed_decode(%q: tensor<1x8x1x8xf32>, %k: tensor<1x1x16x8xf32>, %v: 
 // BF16P:         linalg.generic {{.*}} ins(%[[PT]] : tensor<16x8xbf16>) outs(%{{.*}} : tensor<16xf32>)
 // BF16P:           arith.extf %{{.*}} : bf16 to f32
 // BF16P:         linalg.generic {{.*}} ins(%[[PT]], %{{.*}} : tensor<16x8xbf16>, tensor<8x16xbf16>) outs(%{{.*}} : tensor<16x16xf32>)
-// BF16P-SAME:      attn.streamed_key_tile = array<i64: -1, 2>
+// BF16P-SAME:      attn_codegen.streamed_key_tile = array<i64: -1, 2>
 // Without it, P.V reads the f32 scores' layout.
 // BF16DOT-LABEL: func.func @bf16_packed_decode
 // BF16DOT-NOT:     arith.truncf

@@ -271,7 +271,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pm.addNestedPass<func::FuncOp>(attn::createAttnLowerGroupedHeadAttention());
     pm.addNestedPass<func::FuncOp>(attn::createAttnFlashLowering());
     pm.addNestedPass<func::FuncOp>(attn::createAttnFuseTileProducers());
-    pm.addNestedPass<func::FuncOp>(attn::createAttnVectorizeTiles());
+    attn::buildVectorizeTilesPipeline(pm.nest<func::FuncOp>(),
+                                      attn::VectorizeTilesOptions());
   });
   runOnClone(context, *module, [](OpPassManager &pm) {
     attn::CpuPipelineOptions options;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/CPU/PrefetchStreamedTiles.h"
+#include "attnc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/ViewLikeInterfaceUtils.h"
@@ -20,6 +21,22 @@
 #include "llvm/ADT/SmallBitVector.h"
 
 namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNPREFETCHSTREAMEDTILES
+#include "attnc/Codegen/CPU/Passes.h.inc"
+
+/// Which lines a prefetch asks for, and into which cache.
+enum class PrefetchTarget {
+  /// The next key tile's, into L2 (locality 2: prefetcht1 on x86). A
+  /// decode key step's K and V tiles are each about half of a 32 KiB L1:
+  /// prefetched into L1 one tile ahead, they evict the tiles being read
+  /// before their P.V reads them (docs/performance.md, "Measured and
+  /// dropped").
+  NextTileIntoL2,
+  /// The key tile's own, into L1 (locality 3): the V rows that the key
+  /// step's P.V reads column block by column block after its scores, brought
+  /// from L2 while the scores compute.
+  ThisTileIntoL1,
+};
 
 /// Whether the register tiles of `op` (tile `sizes`) read each element of
 /// `input` once: every loop that does not index it (the lanes of a score
@@ -72,7 +89,7 @@ offsetsInSource(RewriterBase &rewriter, Location loc,
 /// The next tile's row is clamped to the argument's last row: a prefetch is
 /// only a hint, but its address must stay inside the buffer. Other slices
 /// are left alone. `buffers` caches one read-only buffer per argument.
-void prefetchKeyTile(RewriterBase &rewriter, Value input,
+static void prefetchKeyTile(RewriterBase &rewriter, Value input,
                      tensor::ExtractSliceOp outer, unsigned dim,
                      PrefetchTarget target, DenseMap<Value, Value> &buffers) {
   // The register tile's slice of the key tile `outer`, through the slices of
@@ -224,20 +241,16 @@ static std::optional<unsigned> getResultDim(tensor::ExtractSliceOp slice,
   return position;
 }
 
-/// Prefetches, next to a dot-product score tile's key row `keyRow` (a
-/// [1, ..., row] slice of the key tile `keys`), the same row of `values`'
-/// next tile into L2 and of its own tile into L1: the V rows the key step's
-/// P.V reads. P.V blocks read half a cache line of a row per step, so
-/// prefetching from them would prefetch every line twice and add a clamp to
-/// each step of the P.V loop. The L1 prefetch costs 4 instructions per key
-/// and saves the P.V's column blocks from waiting on L2.
-/// Returns false, prefetching nothing, where the slices do not have the
-/// shape this needs (rows along the key dimension, one row per key).
-bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
-                      StreamedInput keys, StreamedInput values,
-                      DenseMap<Value, Value> &buffers) {
+/// Whether prefetchValueRow can prefetch, next to the dot-product score
+/// tile's key row `keyRow` (a [1, ..., row] slice of the key tile `keys`),
+/// the V rows of the same keys from `values`: rows along the key dimension,
+/// one row per key, at the same key offset, and the V tile's position known
+/// where the score loop runs.
+bool canPrefetchValueRow(Value keyRow, StreamedInput keys,
+                         StreamedInput values) {
   auto row = keyRow.getDefiningOp<tensor::ExtractSliceOp>();
-  if (!row || row.getSource() != keys.keyTile.getResult())
+  if (!row || !keys.keyTile || !values.keyTile ||
+      row.getSource() != keys.keyTile.getResult())
     return false;
   std::optional<unsigned> keyDim = getResultDim(keys.keyTile, keys.dim);
   std::optional<unsigned> valueDim = getResultDim(values.keyTile, values.dim);
@@ -251,6 +264,9 @@ bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
   if (keys.keyTile.getMixedOffsets()[keys.dim] !=
       values.keyTile.getMixedOffsets()[values.dim])
     return false;
+  for (int64_t d = 0; d + 1 < valueTile.getRank(); ++d)
+    if (d != *valueDim && valueTile.getDimSize(d) != 1)
+      return false;
   // The value tile's position must be known where the score loop runs: a
   // P.V whose V slice is computed after the scores (GTA's value heads,
   // indexed apart from its key heads) is not prefetched from here.
@@ -260,16 +276,33 @@ bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
     for (Value operand : slice->getOperands().drop_front())
       if (!dominance.properlyDominates(operand, row))
         return false;
+  return true;
+}
+
+/// Prefetches, next to a dot-product score tile's key row `keyRow`, the same
+/// row of `values`' next tile into L2 and of its own tile into L1: the V
+/// rows the key step's P.V reads. P.V blocks read half a cache line of a row
+/// per step, so prefetching from them would prefetch every line twice and
+/// add a clamp to each step of the P.V loop. The L1 prefetch costs 4
+/// instructions per key and saves the P.V's column blocks from waiting on
+/// L2. Prefetches nothing where canPrefetchValueRow does not hold.
+static void prefetchValueRow(RewriterBase &rewriter, Value keyRow,
+                             StreamedInput keys,
+                             StreamedInput values,
+                             DenseMap<Value, Value> &buffers) {
+  if (!canPrefetchValueRow(keyRow, keys, values))
+    return;
+  auto row = keyRow.getDefiningOp<tensor::ExtractSliceOp>();
+  unsigned keyDim = *getResultDim(keys.keyTile, keys.dim);
+  unsigned valueDim = *getResultDim(values.keyTile, values.dim);
+  auto valueTile = values.keyTile.getType();
   // One key row of the value tile: [1, ..., 1, E] at the key row's offset.
   int64_t rank = valueTile.getRank();
   SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
   SmallVector<OpFoldResult> sizes(rank, rewriter.getIndexAttr(1));
   SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-  offsets[*valueDim] = row.getMixedOffsets()[*keyDim];
+  offsets[valueDim] = row.getMixedOffsets()[keyDim];
   sizes.back() = rewriter.getIndexAttr(valueTile.getShape().back());
-  for (int64_t d = 0; d + 1 < rank; ++d)
-    if (d != *valueDim && valueTile.getDimSize(d) != 1)
-      return false;
   auto valueRow = tensor::ExtractSliceOp::create(
       rewriter, row.getLoc(), values.keyTile.getResult(), offsets, sizes,
       strides);
@@ -279,7 +312,57 @@ bool prefetchValueRow(RewriterBase &rewriter, Value keyRow,
                     values.dim, target, buffers);
   // Only its offsets were wanted.
   rewriter.eraseOp(valueRow);
-  return true;
 }
+
+namespace {
+struct AttnPrefetchStreamedTiles
+    : public impl::AttnPrefetchStreamedTilesBase<AttnPrefetchStreamedTiles> {
+  void runOnOperation() override {
+    // The key tiles that plans refer to, by id.
+    DenseMap<int64_t, StreamedInput> keyTiles;
+    SmallVector<linalg::LinalgOp> planned;
+    getOperation()->walk([&](Operation *op) {
+      if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+        auto mark = slice->getAttrOfType<DenseI64ArrayAttr>(
+            codegen::kKeyTileAttrName);
+        if (mark && mark.size() == 2)
+          keyTiles[mark[0]] = {slice, mark[1]};
+        slice->removeAttr(codegen::kKeyTileAttrName);
+      } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        if (linalgOp->hasAttr(codegen::kPrefetchKeyTilesAttrName))
+          planned.push_back(linalgOp);
+      }
+    });
+    auto lookup = [&](int64_t id) {
+      auto it = keyTiles.find(id);
+      return it == keyTiles.end() ? StreamedInput() : it->second;
+    };
+    IRRewriter rewriter(&getContext());
+    DenseMap<Value, Value> buffers;
+    for (linalg::LinalgOp op : planned) {
+      auto ids = op->getAttrOfType<DenseI64ArrayAttr>(
+          codegen::kPrefetchKeyTilesAttrName);
+      auto valueId = op->getAttrOfType<IntegerAttr>(
+          codegen::kPrefetchValueRowsAttrName);
+      op->removeAttr(codegen::kPrefetchKeyTilesAttrName);
+      op->removeAttr(codegen::kPrefetchValueRowsAttrName);
+      if (!ids)
+        continue;
+      rewriter.setInsertionPoint(op);
+      for (auto [input, id] :
+           llvm::zip(op.getDpsInputOperands(), ids.asArrayRef())) {
+        StreamedInput keys = lookup(id);
+        if (!keys.keyTile)
+          continue;
+        prefetchKeyTile(rewriter, input->get(), keys.keyTile, keys.dim,
+                        PrefetchTarget::NextTileIntoL2, buffers);
+        if (valueId)
+          prefetchValueRow(rewriter, input->get(), keys,
+                           lookup(valueId.getInt()), buffers);
+      }
+    }
+  }
+};
+} // namespace
 
 } // namespace mlir::attn

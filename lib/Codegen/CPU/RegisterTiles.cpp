@@ -1,7 +1,7 @@
 //===- RegisterTiles.cpp - register blocks of tile-level linalg ops -------===//
 //
-// The register tiles that attn-vectorize-tiles gives each statically shaped
-// linalg op: contractions in blocks of rows x lanes accumulators (split
+// The register tiles that attn-tile-register-blocks gives each statically
+// shaped linalg op: contractions in blocks of rows x lanes accumulators (split
 // first into parts of whole blocks), dot products and row reductions along
 // whole rows, everything else in rows; and the unrolling of blocks whose
 // width is not a power of two.
@@ -17,6 +17,24 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
+
+LogicalResult verifyRegisterTileConfig(Operation *anchor, StringRef pass,
+                                       const RegisterTileConfig &config) {
+  if (config.rows < 1 || config.lanes < 1 || config.nativeLanes < 1)
+    // A bad option, not bad IR: reported at the input, not on an op.
+    return emitError(anchor->getLoc())
+           << pass
+           << ": rows, lanes and native-lanes must be positive, got rows="
+           << config.rows << " lanes=" << config.lanes
+           << " native-lanes=" << config.nativeLanes;
+  if (!llvm::isPowerOf2_64(config.nativeLanes))
+    return emitError(anchor->getLoc())
+           << pass
+           << ": native-lanes must be a power of two (the f32 lanes of a "
+              "machine vector), got "
+           << config.nativeLanes;
+  return success();
+}
 
 /// A two-input reduction whose reduction loops are the innermost dimension of
 /// every input that walks them: a dot product along contiguous rows (decode

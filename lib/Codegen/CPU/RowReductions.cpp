@@ -1,18 +1,26 @@
 //===- RowReductions.cpp - dot products and row sums of vector tiles ------===//
 //
-// The reductions along rows that attn-vectorize-tiles leaves as
-// vector.multi_reduction: dot products become FMAs into partial sums, and
-// the horizontal sums that end them are taken four rows at a time.
+// The reductions along rows that attn-vectorize-register-tiles leaves as
+// vector.multi_reduction (marked kRowReductionAttrName): dot products become
+// FMAs into partial sums, and the horizontal sums that end them are taken
+// four rows at a time; attn-lower-row-reductions applies the patterns.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/CPU/RowReductions.h"
+#include "attnc/Codegen/CPU/Passes.h"
+#include "attnc/Codegen/CPU/RegisterTiles.h"
+#include "attnc/Codegen/CPU/X86/Bf16Dots.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNLOWERROWREDUCTIONS
+#include "attnc/Codegen/CPU/Passes.h.inc"
 
 /// Whether `reduction` sums along the innermost dimension alone,
 /// `multi_reduction<add>(x, acc) [last]`, of a fixed-size vector.
@@ -208,5 +216,39 @@ void populateMultiRowHorizontalSumsPattern(RewritePatternSet &patterns,
                                            int64_t nativeLanes) {
   patterns.add<MultiRowHorizontalSums>(patterns.getContext(), nativeLanes);
 }
+
+namespace {
+struct AttnLowerRowReductions
+    : public impl::AttnLowerRowReductionsBase<AttnLowerRowReductions> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (failed(verifyRegisterTileConfig(
+            getOperation(), "attn-lower-row-reductions",
+            RegisterTileConfig{/*rows=*/1, lanes, nativeLanes, bf16Dot})))
+      return signalPassFailure();
+    SmallVector<Operation *> reductions;
+    getOperation()->walk([&](vector::MultiDimReductionOp reduction) {
+      if (reduction->removeAttr(codegen::kRowReductionAttrName))
+        reductions.push_back(reduction);
+    });
+    // Dot products become FMAs along the row and horizontal sums of four
+    // rows at a time: rewritten and lowered here, before the patterns of
+    // attn-contract-register-blocks could make them contracts.
+    RewritePatternSet patterns(&getContext());
+    populateDotReductionToFMAsPattern(patterns, lanes);
+    if (bf16Dot)
+      populateX86Bf16DotReductionPattern(patterns,
+                                         std::min<int64_t>(nativeLanes, 16));
+    populateMultiRowHorizontalSumsPattern(patterns, nativeLanes);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    (void)applyOpPatternsGreedily(
+        reductions, std::move(patterns),
+        GreedyRewriteConfig().setStrictness(
+            GreedyRewriteStrictness::ExistingAndNewOps));
+  }
+};
+} // namespace
 
 } // namespace mlir::attn

@@ -214,4 +214,243 @@ def AttnCpuConfigureFlash : Pass<"attn-cpu-configure-flash", "func::FuncOp"> {
   let dependentDialects = ["::mlir::attn::codegen::AttnCodegenDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Register tiles: attn-vectorize-tiles is the pipeline of these passes, in
+// this order. Each hands its plan to the next as marks (CodegenDialect.h).
+//===----------------------------------------------------------------------===//
+
+def AttnTileRegisterBlocks
+    : Pass<"attn-tile-register-blocks", "func::FuncOp"> {
+  let summary = "Tile statically shaped linalg ops on tensors to register tiles";
+  let description = [{
+    Every statically shaped linalg op on tensors with one output (the
+    tile-level ops that `attn-flash-lowering` emits, and the projections
+    around them) is tiled with the upstream SCF tiling driver to the
+    register tiles of `RegisterTiles.h`:
+
+    * contractions (one or more reduction loops) to register blocks of
+      `rows` x `lanes` outputs, reduction loops one step at a time: one step
+      becomes a `vector.contract` that lowers to `rows` broadcast FMAs.
+      Blocks are a power of two wide or, where none up to `lanes` divides
+      the output (24 packed heads), a multiple of `native-lanes` (4 x 24);
+      the loops of such blocks are marked for
+      `attn-contract-register-blocks` to unroll. Where the block rows do not
+      divide the contraction's rows (64 keys in blocks of 6), or its lanes
+      are more than a native vector but not a multiple of one (12 heads),
+      the op is first split with `linalg::splitOp` into whole blocks (whole
+      native vectors: 8 + 4) and a remainder with blocks of its own;
+    * dot products along contiguous rows (decode scores: a key row against
+      each query row) to whole rows, and marked as reducing along rows;
+    * all other ops (elementwise, row statistics, copies) to rows along the
+      output's innermost dimension, at most 64 wide (wider vectors make
+      LLVM's instruction selection slow); reductions along their input's
+      innermost dimension (the row max and sum of a [rows, keys] decode
+      score tile) to whole rows of the input, marked as reducing along
+      rows; copies that transpose their one input (a weight transposed
+      before its matmul) to square blocks of `native-lanes` a side, read
+      along the input's rows and transposed in registers. Boolean (i1)
+      operands are read and written one element at a time along their
+      innermost dimension: LLVM packs a vector of i1 into bits in memory, a
+      bufferized i1 tensor holds a byte per element.
+
+    With `prefetch`, the register tiles that read each element of a key
+    tile marked as streamed (`attn_codegen.streamed_key_tile`: the K and V
+    tiles of a decode key loop) once are planned to prefetch the next key
+    tile's lines (`attn_codegen.prefetch_key_tiles`, with the key tile
+    slices marked `attn_codegen.key_tile`); tiles that several register
+    tiles share (the lanes of a score block, the rows of a P.V block) are
+    read from cache after the first and are not. In a decode key step, the
+    dot-product score tiles also plan to prefetch the V rows of the same
+    keys (`attn_codegen.prefetch_value_rows`), and the P.V that follows
+    then prefetches nothing. `attn-prefetch-streamed-tiles` carries the
+    plan out.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", "6",
+           "Output rows per register block of a contraction">,
+    Option<"lanes", "lanes", "int64_t", "16",
+           "Output columns per register block of a contraction">,
+    Option<"nativeLanes", "native-lanes", "int64_t", "8",
+           "f32 lanes of the target's vector registers: register blocks "
+           "wider than a power of two are multiples of it">,
+    Option<"prefetch", "prefetch", "bool", "true",
+           "Plan prefetches of the next tile of streamed (decode) K/V key "
+           "tiles">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "Register blocks of bf16 contractions walk key pairs (the "
+           "target multiplies bf16 pairs: avx512_bf16)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def AttnPrefetchStreamedTiles
+    : Pass<"attn-prefetch-streamed-tiles", "func::FuncOp"> {
+  let summary = "Prefetch the next key tile's lines in the register tiles that read a streamed one";
+  let description = [{
+    Carries out the prefetch plan of `attn-tile-register-blocks`. A decode
+    key loop streams K and V from memory once, and the hardware prefetchers
+    alone leave the loads waiting on DRAM while a tile computes. Each
+    register tile marked `attn_codegen.prefetch_key_tiles` prefetches, before
+    it computes, the lines that the same tile of the next key tile will
+    read, into L2 (locality 2; one tile of K and one of V are each half of
+    a 32 KiB L1, and prefetched into L1 they evicted the tiles still to be
+    read), interleaved with the compute rather than in a burst:
+
+    * a tile that reads one row of the key tile issues one
+      `memref.prefetch` per cache line of the same row in the next tile;
+    * a tile that reads a column of R rows per reduction step (the K of an
+      outer-product score block) issues, per step, prefetches that together
+      cover the R rows' lines over the reduction loop.
+
+    The next tile's row is clamped to the argument's last row: a prefetch is
+    only a hint, but its address must stay inside the buffer. A dot-product
+    score tile marked `attn_codegen.prefetch_value_rows` also prefetches the
+    same row of the next V tile into L2 and of this V tile into L1
+    (locality 3), so that the P.V's column blocks read it from L1. Slices
+    of other shapes, or of tensors that are not function arguments, are not
+    prefetched. The marks are removed.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def AttnVectorizeRegisterTiles
+    : Pass<"attn-vectorize-register-tiles", "func::FuncOp"> {
+  let summary = "Vectorize statically shaped linalg ops with linalg::vectorize";
+  let description = [{
+    Every statically shaped linalg op on tensors with one output (after
+    `attn-tile-register-blocks`, the register tiles) becomes vector IR
+    through upstream's `linalg::vectorize`, with n-D extracts vectorized
+    (a gather by token id). The `affine.apply` ops that tiling puts into an
+    op's body become arith first, which the vectorizer takes. An op that
+    does not vectorize is left for the later lowering to loops. The
+    `vector.multi_reduction` ops of tiles marked
+    `attn_codegen.row_reduction` are marked in turn, for
+    `attn-lower-row-reductions`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def AttnLowerRowReductions
+    : Pass<"attn-lower-row-reductions", "func::FuncOp"> {
+  let summary = "Lower reductions along rows to FMAs into partial sums and multi-row horizontal sums";
+  let description = [{
+    The `vector.multi_reduction` ops marked `attn_codegen.row_reduction` (dot
+    products along contiguous rows, row statistics) are lowered here rather
+    than by the generic multi-reduction lowering, which would make a serial
+    chain of scalars:
+
+    * dot products along the innermost dimension become FMAs into
+      `lanes`-wide partial sums, chunk by chunk for all rows at once, and
+      one horizontal sum per row;
+    * horizontal sums of several rows are taken four rows at a time by a
+      transposing tree of shuffles and adds on `native-lanes`-wide vectors;
+    * with `bf16-dot` (x86 with avx512_bf16), dot products whose operands
+      are both widened from bf16 (decode scores of bf16 queries and keys)
+      multiply the bf16 pairs with `x86vector.avx512.dot` into
+      `native-lanes` f32 partial sums instead of widening both: one
+      instruction per 2 x `native-lanes` elements;
+    * what remains is lowered along the inner dimension to
+      `vector.reduction`.
+
+    The marks are removed.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "f32 lanes of the partial sums of a dot product">,
+    Option<"nativeLanes", "native-lanes", "int64_t", "8",
+           "f32 lanes of the target's vector registers">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "Dot products of two bf16 rows become x86vector.avx512.dot "
+           "(vdpbf16ps); the target needs avx512_bf16">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
+  ];
+}
+
+def AttnContractRegisterBlocks
+    : Pass<"attn-contract-register-blocks", "func::FuncOp"> {
+  let summary = "Make register blocks vector.contract, approximate vector math, unroll wide blocks";
+  let description = [{
+    After vectorization: the reductions of register blocks become
+    `vector.contract` (upstream's reduction-to-contract patterns; a step
+    lowers to broadcast FMAs), transfers with permutation maps become plain
+    ones and transposes, elementwise ops sink through broadcasts, and
+    transfers fold. `exp` and other math ops on vectors are replaced by
+    upstream's polynomial approximations, so that they stay vectorized.
+    Then the loops of register blocks marked `attn_codegen.unroll_lanes`
+    (width a multiple of `native-lanes` but not a power of two: 4 x 24) are
+    unrolled to one contract per row and native vector, which
+    `loop-invariant-subset-hoisting` then keeps as loop-carried vectors
+    that LLVM holds in registers across the reduction loop. The marks are
+    removed.
+  }];
+  let options = [
+    Option<"nativeLanes", "native-lanes", "int64_t", "8",
+           "f32 lanes of the target's vector registers">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def AttnX86Bf16PairDots : Pass<"attn-x86-bf16-pair-dots", "func::FuncOp"> {
+  let summary = "Make register blocks over bf16 key pairs x86vector.avx512.dot";
+  let description = [{
+    x86 with avx512_bf16. Register blocks of contractions of two bf16
+    inputs whose one reduction is the innermost dimension of the input
+    broadcast along the lanes (the P.V of bf16 probabilities against bf16 V
+    rows, MLA's absorption of bf16 queries into the latent space), tiled to
+    key pairs by `attn-tile-register-blocks` with `bf16-dot`, become one
+    `x86vector.avx512.dot` per key pair, row and chunk of at most 16 lanes:
+    each row's pair is broadcast as one 32-bit word against two rows of the
+    other input interleaved lane by lane.
+  }];
+  let options = [
+    Option<"nativeLanes", "native-lanes", "int64_t", "16",
+           "f32 lanes of the target's vector registers">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
+  ];
+}
+
+def AttnX86PreferVectorWidth
+    : Pass<"attn-x86-prefer-vector-width", "func::FuncOp"> {
+  let summary = "Tell LLVM to keep vectors wider than 256 bits whole";
+  let description = [{
+    x86 CPUs with AVX-512 prefer 256-bit vectors, and LLVM would split each
+    512-bit vector that the register tiles were sized for in two. With
+    `vector-bits` above 256, every function that computes on vectors is
+    marked `prefer_vector_width = "<vector-bits>"`, which the LLVM
+    translation passes on as the function attribute `prefer-vector-width`.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Bits of the target's vector registers">,
+  ];
+}
+
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD

@@ -1,7 +1,8 @@
 //===- RegisterTiles.h - register blocks of tile-level linalg ops -*- C++ -*-===//
 //
-// How attn-vectorize-tiles cuts each statically shaped linalg op into
-// register tiles before it vectorizes them. Dialect-free: linalg, vector.
+// How attn-tile-register-blocks cuts each statically shaped linalg op into
+// register tiles, which attn-vectorize-register-tiles then vectorizes.
+// Dialect-free: linalg, vector.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +25,11 @@ struct RegisterTileConfig {
   int64_t nativeLanes = 8;
   bool bf16Pairs = false;
 };
+
+/// Fails, with an error at `anchor` naming `pass`, where `config` is not a
+/// target's: a count below one, or native lanes not a power of two.
+LogicalResult verifyRegisterTileConfig(Operation *anchor, StringRef pass,
+                                       const RegisterTileConfig &config);
 
 /// A point along loop `loop` where a contraction is split in two so that
 /// each part has whole register blocks (splitToWholeBlocks).

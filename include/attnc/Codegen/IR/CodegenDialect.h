@@ -14,6 +14,43 @@
 namespace mlir::attn::codegen {
 /// The discardable attribute that carries an op's lowering configuration.
 constexpr llvm::StringLiteral kLoweringConfigAttrName = "lowering_config";
+
+/// Set by attn-flash-lowering on the contractions of a decode key loop (one
+/// query tile holds every query of its point), which stream their K or V
+/// tile once: an array with, per input, the dimension of the sliced tensor
+/// along which the key loop walks (-1 for an input that is not streamed).
+/// The slice the loop reads next is the input's slice moved by its size
+/// along that dimension. attn-tile-register-blocks plans prefetches of
+/// those lines one key tile ahead.
+constexpr llvm::StringLiteral kStreamedKeyTileAttrName =
+    "attn_codegen.streamed_key_tile";
+
+// The marks by which the CPU register-tile passes (attn-vectorize-tiles'
+// pipeline) hand their plan to the next pass. The pass that reads a mark
+// removes it.
+
+/// On a key tile slice (`tensor.extract_slice`) that a prefetch plan refers
+/// to: `array<i64: id, dim>`, an id unique in its function and the dimension
+/// of the slice's source that the key loop walks.
+constexpr llvm::StringLiteral kKeyTileAttrName = "attn_codegen.key_tile";
+/// On a register tile (a tiled linalg op): per input, the id of the key tile
+/// whose next tile it prefetches the lines of, or -1.
+constexpr llvm::StringLiteral kPrefetchKeyTilesAttrName =
+    "attn_codegen.prefetch_key_tiles";
+/// On a dot-product score register tile: the id of the V tile whose rows of
+/// the same keys it prefetches with its own (attn-prefetch-streamed-tiles).
+constexpr llvm::StringLiteral kPrefetchValueRowsAttrName =
+    "attn_codegen.prefetch_value_rows";
+/// On a register tile, then on the `vector.multi_reduction` that its
+/// vectorization makes: a reduction along rows (a dot product or a row
+/// statistic), for attn-lower-row-reductions.
+constexpr llvm::StringLiteral kRowReductionAttrName =
+    "attn_codegen.row_reduction";
+/// On the loop of a register block whose width is a multiple of the native
+/// vector but not a power of two, for attn-contract-register-blocks to
+/// unroll to native vectors.
+constexpr llvm::StringLiteral kUnrollLanesAttrName =
+    "attn_codegen.unroll_lanes";
 } // namespace mlir::attn::codegen
 
 #endif // ATTNC_CODEGEN_IR_CODEGENDIALECT_H

@@ -7,13 +7,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/CPU/X86/Bf16Dots.h"
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Codegen/CPU/RowReductions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNX86BF16PAIRDOTS
+#include "attnc/Codegen/CPU/Passes.h.inc"
 
 /// The bf16 operand of `v = arith.extf`, or null where `v` is not widened
 /// from bf16 by an extf of its own.
@@ -242,5 +246,27 @@ void populateX86Bf16PairContractPattern(RewritePatternSet &patterns,
                                         int64_t lanes) {
   patterns.add<Bf16PairContractToDots>(patterns.getContext(), lanes);
 }
+
+namespace {
+struct AttnX86Bf16PairDots
+    : public impl::AttnX86Bf16PairDotsBase<AttnX86Bf16PairDots> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (nativeLanes < 1 || !llvm::isPowerOf2_64(nativeLanes)) {
+      emitError(getOperation()->getLoc())
+          << "attn-x86-bf16-pair-dots: native-lanes must be a power of two, "
+             "got "
+          << static_cast<int64_t>(nativeLanes);
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateX86Bf16PairContractPattern(patterns,
+                                       std::min<int64_t>(nativeLanes, 16));
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+} // namespace
 
 } // namespace mlir::attn

@@ -130,7 +130,7 @@ void FlashBuilder::markStreamed(Value contraction, unsigned input,
   for (auto [r, expr] : llvm::enumerate(operand.map.getResults()))
     if (cast<AffineDimExpr>(expr).getPosition() == kDim)
       dims[input] = r;
-  op->setAttr(kStreamedKeyTileAttrName,
+  op->setAttr(codegen::kStreamedKeyTileAttrName,
               DenseI64ArrayAttr::get(op->getContext(), dims));
 }
 

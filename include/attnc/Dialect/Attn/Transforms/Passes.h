@@ -17,16 +17,6 @@
 
 namespace mlir::attn {
 
-/// Set by attn-flash-lowering on the contractions of a decode key loop (one
-/// query tile holds every query of its point), which stream their K or V
-/// tile once: an array with, per input,
-/// the dimension of the sliced tensor along which the key loop walks (-1 for
-/// an input that is not streamed). The slice the loop reads next is the
-/// input's slice moved by its size along that dimension. attn-vectorize-tiles
-/// prefetches those lines one key tile ahead.
-constexpr llvm::StringLiteral kStreamedKeyTileAttrName =
-    "attn.streamed_key_tile";
-
 #define GEN_PASS_DECL
 #include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
 

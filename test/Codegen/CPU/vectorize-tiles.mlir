@@ -2,6 +2,9 @@
 // RUN: attn-opt %s --attn-vectorize-tiles=prefetch=false --split-input-file | FileCheck %s --check-prefix=NOPF
 // RUN: attn-opt %s --attn-vectorize-tiles="native-lanes=16 lanes=32 bf16-dot=1" --split-input-file | FileCheck %s --check-prefix=BF16
 
+// The pipeline of the register-tile passes, end to end; each pass has its
+// own test beside this one.
+
 // A contraction (the score tile s[k, q] = sum_c k[k, c] * qT[c, q]) becomes
 // register blocks of 6 rows by 16 lanes, one reduction step at a time: each
 // step is a 6x16x1 vector.contract, i.e. 6 broadcast FMAs per 8 lanes. Its
@@ -428,7 +431,7 @@ func.func @streamed_key_tile(%k: tensor<1x2x64x64xbf16>, %q: tensor<4x64xf32>, %
                             affine_map<(k, r, c) -> (k, r)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%tile, %q : tensor<16x64xbf16>, tensor<4x64xf32>) outs(%acc : tensor<16x4xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: 2, -1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: 2, -1>} {
     ^bb0(%a: bf16, %b: f32, %o: f32):
       %w = arith.extf %a : bf16 to f32
       %m = arith.mulf %w, %b : f32
@@ -485,7 +488,7 @@ func.func @streamed_key_step(%k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf
                             affine_map<(r, k, c) -> (r, k)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%ktile, %q : tensor<16x64xbf16>, tensor<4x64xf32>) outs(%s0 : tensor<4x16xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: 2, -1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: 2, -1>} {
     ^bb0(%a: bf16, %b: f32, %x: f32):
       %w = arith.extf %a : bf16 to f32
       %m = arith.mulf %w, %b : f32
@@ -499,7 +502,7 @@ func.func @streamed_key_step(%k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf
                             affine_map<(r, e, k) -> (r, e)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%s, %vtile : tensor<4x16xf32>, tensor<16x64xbf16>) outs(%acc : tensor<4x64xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: -1, 2>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: -1, 2>} {
     ^bb0(%p: f32, %b: bf16, %x: f32):
       %w = arith.extf %b : bf16 to f32
       %m = arith.mulf %p, %w : f32
@@ -548,7 +551,7 @@ func.func @streamed_score_block(%latent: tensor<1x256x4x128xf32>, %qt: tensor<12
                             affine_map<(k, q, c) -> (k, q)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%tile, %qt : tensor<64x128xf32>, tensor<128x24xf32>) outs(%acc : tensor<64x24xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: 1, -1>} {
     ^bb0(%a: f32, %b: f32, %o: f32):
       %m = arith.mulf %a, %b : f32
       %sum = arith.addf %o, %m : f32
@@ -582,7 +585,7 @@ func.func @streamed_shared_tile(%v: tensor<1x256x128xf32>, %p: tensor<64x24xf32>
                             affine_map<(q, e, k) -> (q, e)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%p, %tile : tensor<64x24xf32>, tensor<64x128xf32>) outs(%acc : tensor<24x128xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: -1, 1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: -1, 1>} {
     ^bb0(%a: f32, %b: f32, %x: f32):
       %m = arith.mulf %a, %b : f32
       %sum = arith.addf %x, %m : f32
@@ -621,7 +624,7 @@ func.func @streamed_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x16xf3
                             affine_map<(k, q, c) -> (k, q)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%tile, %qt : tensor<64x128xf32>, tensor<128x16xf32>) outs(%acc : tensor<64x16xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: 1, -1>} {
     ^bb0(%a: f32, %b: f32, %o: f32):
       %m = arith.mulf %a, %b : f32
       %sum = arith.addf %o, %m : f32
@@ -663,7 +666,7 @@ func.func @streamed_lane_split_block(%k: tensor<1x256x128xf32>, %qt: tensor<128x
                             affine_map<(k, q, c) -> (k, q)>],
            iterator_types = ["parallel", "parallel", "reduction"]}
          ins(%tile, %qt : tensor<64x128xf32>, tensor<128x12xf32>) outs(%acc : tensor<64x12xf32>)
-         attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+         attrs = {attn_codegen.streamed_key_tile = array<i64: 1, -1>} {
     ^bb0(%a: f32, %b: f32, %o: f32):
       %m = arith.mulf %a, %b : f32
       %sum = arith.addf %o, %m : f32
@@ -788,7 +791,7 @@ func.func @value_slice_after_scores(%k: tensor<1x32x2x16xf32>, %q: tensor<4x16xf
   %s = linalg.generic {indexing_maps = [affine_map<(i, t, d) -> (t, d)>, affine_map<(i, t, d) -> (i, d)>, affine_map<(i, t, d) -> (i, t)>],
                        iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%keys, %q : tensor<32x16xf32>, tensor<4x16xf32>) outs(%init : tensor<4x32xf32>)
-      attrs = {attn.streamed_key_tile = array<i64: 1, -1>} {
+      attrs = {attn_codegen.streamed_key_tile = array<i64: 1, -1>} {
   ^bb0(%a: f32, %b: f32, %o: f32):
     %m = arith.mulf %a, %b : f32
     %n = arith.addf %o, %m : f32
@@ -801,7 +804,7 @@ func.func @value_slice_after_scores(%k: tensor<1x32x2x16xf32>, %q: tensor<4x16xf
   %o = linalg.generic {indexing_maps = [affine_map<(i, e, t) -> (i, t)>, affine_map<(i, e, t) -> (t, e)>, affine_map<(i, e, t) -> (i, e)>],
                        iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%p, %values : tensor<4x32xf32>, tensor<32x8xf32>) outs(%init2 : tensor<4x8xf32>)
-      attrs = {attn.streamed_key_tile = array<i64: -1, 1>} {
+      attrs = {attn_codegen.streamed_key_tile = array<i64: -1, 1>} {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %n = arith.addf %acc, %m : f32
