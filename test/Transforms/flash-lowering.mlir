@@ -161,11 +161,11 @@ func.func @row_dims_grouped(%q: tensor<1x16x1x32xf32>, %l: tensor<1x64x32xf32>) 
 // CHECK:           tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[SPLIT]], 0] [1, 1, 1, 1, 4]
 // CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 1) shared_outs(%{{.*}} = %{{.*}})
 // CHECK:         %[[M:.*]] = tensor.extract_slice %[[PARTIAL]]#0{{.*}} to tensor<2x4xf32>
-// CHECK:         %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}} ins(%[[M]] : tensor<2x4xf32>)
-// CHECK:         %[[W:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[MAX]] : tensor<2x4xf32>, tensor<4xf32>)
+// CHECK:         %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[M]] : tensor<2x4xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[M]], %[[MAX]], %{{.*}} : tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>)
 // CHECK:           math.exp
-// CHECK:         linalg.generic {{.*}} ins(%[[W]], %{{.*}} : tensor<2x4xf32>, tensor<2x4xf32>)
-// CHECK:         linalg.generic {{.*}} ins(%[[W]], %{{.*}} : tensor<2x4xf32>, tensor<2x4x8xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[M]], %[[MAX]], %{{.*}} : tensor<2x4xf32>, tensor<4xf32>, tensor<2x4x8xf32>)
+// CHECK:           math.exp
 // CHECK:         tensor.parallel_insert_slice
 func.func @split_kv(%q: tensor<1x4x1x8xf32>, %k: tensor<1x1x20x8xf32>, %v: tensor<1x1x20x8xf32>,
                     %o: tensor<1x4x1x8xf32>) -> tensor<1x4x1x8xf32> {

@@ -107,7 +107,7 @@ module attributes {transform.with_named_sequence} {
 // CHECK:         tensor.parallel_insert_slice %[[PACKED]] into %[[P]][0, 0, 0, 0, %[[S]], 0] [1, 4, 8, 16, 1, 2]
 // CHECK:       %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[PARTIAL]] : tensor<1x4x8x16x3x2xf32>)
 // CHECK:         arith.maximumf
-// CHECK:       %[[SUMS:.*]]:2 = linalg.generic {{.*}} ins(%[[PARTIAL]], %[[PARTIAL]], %[[MAX]] :
+// CHECK:       %[[SUMS:.*]]:2 = linalg.generic {{.*}} ins(%[[PARTIAL]], %[[MAX]], %[[PARTIAL]] :
 // CHECK:         math.exp
 // CHECK:       %[[MERGED:.*]] = linalg.generic {{.*}} ins(%[[SUMS]]#1, %[[SUMS]]#0 : {{.*}}) outs(%[[O]] : tensor<1x4x8x16xf32>)
 // CHECK:         arith.divf

@@ -140,6 +140,64 @@ Value attn::buildNormalizedRow(OpBuilder &b, Location loc, Value acc, Value sum,
   return castFloat(b, loc, r, outType);
 }
 
+/// The map from the split-merge space (`rank` dims and the split) to a
+/// result of `rank` dims, and its iterators.
+static std::pair<AffineMap, SmallVector<utils::IteratorType>>
+getSplitMergeSpace(OpBuilder &b, unsigned rank) {
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  return {AffineMap::getMultiDimIdentityMap(rank + 1, b.getContext())
+              .getMajorSubMap(rank),
+          iterators};
+}
+
+Value attn::buildSplitMax(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                          MappedTensor logWeights) {
+  auto [result, iterators] = getSplitMergeSpace(b, shape.size());
+  return buildAccumulate<arith::MaximumFOp>(
+      b, loc, logWeights.value, logWeights.map,
+      buildFilledTensor(b, loc, shape, b.getF32Type(),
+                        -std::numeric_limits<float>::infinity()),
+      result, iterators);
+}
+
+SmallVector<Value>
+attn::buildWeightedSplitSums(OpBuilder &b, Location loc,
+                             ArrayRef<int64_t> shape, MappedTensor logWeights,
+                             MappedTensor max,
+                             ArrayRef<std::optional<MappedTensor>> terms) {
+  auto [result, iterators] = getSplitMergeSpace(b, shape.size());
+  Type f32 = b.getF32Type();
+  SmallVector<Value> inputs = {logWeights.value, max.value};
+  SmallVector<AffineMap> maps = {logWeights.map, max.map};
+  for (const std::optional<MappedTensor> &term : terms)
+    if (term) {
+      inputs.push_back(term->value);
+      maps.push_back(term->map);
+    }
+  Value zeros = buildFilledTensor(b, loc, shape, f32);
+  SmallVector<Value> inits(terms.size(), zeros);
+  maps.append(terms.size(), result);
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange(ValueRange(inits)), inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value w = buildShiftedExp(nb, nl, args[0], args[1]);
+        ValueRange accs = args.take_back(terms.size());
+        unsigned nextInput = 2;
+        SmallVector<Value> updated;
+        for (auto [term, acc] : llvm::zip(terms, accs)) {
+          Value weighted = w;
+          if (term)
+            weighted = arith::MulFOp::create(
+                nb, nl, w, castFloat(nb, nl, args[nextInput++], f32));
+          updated.push_back(arith::AddFOp::create(nb, nl, acc, weighted));
+        }
+        linalg::YieldOp::create(nb, nl, updated);
+      });
+  return SmallVector<Value>(sums.getResults());
+}
+
 FailureOr<attn::GroupedSlice> attn::sliceGroupedDim(OpBuilder &b, Location loc,
                                               OpFoldResult offset, int64_t size,
                                               int64_t extent,

@@ -491,9 +491,7 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
   Value packed = partialReduce[0];
   auto outType = cast<RankedTensorType>(getOutput().getType());
   unsigned outRank = outType.getRank();
-  Type f32 = b.getF32Type();
   MLIRContext *ctx = getContext();
-  const float negInf = -std::numeric_limits<float>::infinity();
 
   // Every merge runs over (output dims..., split), or (row dims..., split)
   // for the log-sum-exp; each output element merges its own row's weights.
@@ -508,34 +506,18 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
   for (unsigned r = 0; r < outRank; ++r)
     outDims.push_back(getAffineDimExpr(r, ctx));
   AffineMap outOfSplit = AffineMap::get(outRank + 1, 0, outDims, ctx);
-  SmallVector<utils::IteratorType> overSplits(outRank, utils::IteratorType::parallel);
-  overSplits.push_back(utils::IteratorType::reduction);
 
-  // M = max_s lse_s.
-  Value max = buildAccumulate<arith::MaximumFOp>(
-      b, loc, packed, packedAt(outRank + 1, outDims, 1),
-      buildFilledTensor(b, loc, outType.getShape(), f32, negInf), outOfSplit,
-      overSplits);
-  // W = sum_s exp(lse_s - M) and acc = sum_s exp(lse_s - M) o_s.
-  Value zeros = buildFilledTensor(b, loc, outType.getShape(), f32);
-  auto sumOp = linalg::GenericOp::create(
-      b, loc, TypeRange{zeros.getType(), zeros.getType()},
-      ValueRange{packed, packed, max}, ValueRange{zeros, zeros},
-      ArrayRef<AffineMap>{packedAt(outRank + 1, outDims, 0),
-                          packedAt(outRank + 1, outDims, 1), outOfSplit, outOfSplit,
-                          outOfSplit},
-      overSplits, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value w = buildShiftedExp(nb, nl, args[1], args[2]);
-        Value sum = arith::AddFOp::create(nb, nl, args[3], w);
-        Value acc = arith::AddFOp::create(
-            nb, nl, args[4], arith::MulFOp::create(nb, nl, w, args[0]));
-        linalg::YieldOp::create(nb, nl, ValueRange{sum, acc});
-      });
+  // M = max_s lse_s, W = sum_s exp(lse_s - M), acc = sum_s exp(lse_s - M) o_s.
+  MappedTensor lse{packed, packedAt(outRank + 1, outDims, 1)};
+  Value max = buildSplitMax(b, loc, outType.getShape(), lse);
+  SmallVector<Value> sums = buildWeightedSplitSums(
+      b, loc, outType.getShape(), lse, {max, outOfSplit},
+      {std::nullopt, MappedTensor{packed, packedAt(outRank + 1, outDims, 0)}});
   // o = acc / W (0 where W = 0), in the output's element type.
   Type outElement = outType.getElementType();
   AffineMap outId = AffineMap::getMultiDimIdentityMap(outRank, ctx);
   auto normalizeOp = linalg::GenericOp::create(
-      b, loc, TypeRange{outType}, ValueRange{sumOp.getResult(1), sumOp.getResult(0)},
+      b, loc, TypeRange{outType}, ValueRange{sums[1], sums[0]},
       ValueRange{getOutput()}, ArrayRef<AffineMap>{outId, outId, outId},
       SmallVector<utils::IteratorType>(outRank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -551,24 +533,12 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partialReduc
     unsigned rowRank = lseType.getRank();
     AffineMap rowId = AffineMap::getMultiDimIdentityMap(rowRank + 1, ctx);
     AffineMap rowOfSplit = rowId.getMajorSubMap(rowRank);
-    SmallVector<utils::IteratorType> rowOverSplits(rowRank,
-                                                   utils::IteratorType::parallel);
-    rowOverSplits.push_back(utils::IteratorType::reduction);
-    Value rowMax = buildAccumulate<arith::MaximumFOp>(
-        b, loc, partialLse, rowId,
-        buildFilledTensor(b, loc, lseType.getShape(), f32, negInf), rowOfSplit,
-        rowOverSplits);
-    Value rowSum =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{lseType}, ValueRange{partialLse, rowMax},
-            ValueRange{buildFilledTensor(b, loc, lseType.getShape(), f32)},
-            ArrayRef<AffineMap>{rowId, rowOfSplit, rowOfSplit}, rowOverSplits,
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value w = buildShiftedExp(nb, nl, args[0], args[1]);
-              linalg::YieldOp::create(
-                  nb, nl, arith::AddFOp::create(nb, nl, args[2], w).getResult());
-            })
-            .getResult(0);
+    MappedTensor rowLse{partialLse, rowId};
+    Value rowMax = buildSplitMax(b, loc, lseType.getShape(), rowLse);
+    Value rowSum = buildWeightedSplitSums(b, loc, lseType.getShape(), rowLse,
+                                          {rowMax, rowOfSplit},
+                                          {std::nullopt})
+                       .front();
     AffineMap rowOnly = AffineMap::getMultiDimIdentityMap(rowRank, ctx);
     replacements.push_back(
         linalg::GenericOp::create(

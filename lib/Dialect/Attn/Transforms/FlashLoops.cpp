@@ -367,41 +367,32 @@ SmallVector<Value> FlashBuilder::buildSplitForall(OpBuilder &b, ValueRange outs,
         b, loc, RankedTensorType::get(tileShape, f32), partial, offsets, sizes,
         strides));
   }
-  AffineExpr s0 = b.getAffineDimExpr(0), r0 = b.getAffineDimExpr(1);
-  AffineMap splitRow = AffineMap::get(2, 0, {s0, r0}, b.getContext());
-  AffineMap row = AffineMap::get(2, 0, {r0}, b.getContext());
-  SmallVector<utils::IteratorType> reduceSplits = {utils::IteratorType::reduction,
-                                                   utils::IteratorType::parallel};
-  Value rowMax = buildAccumulate<arith::MaximumFOp>(
-      b, loc, tiles[0], splitRow,
-      buildFilledTensor(b, loc, {rows}, f32, -std::numeric_limits<float>::infinity()),
-      row, reduceSplits);
-  Value weights =
-      linalg::GenericOp::create(
-          b, loc, tiles[0].getType(), ValueRange{tiles[0], rowMax},
-          ValueRange{tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{numSplits, rows}, f32)},
-          ArrayRef<AffineMap>{splitRow, row, splitRow},
-          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(nb, nl, buildShiftedExp(nb, nl, args[0], args[1]));
-          })
-          .getResult(0);
-  Value rowSum = buildContraction(b, loc, 2, weights, splitRow, tiles[1], splitRow,
-                                  buildFilledTensor(b, loc, {rows}, f32), row);
-  SmallVector<AffineExpr> accExprs = {b.getAffineDimExpr(1)};
+  // Over [rows, split]: M = max_s m_s and l = sum_s exp(m_s - M) l_s; over
+  // [rows, n..., split]: acc = sum_s exp(m_s - M) acc_s.
+  AffineExpr r0 = b.getAffineDimExpr(0), s0 = b.getAffineDimExpr(1);
+  MappedTensor rowMaxes{tiles[0], makeMap(b, 2, {s0, r0})};
+  Value rowMax = buildSplitMax(b, loc, {rows}, rowMaxes);
+  Value rowSum =
+      buildWeightedSplitSums(b, loc, {rows}, rowMaxes,
+                             {rowMax, makeMap(b, 2, {r0})},
+                             {MappedTensor{tiles[1], rowMaxes.map}})
+          .front();
   unsigned accRank = 2 + nDims.size();
+  AffineExpr split = b.getAffineDimExpr(accRank - 1);
+  SmallVector<AffineExpr> accExprs = {r0};
   for (unsigned j = 0; j < nDims.size(); ++j)
-    accExprs.push_back(b.getAffineDimExpr(2 + j));
-  SmallVector<AffineExpr> partialExprs = {s0};
+    accExprs.push_back(b.getAffineDimExpr(1 + j));
+  SmallVector<AffineExpr> partialExprs = {split};
   llvm::append_range(partialExprs, accExprs);
   SmallVector<int64_t> mergedAccShape = {rows};
   for (unsigned d : nDims)
     mergedAccShape.push_back(extent(d));
-  Value acc = buildContraction(
-      b, loc, accRank, weights, AffineMap::get(accRank, 0, {s0, r0}, b.getContext()),
-      tiles[2], AffineMap::get(accRank, 0, partialExprs, b.getContext()),
-      buildFilledTensor(b, loc, mergedAccShape, f32),
-      AffineMap::get(accRank, 0, accExprs, b.getContext()));
+  Value acc = buildWeightedSplitSums(
+                  b, loc, mergedAccShape,
+                  {tiles[0], makeMap(b, accRank, {split, r0})},
+                  {rowMax, makeMap(b, accRank, {r0})},
+                  {MappedTensor{tiles[2], makeMap(b, accRank, partialExprs)}})
+                  .front();
 
   tensor::ExtractSliceOp outSlice = sharedOutputSlice(b, merge, point, q0, qSize);
   return insertNormalizedTile(b, merge, point, q0, outSlice,

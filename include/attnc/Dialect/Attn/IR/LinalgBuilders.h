@@ -70,6 +70,37 @@ Value buildShiftedExp(OpBuilder &b, Location loc, Value x, Value max);
 /// `max + log(sum)`, or -inf for a row with no visible key (`max` = -inf).
 Value buildRowLogSumExp(OpBuilder &b, Location loc, Value max, Value sum);
 
+/// A tensor and the map from an iteration space into it.
+struct MappedTensor {
+  Value value;
+  AffineMap map;
+};
+
+// The log-sum-exp merge of the partial softmax states of KV splits, which
+// split-KV in the flash lowering and the attention op's mergeReductions both
+// build from the two helpers below. Each split s carries a log-weight x_s (a
+// running row max m_s, or a log-sum-exp) and terms to sum:
+//
+//   M = max_s x_s,  w_s = exp(x_s - M),  sum_s w_s t_s
+//
+// (with t_s a row sum l_s, a partial output, or 1). A split with x_s = -inf
+// (no visible key) weighs 0; where every split has, the weights are taken
+// against 0 (buildShiftedExp), so all stays finite. Both work over an
+// iteration space of `shape` followed by the split (the last dimension,
+// reduced), in f32, each result an identity-mapped tensor of `shape`.
+
+/// M = max_s x_s.
+Value buildSplitMax(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                    MappedTensor logWeights);
+
+/// sum_s w_s t_s for each of `terms` (sum_s w_s where a term is absent),
+/// with w_s = exp(x_s - M) and `max` the M of buildSplitMax, mapped into the
+/// iteration space; one linalg.generic.
+SmallVector<Value>
+buildWeightedSplitSums(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                       MappedTensor logWeights, MappedTensor max,
+                       ArrayRef<std::optional<MappedTensor>> terms);
+
 /// Whether key position `key` is visible to query position `query` (both
 /// index values) under `kind`: keys `>= length` are hidden when `hideBeyond`
 /// (kv_lengths); causal and sliding-window masks are bottom-right aligned, the
