@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +71,57 @@ MLIR_CAPI_EXPORTED int attncCompileSharedLibrary(const char *source,
                                                  const char *headerPath,
                                                  bool threads, char *errorBuffer,
                                                  size_t errorBufferSize);
+
+/// A dense C-order array: its NumPy type string ("<f4" f32, "<f8" f64,
+/// "<f2" f16, "<u2" bf16 as raw bits, "<i4", "<i8", "|b1" one byte per
+/// boolean), rank, shape and first element.
+typedef struct {
+  const char *dtype;
+  intptr_t rank;
+  const int64_t *shape;
+  const void *data;
+} AttncArray;
+
+/// One function JIT-compiled for the host: attn-run's runner (attn-cpu-
+/// pipeline for the host's target, LLVM's JIT at -O3), with the last call's
+/// results.
+typedef struct AttncJitFunction AttncJitFunction;
+
+/// Parses `source` (MLIR text) and JIT-compiles its function `function`
+/// for the host, through the tiled pipeline (or the reference lowering),
+/// with `numThreads` OpenMP threads (1: none). Returns 0 and sets `*result`
+/// on success; otherwise non-zero, with the diagnostics in `errorBuffer`
+/// (truncated, NUL-terminated).
+MLIR_CAPI_EXPORTED int attncJitCompile(const char *source, size_t sourceLength,
+                                       const char *function, bool reference,
+                                       unsigned numThreads,
+                                       AttncJitFunction **result,
+                                       char *errorBuffer,
+                                       size_t errorBufferSize);
+
+/// Number of inputs and results of a compiled function.
+MLIR_CAPI_EXPORTED size_t attncJitGetNumInputs(const AttncJitFunction *function);
+MLIR_CAPI_EXPORTED size_t attncJitGetNumResults(const AttncJitFunction *function);
+
+/// Calls the function on `inputs`, checked against its arguments in number,
+/// dtype and shape first; with `iterations` > 0, then times as many more
+/// calls and writes their median and minimum wall-clock times in
+/// milliseconds to `medianMs` and `minMs` (either may be NULL). Returns 0 on
+/// success; otherwise non-zero with the reason in `errorBuffer`.
+MLIR_CAPI_EXPORTED int attncJitCall(AttncJitFunction *function,
+                                    const AttncArray *inputs, size_t numInputs,
+                                    unsigned iterations, double *medianMs,
+                                    double *minMs, char *errorBuffer,
+                                    size_t errorBufferSize);
+
+/// Result `index` of the last successful call, dense in C order; valid
+/// until the next call or attncJitDestroy. A null `data` where there is no
+/// such result.
+MLIR_CAPI_EXPORTED AttncArray attncJitGetResult(const AttncJitFunction *function,
+                                                size_t index);
+
+/// Frees a compiled function and its results.
+MLIR_CAPI_EXPORTED void attncJitDestroy(AttncJitFunction *function);
 
 #ifdef __cplusplus
 }

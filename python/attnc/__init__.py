@@ -5,16 +5,18 @@ the CPU, call it on numpy arrays.
     model = attnc.gqa(query_heads=32, kv_heads=8, keys=4096, head_dim=128)
     kernel = attnc.compile(model)
     out = kernel(q, k, v)            # numpy arrays in the order model.inputs
+    out = attnc.jit(model)(q, k, v)  # the same, JIT-compiled in process
 
 Compilation goes through libAttncCAPI.so (found through $ATTNC_LIBRARY, or
 the build tree next to this package); see the README.
 """
 
 from ._compiler import (AttncError, CompileError, CompilerNotFoundError,
-                        Kernel, compile, find_library, load)
+                        JitKernel, Kernel, compile, find_library, jit, load)
 from .models import Model, eg_mla, gqa, gta, mha, mla, mlra
 
 __all__ = [
-    "AttncError", "CompileError", "CompilerNotFoundError", "Kernel", "Model",
-    "compile", "eg_mla", "find_library", "gqa", "gta", "load", "mha", "mla", "mlra",
+    "AttncError", "CompileError", "CompilerNotFoundError", "JitKernel", "Kernel",
+    "Model", "compile", "eg_mla", "find_library", "gqa", "gta", "jit", "load", "mha",
+    "mla", "mlra",
 ]

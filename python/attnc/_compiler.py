@@ -1,9 +1,11 @@
-"""Compiling through libAttncCAPI.so and calling the result with ctypes.
+"""Compiling through libAttncCAPI.so and calling the result.
 
-A model (or any MLIR text with attn ops) is compiled into a shared library
-with attnc's C API; the library's header says, per function, the shape and
-element type of every argument and result, and that is what a Kernel checks
-numpy arrays against before it calls `_mlir_ciface_<name>`.
+A model (or any MLIR text with attn ops) is either compiled into a shared
+library with attnc's C API, whose header says, per function, the shape and
+element type of every argument and result, which a Kernel checks numpy
+arrays against before it calls `_mlir_ciface_<name>` with ctypes (also on
+machines without MLIR: `load`); or JIT-compiled in process (`jit`), where
+the C API's runner (attn-run's) checks, calls and times the function.
 """
 
 import ctypes
@@ -69,8 +71,29 @@ def _load_compiler():
     fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
                    ctypes.c_bool, ctypes.c_char_p, ctypes.c_size_t]
     fn.restype = ctypes.c_int
+    lib.attncJitCompile.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_size_t]
+    lib.attncJitCompile.restype = ctypes.c_int
+    lib.attncJitCall.argtypes = [
+        ctypes.c_void_p, ctypes.POINTER(_Array), ctypes.c_size_t, ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
+        ctypes.c_char_p, ctypes.c_size_t]
+    lib.attncJitCall.restype = ctypes.c_int
+    lib.attncJitGetNumResults.argtypes = [ctypes.c_void_p]
+    lib.attncJitGetNumResults.restype = ctypes.c_size_t
+    lib.attncJitGetResult.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    lib.attncJitGetResult.restype = _Array
+    lib.attncJitDestroy.argtypes = [ctypes.c_void_p]
+    lib.attncJitDestroy.restype = None
     _compiler = lib
     return lib
+
+
+class _Array(ctypes.Structure):
+    """AttncArray of attnc-c/Attnc.h."""
+    _fields_ = [("dtype", ctypes.c_char_p), ("rank", ctypes.c_ssize_t),
+                ("shape", ctypes.POINTER(ctypes.c_int64)), ("data", ctypes.c_void_p)]
 
 
 # Element types of the generated header -> numpy dtypes.
@@ -236,3 +259,75 @@ def compile(model, threads=False):
     with open(header_path) as f:
         header = f.read()
     return Kernel(directory, library_path, header, None if isinstance(model, str) else model)
+
+
+class JitKernel:
+    """One function JIT-compiled in this process (the runner attn-run uses).
+    Call it on numpy arrays (dtype and shape checked by the runner); `time`
+    measures repeated calls."""
+
+    def __init__(self, lib, handle, function, model=None):
+        self._lib = lib
+        self._handle = handle
+        self.function = function
+        self.model = model
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self._lib.attncJitDestroy(self._handle)
+            self._handle = None
+
+    def _call(self, arrays, iterations):
+        keep, structs = [], (_Array * max(1, len(arrays)))()
+        for i, array in enumerate(arrays):
+            array = np.ascontiguousarray(array)
+            shape = (ctypes.c_int64 * max(1, array.ndim))(*array.shape)
+            keep.append((array, shape))
+            structs[i] = _Array(array.dtype.str.encode(), array.ndim, shape,
+                                array.ctypes.data)
+        median, minimum = ctypes.c_double(), ctypes.c_double()
+        errors = ctypes.create_string_buffer(1 << 14)
+        status = self._lib.attncJitCall(self._handle, structs, len(arrays), iterations,
+                                        ctypes.byref(median), ctypes.byref(minimum),
+                                        errors, len(errors))
+        if status != 0:
+            raise ValueError(f"{self.function}: "
+                             + errors.value.decode(errors="replace").strip())
+        outs = []
+        for i in range(self._lib.attncJitGetNumResults(self._handle)):
+            result = self._lib.attncJitGetResult(self._handle, i)
+            shape = tuple(result.shape[d] for d in range(result.rank))
+            dtype = np.dtype(result.dtype.decode())
+            count = int(np.prod(shape)) if shape else 1
+            buffer = (ctypes.c_char * (count * dtype.itemsize)).from_address(result.data)
+            outs.append(np.frombuffer(buffer, dtype=dtype).reshape(shape).copy())
+        return (outs[0] if len(outs) == 1 else tuple(outs)), median.value, minimum.value
+
+    def __call__(self, *arrays):
+        return self._call(arrays, 0)[0]
+
+    def time(self, *arrays, iterations=10):
+        """Median and minimum wall-clock milliseconds of `iterations` calls
+        (after one untimed call), as attn-run --benchmark reports them."""
+        _, median, minimum = self._call(arrays, max(1, int(iterations)))
+        return {"median_ms": median, "min_ms": minimum, "iterations": max(1, int(iterations))}
+
+
+def jit(model, function="main", threads=1, reference=False):
+    """JIT-compiles `function` of a Model (or MLIR text) for this CPU in this
+    process, with `threads` OpenMP threads, through the tiled pipeline (or
+    the reference lowering). Raises CompilerNotFoundError without
+    libAttncCAPI.so and CompileError with attnc's diagnostics."""
+    text = model if isinstance(model, str) else model.mlir
+    lib = _load_compiler()
+    handle = ctypes.c_void_p()
+    errors = ctypes.create_string_buffer(1 << 16)
+    source = text.encode()
+    status = lib.attncJitCompile(source, len(source), function.encode(), bool(reference),
+                                 max(1, int(threads)), ctypes.byref(handle),
+                                 errors, len(errors))
+    if status != 0:
+        raise CompileError(errors.value.decode(errors="replace").strip()
+                           or "attnc failed without a diagnostic")
+    return JitKernel(lib, handle.value, function,
+                     None if isinstance(model, str) else model)

@@ -115,6 +115,37 @@ def test_shape_and_dtype_mismatch(rng):
         kernel(q, k)
 
 
+def test_jit_gqa_and_mla(rng):
+    model = attnc.gqa(batch=2, query_heads=8, kv_heads=2, queries=3, keys=37,
+                      head_dim=16, causal=True)
+    q, k, v = _inputs(rng, model)
+    kernel = attnc.jit(model)
+    out = kernel(q, k, v)
+    assert out.shape == (2, 8, 3, 16) and out.dtype == np.float32
+    _close(out, ref.attention(q, k, v, 1 / math.sqrt(16), causal=True))
+    times = kernel.time(q, k, v, iterations=3)
+    assert times["iterations"] == 3 and 0 < times["min_ms"] <= times["median_ms"]
+    model = attnc.mla(heads=4, queries=2, keys=30, nope_dim=16, rope_dim=8,
+                      latent_dim=32, value_dim=16)
+    x = _inputs(rng, model)
+    out = attnc.jit(model, threads=2)(*x)
+    _close(out, ref.mla(*x, 1 / math.sqrt(24), causal=True))
+
+
+def test_jit_errors(rng):
+    model = attnc.gqa(query_heads=2, keys=8, head_dim=8)
+    kernel = attnc.jit(model)
+    q, k, v = _inputs(rng, model)
+    with pytest.raises(ValueError, match=r"input #1 does not match argument #1 of @main"):
+        kernel(q, np.zeros((1, 2, 9, 8), np.float32), v)
+    with pytest.raises(ValueError, match=r"dtype float64"):
+        kernel(q.astype(np.float64), k, v)
+    with pytest.raises(attnc.CompileError, match="no function @attend"):
+        attnc.jit(model, function="attend")
+    with pytest.raises(attnc.CompileError, match=r"attnc-input:1:\d+: error:"):
+        attnc.jit("func.func @f(")
+
+
 def test_compile_error_has_location():
     with pytest.raises(attnc.CompileError, match=r"attnc-input:1:\d+: error:"):
         attnc.compile("func.func @f(")

@@ -7,8 +7,10 @@
 #include "attnc-c/Attnc.h"
 #include "mlir-c/RegisterEverything.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *kSource =
     "func.func @attend(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>,\n"
@@ -40,6 +42,79 @@ static const char *kWideSource =
     "         -> tensor<1x4x16x64xf32>\n"
     "  return %o : tensor<1x4x16x64xf32>\n"
     "}\n";
+
+/* @attend of kSource in float64: softmax(q k^T * scale) v per head. */
+static void referenceAttention(const float *q, const float *k, const float *v,
+                               double *o) {
+  const double scale = 0.35355339;
+  for (int h = 0; h < 2; ++h)
+    for (int s = 0; s < 3; ++s) {
+      double scores[5], max = -INFINITY, sum = 0;
+      for (int t = 0; t < 5; ++t) {
+        double dot = 0;
+        for (int d = 0; d < 8; ++d)
+          dot += (double)q[(h * 3 + s) * 8 + d] * k[(h * 5 + t) * 8 + d];
+        scores[t] = dot * scale;
+        max = scores[t] > max ? scores[t] : max;
+      }
+      for (int t = 0; t < 5; ++t) {
+        scores[t] = exp(scores[t] - max);
+        sum += scores[t];
+      }
+      for (int e = 0; e < 8; ++e) {
+        double acc = 0;
+        for (int t = 0; t < 5; ++t)
+          acc += scores[t] * v[(h * 5 + t) * 8 + e];
+        o[(h * 3 + s) * 8 + e] = acc / sum;
+      }
+    }
+}
+
+/* The JIT entry points: @attend compiled for the host and called on
+ * seeded inputs, against referenceAttention; then a wrong shape. */
+static void checkJit(void) {
+  char errors[1024];
+  AttncJitFunction *jit = NULL;
+  int status = attncJitCompile(kSource, strlen(kSource), "attend", false, 1, &jit,
+                               errors, sizeof errors);
+  printf("jit compiled: %d\n", status == 0 && jit != NULL);
+  if (status != 0) {
+    printf("%s\n", errors);
+    return;
+  }
+  printf("jit inputs: %zu results: %zu\n", attncJitGetNumInputs(jit),
+         attncJitGetNumResults(jit));
+  float q[48], k[80], v[80];
+  unsigned seed = 12345;
+  float *arrays[] = {q, k, v};
+  int counts[] = {48, 80, 80};
+  for (int a = 0; a < 3; ++a)
+    for (int i = 0; i < counts[a]; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      arrays[a][i] = (float)((seed >> 8) % 2001) / 1000.0f - 1.0f;
+    }
+  int64_t qShape[] = {1, 2, 3, 8}, kvShape[] = {1, 2, 5, 8};
+  AttncArray inputs[] = {{"<f4", 4, qShape, q}, {"<f4", 4, kvShape, k},
+                         {"<f4", 4, kvShape, v}};
+  double median = -1;
+  status = attncJitCall(jit, inputs, 3, 3, &median, NULL, errors, sizeof errors);
+  printf("jit call status: %d timed: %d\n", status, median > 0);
+  AttncArray out = attncJitGetResult(jit, 0);
+  double expected[48], maxError = 0;
+  referenceAttention(q, k, v, expected);
+  for (int i = 0; i < 48 && out.data; ++i) {
+    double diff = fabs(((const float *)out.data)[i] - expected[i]);
+    maxError = diff > maxError ? diff : maxError;
+  }
+  printf("jit result: %s rank %ld, max error below 1e-5: %d\n",
+         out.dtype ? out.dtype : "none", (long)out.rank,
+         out.data != NULL && maxError < 1e-5);
+  /* A key of the wrong length is refused before the call. */
+  inputs[1].shape = qShape;
+  status = attncJitCall(jit, inputs, 3, 0, NULL, NULL, errors, sizeof errors);
+  printf("jit bad shape status: %d\n%s\n", status, errors);
+  attncJitDestroy(jit);
+}
 
 static void printToFile(MlirStringRef s, void *user) {
   fwrite(s.data, 1, s.length, (FILE *)user);
@@ -128,6 +203,7 @@ int main(int argc, char **argv) {
   int status = attncCompileSharedLibrary("func.func @f(", 13, argv[1], NULL, false,
                                          errors, sizeof errors);
   printf("bad source status: %d\n%s\n", status, errors);
+  checkJit();
   mlirContextDestroy(ctx);
   return 0;
 }
