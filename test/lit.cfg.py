@@ -57,3 +57,33 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attnc", "attnc-capi-test",
                                    "attnc-array-memory-test"], tool_dirs)
+
+# NVIDIA GPUs. With the CUDA toolkit (ptxas, libdevice) kernels are compiled
+# and assembled here (cuda-toolkit); running them needs a GPU (cuda-gpu:
+# nvidia-smi lists one), which the machines the suite usually runs on lack.
+cuda_home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if os.path.exists(os.path.join(cuda_home, "bin", "ptxas")) and os.path.exists(
+        os.path.join(cuda_home, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("cuda-toolkit")
+config.substitutions.append(("%cuda_path", cuda_home))
+config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
+gpu_run = os.path.join(config.attnc_tools_dir, "attn-gpu-run")
+if os.path.exists(gpu_run):
+    config.available_features.add("attn-gpu-run")
+config.substitutions.append(("%attn_gpu_run", gpu_run))
+gpu_chip = "sm_80"
+try:
+    import subprocess as _subprocess
+    _query = _subprocess.run(["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20)
+    if _query.returncode == 0 and _query.stdout.strip():
+        config.available_features.add("cuda-gpu")
+        gpu_chip = "sm_" + _query.stdout.split()[0].replace(".", "")
+except (OSError, _subprocess.SubprocessError):
+    pass
+config.substitutions.append(("%gpu_chip", gpu_chip))
+config.substitutions.append(
+    ("%check-gpu-attention",
+     "%s %s --gpu-run %s" % (config.python_executable,
+                             os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
+                             gpu_run)))

@@ -19,6 +19,10 @@ one line per check and exits non-zero on a mismatch, NaN or Inf.
   check_attention.py --library LIB.so FILE.mlir --scale ... [...]
       runs FILE's function from a library that attnc compiled (LIB.h beside
       it) instead of attn-run: on a machine without MLIR.
+  check_attention.py --gpu-run BIN --kernels KERNELS.json FILE.mlir --scale ... [...]
+      runs FILE's function from GPU kernels that `attnc --target=nvptx`
+      compiled (KERNELS.json, the launch descriptor, the binary beside it)
+      with attn-gpu-run: on the GPU machine, which has no MLIR.
   check_attention.py --attn-run BIN FILE.mlir ... --compile-for CPU --replay-dir DIR
       does not run: compiles FILE with the attnc beside BIN for that LLVM CPU
       into DIR and appends the --library check to DIR/replay.sh (lit:
@@ -131,6 +135,25 @@ def run_attn_run(opts, base_cmd, path, tmp, out_name, result_types):
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit(f"check_attention: attn-run failed on {path} (exit {proc.returncode})")
+    out = np.load(out_path)
+    if result_types and result_types[0][1] == "bf16":
+        out = from_bf16_bits(out)
+    return out.astype(np.float64), proc.stdout
+
+
+def run_gpu_run(opts, input_paths, tmp, result_types):
+    """Runs FILE's function from GPU kernels with attn-gpu-run; returns
+    (output as float64, stdout)."""
+    out_path = os.path.join(tmp, "gpu-out.npy")
+    cmd = [opts.gpu_run, opts.kernels, f"--function={opts.function}",
+           *[f"--input=@{p}" for p in input_paths], f"--output=@{out_path}"]
+    if opts.benchmark:
+        cmd.append(f"--benchmark={opts.benchmark}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit(f"check_attention: attn-gpu-run failed on {opts.kernels} "
+                 f"(exit {proc.returncode})")
     out = np.load(out_path)
     if result_types and result_types[0][1] == "bf16":
         out = from_bf16_bits(out)
@@ -267,9 +290,14 @@ def main():
     parser.add_argument("file")
     runner = parser.add_mutually_exclusive_group(required=True)
     runner.add_argument("--attn-run", help="attn-run binary: compile FILE and run it")
+    runner.add_argument("--gpu-run",
+                        help="attn-gpu-run binary: run FILE's function from the GPU "
+                             "kernels of --kernels instead: no MLIR needed")
     runner.add_argument("--library",
                         help="run FILE's function from this library compiled by attnc "
                              "(header beside it) instead: no MLIR needed")
+    parser.add_argument("--kernels", metavar="KERNELS.json",
+                        help="with --gpu-run: the launch descriptor attnc wrote")
     parser.add_argument("--function", default="main")
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--causal", action="store_true")
@@ -296,6 +324,9 @@ def main():
                              "reference and each other")
     parser.add_argument("--reference-lowering", action="store_true",
                         help="compile through the reference lowering (the oracle)")
+    parser.add_argument("--gpu-loops", action="store_true",
+                        help="compile with attn-run --gpu-loops: the GPU path's loop "
+                             "nests, run on the CPU")
     parser.add_argument("--f32-probabilities", action="store_true",
                         help="compile with --f32-probabilities: decode probabilities "
                              "stay f32 for P.V against bf16 values")
@@ -316,6 +347,10 @@ def main():
                          or opts.benchmark):
         parser.error("--library runs the library as it was compiled: it takes none of "
                      "--also, --reference-lowering, --num-threads, --benchmark")
+    if opts.gpu_run and (not opts.kernels or opts.also or opts.reference_lowering
+                         or opts.num_threads > 1):
+        parser.error("--gpu-run needs --kernels and takes none of --also, "
+                     "--reference-lowering, --num-threads")
 
     with open(opts.file) as f:
         text = f.read()
@@ -339,22 +374,27 @@ def main():
         cmd = [opts.attn_run, opts.file, f"--function={opts.function}"]
         if opts.reference_lowering:
             cmd.append("--reference-lowering")
+        if opts.gpu_loops:
+            cmd.append("--gpu-loops")
         if opts.num_threads > 1:
             cmd.append(f"--num-threads={opts.num_threads}")
         if opts.f32_probabilities:
             cmd.append("--f32-probabilities")
         ref_inputs = {}
-        arrays = []
+        arrays, input_paths = [], []
         for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):
             arr, ref = make_input(rng, role, shape, dtype, opts)
             path = os.path.join(tmp, f"arg{i}.npy")
             np.save(path, arr)
             cmd.append(f"--input=@{path}")
+            input_paths.append(path)
             arrays.append(arr)
             ref_inputs[role] = ref
         if opts.library:
             outputs = [run_library(load_library(opts.library), opts.function, arrays,
                                    result_types)]
+        elif opts.gpu_run:
+            outputs = [run_gpu_run(opts, input_paths, tmp, result_types)]
         else:
             outputs = [run_attn_run(opts, cmd, opts.file, tmp, "out.npy", result_types)]
         if opts.also:
@@ -368,7 +408,8 @@ def main():
         if opts.benchmark:
             timing = json.loads(stdout.strip().splitlines()[-1])
             print(f"time: median {timing['median_ms']:.3f} ms, min {timing['min_ms']:.3f} ms "
-                  f"over {timing['iterations']} runs")
+                  f"over {timing['iterations']} runs"
+                  + (f" on {timing['device']}" if "device" in timing else ""))
     if opts.also:
         first, second = outputs[0][0], outputs[1][0]
         rel = float(np.abs(first - second).max() / max(np.abs(ref).max(), 1e-30))

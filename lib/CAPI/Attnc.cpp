@@ -3,6 +3,7 @@
 #include "attnc-c/Attnc.h"
 
 #include "attnc/Codegen/CPU/Passes.h"
+#include "attnc/Codegen/GPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Target/CPU/CpuTarget.h"
@@ -40,6 +41,7 @@ void attncRegisterPasses(void) {
   std::call_once(once, [] {
     attn::registerAttnPasses();
     attn::registerAttnCodegenCPUPasses();
+    attn::registerAttnCodegenGPUPasses();
     attn::registerPipelines();
   });
 }

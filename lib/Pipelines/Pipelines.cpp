@@ -3,6 +3,7 @@
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "attnc/Codegen/CPU/Passes.h"
+#include "attnc/Codegen/GPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
@@ -12,6 +13,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -34,7 +37,15 @@ void mlir::attn::buildRaisePipeline(OpPassManager &pm, bool raise) {
 }
 
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
-                                  const CpuPipelineOptions &options) {
+                                  const CpuPipelineOptions &givenOptions) {
+  // The GPU path's loops take attention through the reference lowering and
+  // run on one thread, unvectorized, as the GPU pipeline lowers them.
+  CpuPipelineOptions options;
+  options.copyOptionValuesFrom(givenOptions);
+  if (options.gpuLoops) {
+    options.reference = true;
+    options.threads = false;
+  }
   // Model-level attn ops -> the core op and linalg; the core op -> linalg on
   // tensors.
   buildRaisePipeline(pm, options.raiseAttention);
@@ -68,6 +79,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // What the tiled lowering does not cover, and everything with reference=1.
   pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
+  if (options.gpuLoops)
+    pm.addPass(createLinalgGeneralizeNamedOpsPass());
   if (!options.reference) {
     // Operands computed in the function (EG-MLA's gated latent) are computed
     // tile by tile inside the key loop, where that computes nothing twice.
@@ -107,6 +120,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   // loop carry a fresh buffer costs one [tile] vector copy per key tile.
   bufferizeOptions.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  if (options.gpuLoops)
+    addGpuLoopPasses(pm);
   // Temporaries of a fixed size inside the key-tile loop (the score tile,
   // the bf16 probabilities) are allocated once, before the loop, instead of
   // malloc'ed and freed every key tile (docs/performance.md, the pipeline).
@@ -159,8 +174,73 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::attn::addGpuLoopPasses(OpPassManager &pm) {
+  // Each linalg op to a parallel loop nest whose last dimensions become a
+  // block's threads and the grid; reductions are loops in each thread.
+  pm.addNestedPass<func::FuncOp>(createAttnGpuReductionsInnermost());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createAttnGpuMapParallelLoops());
+}
+
+void mlir::attn::buildGpuPipeline(OpPassManager &pm,
+                                  const GpuPipelineOptions &options) {
+  // The variants to the core op, as on the CPU.
+  buildRaisePipeline(pm, /*raise=*/true);
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerLatentAttention());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention());
+  // Attention through the reference lowering (materialised scores): the
+  // portable path, correct for every variant, that the tensor-core kernel
+  // is to replace (docs/gpu.md).
+  pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createAttnReadOnlyArguments());
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createCanonicalizerPass());
+  addGpuLoopPasses(pm);
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createAttnGpuMergeKernelModules());
+  GpuNVVMAttachTargetOptions nvvm;
+  nvvm.chip = options.chip;
+  nvvm.features = options.features;
+  nvvm.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(nvvm));
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createSCFToControlFlowPass());
+  device.addPass(memref::createExpandStridedMetadataPass());
+  device.addPass(createLowerAffinePass());
+  ConvertGpuOpsToNVVMOpsOptions toNvvm;
+  toNvvm.useBarePtrCallConv = true;
+  device.addPass(createConvertGpuOpsToNVVMOps(toNvvm));
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.toolkit;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void mlir::attn::registerPipelines() {
   registerVectorizeTilesPipeline();
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "attn-gpu-pipeline",
+      "Lower attn ops on tensors to kernel launches and a PTX/cubin "
+      "gpu.binary for NVIDIA GPUs",
+      [](OpPassManager &pm, const GpuPipelineOptions &options) {
+        buildGpuPipeline(pm, options);
+      });
   PassPipelineRegistration<CpuPipelineOptions>(
       "attn-cpu-pipeline",
       "Lower attn ops on tensors to the LLVM dialect for the CPU",

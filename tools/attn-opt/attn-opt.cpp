@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/CPU/Passes.h"
+#include "attnc/Codegen/GPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 #include "attnc/Pipelines/InputGuard.h"
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::attn::registerAttnPasses();
   mlir::attn::registerAttnCodegenCPUPasses();
+  mlir::attn::registerAttnCodegenGPUPasses();
   mlir::attn::registerPipelines();
 
   mlir::DialectRegistry registry;

@@ -71,6 +71,12 @@ static llvm::cl::opt<bool> useReference(
     llvm::cl::desc("Compile attention through the reference lowering (the "
                    "oracle) instead of the tiled loop"),
     llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> gpuLoops(
+    "gpu-loops",
+    llvm::cl::desc("Compile as attnc --target=nvptx does, up to the GPU's "
+                   "blocks and threads, and run those loops here: the GPU "
+                   "path's numbers without a GPU"),
+    llvm::cl::init(false), llvm::cl::cat(runCategory));
 static llvm::cl::opt<bool> f32Probabilities(
     "f32-probabilities",
     llvm::cl::desc(attn::kF32ProbabilitiesHelp),
@@ -239,6 +245,7 @@ int main(int argc, char **argv) {
     return fail(errorMessage);
   attn::CpuPipelineOptions pipelineOptions;
   pipelineOptions.reference = useReference;
+  pipelineOptions.gpuLoops = gpuLoops;
   pipelineOptions.threads = numThreads > 1;
   pipelineOptions.raiseAttention = raiseAttention;
   target->applyTo(pipelineOptions);

@@ -3,6 +3,9 @@
 //   attnc FILE [--emit=shared|obj|llvm|mlir] [-o OUT] [--header=OUT.h]
 //         [--target=cpu] [--mcpu=native|NAME] [--vector-bits=256|512]
 //         [--omp-threads] [--reference-lowering]
+//   attnc FILE --target=nvptx [--chip=sm_80|sm_86|sm_89|sm_90|sm_90a]
+//         [--emit=ptx|cubin|fatbin|mlir] -o OUT [--launch-descriptor=OUT.json]
+//         [--ptx-version=N] [--cuda-path=DIR]
 //   attnc FILE --report=json [--context=N] [--tp=K] [-o OUT]
 //
 // Compiles every public function of a model file: attention through attnc's
@@ -17,6 +20,7 @@
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
 #include "attnc/Dialect/Attn/Utils/Report.h"
 #include "attnc/Target/CPU/EmitLibrary.h"
+#include "attnc/Target/GPU/EmitGpuKernels.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
@@ -63,24 +67,44 @@ static llvm::cl::opt<int64_t> tensorParallel(
     "tp", llvm::cl::desc("Tensor-parallel devices the KV cache is split over"),
     llvm::cl::init(1), llvm::cl::cat(attncCategory));
 
-static llvm::cl::opt<attn::EmitKind> emitKind(
-    "emit", llvm::cl::desc("What to write"),
-    llvm::cl::values(
-        clEnumValN(attn::EmitKind::Shared, "shared",
-                   "a shared library (default), plus a C header"),
-        clEnumValN(attn::EmitKind::Object, "obj", "an object file, plus a C header"),
-        clEnumValN(attn::EmitKind::LlvmIr, "llvm", "optimised LLVM IR"),
-        clEnumValN(attn::EmitKind::Mlir, "mlir", "the LLVM dialect")),
-    llvm::cl::init(attn::EmitKind::Shared), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> emitName(
+    "emit",
+    llvm::cl::desc("What to write. --target=cpu: shared (default; a shared "
+                   "library and a C header), obj (an object file and a C "
+                   "header), llvm (optimised LLVM IR), mlir (the LLVM "
+                   "dialect). --target=nvptx: ptx (default), cubin or "
+                   "fatbin, each with a launch descriptor (OUT.json), or "
+                   "mlir (the launches and the gpu.binary)"),
+    llvm::cl::value_desc("kind"), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<std::string> headerFilename(
     "header",
     llvm::cl::desc("C header for an object or shared library (default: the "
                    "output with .h in place of its extension)"),
     llvm::cl::value_desc("filename"), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<std::string> targetName(
-    "target", llvm::cl::desc("Code generation target: cpu (nvptx is not "
-                             "available in this build)"),
+    "target",
+    llvm::cl::desc("Code generation target: cpu, or nvptx (NVIDIA GPUs)"),
     llvm::cl::init("cpu"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> chipName(
+    "chip",
+    llvm::cl::desc("With --target=nvptx, the GPU: sm_80, sm_86, sm_89, sm_90 "
+                   "or sm_90a"),
+    llvm::cl::init("sm_80"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<unsigned> ptxVersion(
+    "ptx-version",
+    llvm::cl::desc("With --target=nvptx, the PTX ISA version times ten (80: "
+                   "PTX 8.0; default: the chip's oldest, at least 8.0)"),
+    llvm::cl::init(0), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> cudaPath(
+    "cuda-path",
+    llvm::cl::desc("With --target=nvptx, the CUDA toolkit (default: "
+                   "$CUDA_HOME, else /usr/local/cuda)"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(attncCategory));
+static llvm::cl::opt<std::string> descriptorFilename(
+    "launch-descriptor",
+    llvm::cl::desc("With --target=nvptx, where the launch descriptor goes "
+                   "(default: the output with .json added)"),
+    llvm::cl::value_desc("filename"), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<std::string> cpuName(
     "mcpu",
     llvm::cl::desc("CPU to compile for: native (this machine) or an LLVM CPU "
@@ -123,9 +147,9 @@ int main(int argc, char **argv) {
   llvm::cl::HideUnrelatedOptions(attncCategory);
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "attnc: the attnc compiler driver\n");
-  if (targetName != "cpu")
+  if (targetName != "cpu" && targetName != "nvptx")
     return fail("unsupported --target=" + targetName +
-                " (this build compiles for: cpu)");
+                " (attnc compiles for: cpu, nvptx)");
   if (contextLength < 0)
     return fail("--context must be positive, got " + llvm::Twine(contextLength));
   if (tensorParallel < 1)
@@ -143,9 +167,52 @@ int main(int argc, char **argv) {
   if (!module)
     return errorMessage.empty() ? EXIT_FAILURE : fail(errorMessage);
 
+  if (reportFormat == ReportFormat::None && targetName == "nvptx") {
+    attn::EmitGpuOptions options;
+    StringRef emit = emitName.empty() ? "ptx" : StringRef(emitName);
+    if (emit == "ptx")
+      options.kind = attn::GpuBinaryKind::Ptx;
+    else if (emit == "cubin")
+      options.kind = attn::GpuBinaryKind::Cubin;
+    else if (emit == "fatbin")
+      options.kind = attn::GpuBinaryKind::Fatbin;
+    else if (emit == "mlir")
+      options.emitMlir = true;
+    else
+      return fail("--emit=" + emit + " is not a GPU output (ptx, cubin, "
+                  "fatbin or mlir)");
+    if (outputFilename == "-" && !options.emitMlir)
+      return fail("--emit=" + emit + " writes the kernels and their launch "
+                  "descriptor to files: pass -o");
+    if (useThreads || useReference || f32Probabilities || vectorBits)
+      return fail("--omp-threads, --reference-lowering, --f32-probabilities "
+                  "and --vector-bits are CPU options");
+    FailureOr<attn::GpuTarget> target = attn::GpuTarget::lookup(
+        chipName, ptxVersion, cudaPath, options.kind, errorMessage);
+    if (failed(target))
+      return fail(errorMessage);
+    options.target = *target;
+    options.descriptorPath = descriptorFilename;
+    if (failed(attn::emitGpuKernels(*module, outputFilename, options)))
+      return EXIT_FAILURE;
+    return EXIT_SUCCESS;
+  }
+
   if (reportFormat == ReportFormat::None) {
     attn::EmitLibraryOptions options;
-    options.kind = emitKind;
+    StringRef emit = emitName.empty() ? "shared" : StringRef(emitName);
+    if (emit == "shared")
+      options.kind = attn::EmitKind::Shared;
+    else if (emit == "obj")
+      options.kind = attn::EmitKind::Object;
+    else if (emit == "llvm")
+      options.kind = attn::EmitKind::LlvmIr;
+    else if (emit == "mlir")
+      options.kind = attn::EmitKind::Mlir;
+    else
+      return fail("--emit=" + emit + " is not a CPU output (shared, obj, "
+                  "llvm or mlir)");
+    attn::EmitKind emitKind = options.kind;
     FailureOr<attn::CpuTarget> target =
         attn::CpuTarget::lookup(cpuName, vectorBits, errorMessage);
     if (failed(target))

@@ -57,6 +57,13 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "f32-probabilities",
       llvm::cl::desc(kF32ProbabilitiesHelp),
       llvm::cl::init(false)};
+  Option<bool> gpuLoops{
+      *this, "gpu-loops",
+      llvm::cl::desc("Lower as attn-gpu-pipeline does, up to its blocks and "
+                     "threads, and run those loops on the CPU: the GPU path's "
+                     "numbers checked where no GPU is present (implies the "
+                     "reference lowering; no vectors, no threads)"),
+      llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "
@@ -73,6 +80,39 @@ void buildRaisePipeline(OpPassManager &pm, bool raise = true);
 /// `attn-cpu-pipeline`: attn ops on tensors to the LLVM dialect, ready for
 /// mlir-translate or the ExecutionEngine.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options = {});
+
+struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("NVIDIA GPU to compile for: sm_80, sm_86, sm_89, sm_90 "
+                     "or sm_90a"),
+      llvm::cl::init("sm_80")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX ISA version as an LLVM feature (+ptx80 or newer)"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit: its libdevice is linked in, its ptxas "
+                     "assembles cubin and fatbin"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the kernels' gpu.binary holds: isa (PTX), bin "
+                     "(cubin) or fatbin"),
+      llvm::cl::init("isa")};
+};
+
+/// The GPU path's loop nests, on buffers: every linalg op a parallel loop
+/// nest tiled and mapped onto blocks and threads (attn-gpu-pipeline, and
+/// attn-cpu-pipeline with gpu-loops=1).
+void addGpuLoopPasses(OpPassManager &pm);
+
+/// `attn-gpu-pipeline`: attn ops on tensors to a host function of buffer
+/// allocations and kernel launches (gpu.launch_func) and one gpu.binary,
+/// @attn_kernels, with every kernel. attnc validates the chip, PTX version
+/// and toolkit first (GpuTarget); the pipeline takes them as given.
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options = {});
 
 /// Registers every named attnc pipeline with the global pass registry.
 void registerPipelines();
