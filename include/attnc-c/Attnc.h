@@ -72,6 +72,18 @@ MLIR_CAPI_EXPORTED int attncCompileSharedLibrary(const char *source,
                                                  bool threads, char *errorBuffer,
                                                  size_t errorBufferSize);
 
+/// Compiles `source` (MLIR text) for an NVIDIA GPU, as `attnc
+/// --target=nvptx` does: `chip` (sm_80, sm_86, sm_89, sm_90, sm_90a),
+/// `format` ("ptx", "cubin" or "fatbin"), the CUDA toolkit at `cudaPath`
+/// (NULL: $CUDA_HOME, else /usr/local/cuda). Writes the kernels to
+/// `outputPath` and the launch descriptor (JSON) to `descriptorPath` (NULL:
+/// the output with .json added): both or neither. Returns 0 on success;
+/// otherwise non-zero with the diagnostics in `errorBuffer`.
+MLIR_CAPI_EXPORTED int attncCompileGpuKernels(
+    const char *source, size_t sourceLength, const char *chip,
+    const char *format, const char *cudaPath, const char *outputPath,
+    const char *descriptorPath, char *errorBuffer, size_t errorBufferSize);
+
 /// A dense C-order array: its NumPy type string ("<f4" f32, "<f8" f64,
 /// "<f2" f16, "<u2" bf16 as raw bits, "<i4", "<i8", "|b1" one byte per
 /// boolean), rank, shape and first element.

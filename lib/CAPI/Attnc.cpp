@@ -9,6 +9,7 @@
 #include "attnc/Target/CPU/CpuTarget.h"
 #include "attnc/Target/CPU/EmitLibrary.h"
 #include "attnc/Target/CPU/JitRunner.h"
+#include "attnc/Target/GPU/EmitGpuKernels.h"
 #include "attnc/Pipelines/InputGuard.h"
 #include "attnc/Pipelines/Pipelines.h"
 
@@ -179,6 +180,45 @@ int attncCompileSharedLibrary(const char *source, size_t sourceLength,
   options.target = *target;
   if (failed(attn::emitCpuLibrary(*module, outputPath, options)))
     return fail();
+  return report("", 0, errorBuffer, errorBufferSize);
+}
+
+int attncCompileGpuKernels(const char *source, size_t sourceLength,
+                           const char *chip, const char *format,
+                           const char *cudaPath, const char *outputPath,
+                           const char *descriptorPath, char *errorBuffer,
+                           size_t errorBufferSize) {
+  if (!source || !chip || !format || !outputPath)
+    return report("attncCompileGpuKernels: source, chip, format and "
+                  "outputPath are required",
+                  2, errorBuffer, errorBufferSize);
+  attn::EmitGpuOptions options;
+  StringRef kind(format);
+  if (kind == "ptx")
+    options.kind = attn::GpuBinaryKind::Ptx;
+  else if (kind == "cubin")
+    options.kind = attn::GpuBinaryKind::Cubin;
+  else if (kind == "fatbin")
+    options.kind = attn::GpuBinaryKind::Fatbin;
+  else
+    return report("attncCompileGpuKernels: format must be ptx, cubin or "
+                  "fatbin, got '" + kind.str() + "'",
+                  2, errorBuffer, errorBufferSize);
+  std::string error;
+  FailureOr<attn::GpuTarget> target = attn::GpuTarget::lookup(
+      chip, /*ptxVersion=*/0, cudaPath ? cudaPath : "", options.kind, error);
+  if (failed(target))
+    return report(error, 1, errorBuffer, errorBufferSize);
+  options.target = *target;
+  if (descriptorPath)
+    options.descriptorPath = descriptorPath;
+  DialectRegistry registry;
+  attn::registerCompilerDialects(registry);
+  MLIRContext context(registry);
+  TextDiagnostics diagnostics(&context);
+  OwningOpRef<ModuleOp> module = parseSource(source, sourceLength, &context);
+  if (!module || failed(attn::emitGpuKernels(*module, outputPath, options)))
+    return report(diagnostics.text, 1, errorBuffer, errorBufferSize);
   return report("", 0, errorBuffer, errorBufferSize);
 }
 

@@ -12,11 +12,12 @@ the build tree next to this package); see the README.
 """
 
 from ._compiler import (AttncError, CompileError, CompilerNotFoundError,
-                        JitKernel, Kernel, compile, find_library, jit, load)
+                        GpuKernels, JitKernel, Kernel, compile, compile_gpu,
+                        find_library, jit, load)
 from .models import Model, eg_mla, gqa, gta, mha, mla, mlra
 
 __all__ = [
-    "AttncError", "CompileError", "CompilerNotFoundError", "JitKernel", "Kernel",
-    "Model", "compile", "eg_mla", "find_library", "gqa", "gta", "jit", "load", "mha",
-    "mla", "mlra",
+    "AttncError", "CompileError", "CompilerNotFoundError", "GpuKernels", "JitKernel",
+    "Kernel", "Model", "compile", "compile_gpu", "eg_mla", "find_library", "gqa", "gta",
+    "jit", "load", "mha", "mla", "mlra",
 ]

@@ -71,6 +71,10 @@ def _load_compiler():
     fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
                    ctypes.c_bool, ctypes.c_char_p, ctypes.c_size_t]
     fn.restype = ctypes.c_int
+    lib.attncCompileGpuKernels.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.attncCompileGpuKernels.restype = ctypes.c_int
     lib.attncJitCompile.argtypes = [
         ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint,
         ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_size_t]
@@ -331,3 +335,53 @@ def jit(model, function="main", threads=1, reference=False):
                            or "attnc failed without a diagnostic")
     return JitKernel(lib, handle.value, function,
                      None if isinstance(model, str) else model)
+
+
+class GpuKernels:
+    """Kernels compiled for an NVIDIA GPU: `binary` (PTX text as bytes, or a
+    cubin / fatbin) and `descriptor`, the launch descriptor (docs/gpu.md):
+    per function its device buffers and kernel launches, for a serving
+    engine to launch them. `write(path)` puts both on disk as attnc does
+    (path, path.json), for attn-gpu-run."""
+
+    def __init__(self, binary, descriptor, format):
+        self.binary = binary
+        self.descriptor = descriptor
+        self.format = format
+
+    def write(self, path):
+        import json
+        with open(path, "wb") as f:
+            f.write(self.binary)
+        descriptor = dict(self.descriptor)
+        descriptor["binary"] = {"file": os.path.basename(path), "format": self.format}
+        with open(path + ".json", "w") as f:
+            json.dump(descriptor, f, indent=2)
+
+
+def compile_gpu(model, chip="sm_90", format="ptx", cuda_path=None):
+    """Compiles a Model (or MLIR text) for an NVIDIA GPU, as `attnc
+    --target=nvptx` does: `chip` sm_80, sm_86, sm_89, sm_90 or sm_90a,
+    `format` ptx, cubin or fatbin, the CUDA toolkit at `cuda_path` (default
+    $CUDA_HOME, else /usr/local/cuda). Needs no GPU. Raises CompileError with
+    attnc's diagnostics."""
+    import json
+    text = model if isinstance(model, str) else model.mlir
+    lib = _load_compiler()
+    with tempfile.TemporaryDirectory(prefix="attnc-gpu-") as directory:
+        binary_path = os.path.join(directory, "kernels." + format)
+        descriptor_path = binary_path + ".json"
+        errors = ctypes.create_string_buffer(1 << 16)
+        source = text.encode()
+        status = lib.attncCompileGpuKernels(
+            source, len(source), chip.encode(), format.encode(),
+            cuda_path.encode() if cuda_path else None, binary_path.encode(),
+            descriptor_path.encode(), errors, len(errors))
+        if status != 0:
+            raise CompileError(errors.value.decode(errors="replace").strip()
+                               or "attnc failed without a diagnostic")
+        with open(binary_path, "rb") as f:
+            binary = f.read()
+        with open(descriptor_path) as f:
+            descriptor = json.load(f)
+    return GpuKernels(binary, descriptor, format)

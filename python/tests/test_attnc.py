@@ -146,6 +146,28 @@ def test_jit_errors(rng):
         attnc.jit("func.func @f(")
 
 
+def _has_cuda_toolkit():
+    home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+    return os.path.exists(os.path.join(home, "nvvm", "libdevice", "libdevice.10.bc"))
+
+
+@pytest.mark.skipif(not _has_cuda_toolkit(), reason="needs the CUDA toolkit")
+def test_compile_gpu(tmp_path):
+    model = attnc.gqa(query_heads=8, kv_heads=2, keys=64, head_dim=32)
+    kernels = attnc.compile_gpu(model, chip="sm_80")
+    assert b".target sm_80" in kernels.binary
+    (function,) = kernels.descriptor["functions"]
+    inputs = sorted((b for b in function["buffers"] if b["kind"] == "input"),
+                    key=lambda b: b["index"])
+    assert [tuple(b["shape"]) for b in inputs] == [tuple(s) for _, s, _ in model.inputs]
+    for launch in function["launches"]:
+        assert (".entry " + launch["kernel"]).encode() in kernels.binary
+    kernels.write(str(tmp_path / "gqa.ptx"))
+    assert (tmp_path / "gqa.ptx.json").read_text().count('"file": "gqa.ptx"') == 1
+    with pytest.raises(attnc.CompileError, match="unknown GPU chip 'sm_70'"):
+        attnc.compile_gpu(model, chip="sm_70")
+
+
 def test_compile_error_has_location():
     with pytest.raises(attnc.CompileError, match=r"attnc-input:1:\d+: error:"):
         attnc.compile("func.func @f(")

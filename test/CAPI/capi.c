@@ -134,7 +134,28 @@ static MlirModule parse(MlirContext ctx) {
   return module;
 }
 
+/* attncCompileGpuKernels: kSource's @attend as PTX for sm_80 with its
+ * launch descriptor in DIR, then an unknown chip. */
+static int checkGpu(const char *dir) {
+  char errors[4096], ptx[1024], json[1024];
+  snprintf(ptx, sizeof ptx, "%s/attend.ptx", dir);
+  snprintf(json, sizeof json, "%s/attend.json", dir);
+  int status = attncCompileGpuKernels(kSource, strlen(kSource), "sm_80", "ptx", NULL,
+                                      ptx, json, errors, sizeof errors);
+  printf("gpu compile status: %d%s%s\n", status, status ? "\n" : "",
+         status ? errors : "");
+  status = attncCompileGpuKernels(kSource, strlen(kSource), "sm_75", "ptx", NULL, ptx,
+                                  json, errors, sizeof errors);
+  printf("gpu bad chip status: %d\n%s\n", status, errors);
+  status = attncCompileGpuKernels(kSource, strlen(kSource), "sm_80", "sass", NULL, ptx,
+                                  json, errors, sizeof errors);
+  printf("gpu bad format status: %d\n%s\n", status, errors);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--gpu") == 0)
+    return checkGpu(argv[2]);
   if (argc != 2 && argc != 4) {
     fprintf(stderr, "usage: %s OUTPUT.so [SOURCE.mlir LOWERED.mlir]\n", argv[0]);
     return 2;

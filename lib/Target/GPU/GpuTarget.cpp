@@ -58,7 +58,7 @@ FailureOr<GpuTarget> GpuTarget::lookup(StringRef chip, unsigned ptxVersion,
   const KnownChip *known = llvm::find_if(
       kChips, [&](const KnownChip &c) { return c.name == chip; });
   if (known == std::end(kChips)) {
-    error = "unknown --chip=" + chip.str() + " (attnc compiles for: ";
+    error = "unknown GPU chip '" + chip.str() + "' (attnc compiles for: ";
     for (const KnownChip &c : kChips)
       error += c.name.str() + (&c == std::end(kChips) - 1 ? ")" : ", ");
     return failure();
