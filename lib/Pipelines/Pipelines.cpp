@@ -36,6 +36,42 @@ void mlir::attn::buildRaisePipeline(OpPassManager &pm, bool raise) {
     pm.addNestedPass<func::FuncOp>(createAttnRaiseAttention());
 }
 
+namespace mlir::attn {
+/// Model IR to attn.attention and linalg on tensors, as every target
+/// starts: attention raised, elementwise producers fused (a transpose of
+/// every weight before its matmul, RMSNorm over four generics, as model IR
+/// spells them; a decode step's matrix-vector products read transposed
+/// weights in place), then the gate, latent and grouped-head variants
+/// lowered to the core op (GTA's epilogue tiled by `gtaQueryTile` queries,
+/// 0: untiled).
+static void addVariantLoweringPasses(OpPassManager &pm, bool raiseAttention,
+                                     int64_t gtaQueryTile) {
+  buildRaisePipeline(pm, raiseAttention);
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
+  pm.addNestedPass<func::FuncOp>(createAttnLowerLatentAttention());
+  AttnLowerGroupedHeadAttentionOptions gta;
+  if (gtaQueryTile > 0)
+    gta.queryTile = gtaQueryTile;
+  pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention(gta));
+}
+
+/// Tensors to buffers, with plain (identity-layout) memrefs at function
+/// boundaries so that callers pass dense arrays; arguments are only read,
+/// so a call leaves the caller's arrays as they were.
+static void addBufferizePasses(OpPassManager &pm,
+                               bool allowReturnAllocsFromLoops) {
+  pm.addNestedPass<func::FuncOp>(createAttnReadOnlyArguments());
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.allowReturnAllocsFromLoops = allowReturnAllocsFromLoops;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+}
+} // namespace mlir::attn
+
 void mlir::attn::buildCpuPipeline(OpPassManager &pm,
                                   const CpuPipelineOptions &givenOptions) {
   // The GPU path's loops take attention through the reference lowering and
@@ -46,24 +82,9 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     options.reference = true;
     options.threads = false;
   }
-  // Model-level attn ops -> the core op and linalg; the core op -> linalg on
-  // tensors.
-  buildRaisePipeline(pm, options.raiseAttention);
-  // What is not attention, as model IR spells it (a transpose of every
-  // weight before its matmul, RMSNorm over four generics): generic ops with
-  // their elementwise producers fused in; a decode step's matrix-vector
-  // products read transposed weights in place.
-  pm.addPass(createLinalgGeneralizeNamedOpsPass());
-  pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
-  pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
-  pm.addNestedPass<func::FuncOp>(createAttnLowerLatentAttention());
-  {
-    // GTA's decoder and gate run on each query tile of the attention.
-    AttnLowerGroupedHeadAttentionOptions gta;
-    if (!options.reference)
-      gta.queryTile = options.queryTile;
-    pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention(gta));
-  }
+  // GTA's decoder and gate run on each query tile of the attention.
+  addVariantLoweringPasses(pm, options.raiseAttention,
+                           options.reference ? 0 : options.queryTile);
   if (!options.reference) {
     // The CPU's choices for the flash lowering, on each op.
     AttnCpuConfigureFlashOptions flash;
@@ -108,18 +129,10 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createAttnLegalizeVectorOps());
   }
 
-  // Tensors -> buffers, with plain (identity-layout) memrefs at function
-  // boundaries so callers can pass dense arrays, and every temporary freed.
-  // Arguments are only read: a call leaves the caller's arrays as they were.
-  pm.addNestedPass<func::FuncOp>(createAttnReadOnlyArguments());
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  // The tiled loop's running row max is read after its update; letting the
-  // loop carry a fresh buffer costs one [tile] vector copy per key tile.
-  bufferizeOptions.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  // Tensors -> buffers, every temporary freed. The tiled loop's running row
+  // max is read after its update; letting the loop carry a fresh buffer
+  // costs one [tile] vector copy per key tile.
+  addBufferizePasses(pm, /*allowReturnAllocsFromLoops=*/true);
   if (options.gpuLoops)
     addGpuLoopPasses(pm);
   // Temporaries of a fixed size inside the key-tile loop (the score tile,
@@ -185,24 +198,14 @@ void mlir::attn::addGpuLoopPasses(OpPassManager &pm) {
 void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
   // The variants to the core op, as on the CPU.
-  buildRaisePipeline(pm, /*raise=*/true);
-  pm.addPass(createLinalgGeneralizeNamedOpsPass());
-  pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
-  pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
-  pm.addNestedPass<func::FuncOp>(createAttnLowerLatentAttention());
-  pm.addNestedPass<func::FuncOp>(createAttnLowerGroupedHeadAttention());
+  addVariantLoweringPasses(pm, /*raiseAttention=*/true, /*gtaQueryTile=*/0);
   // Attention through the reference lowering (materialised scores): the
   // portable path, correct for every variant, that the tensor-core kernel
   // is to replace (docs/gpu.md).
   pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
-  pm.addNestedPass<func::FuncOp>(createAttnReadOnlyArguments());
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  addBufferizePasses(pm, /*allowReturnAllocsFromLoops=*/false);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
   addGpuLoopPasses(pm);

@@ -144,12 +144,18 @@ static int checkGpu(const char *dir) {
                                       ptx, json, errors, sizeof errors);
   printf("gpu compile status: %d%s%s\n", status, status ? "\n" : "",
          status ? errors : "");
+  /* Failures write nothing. */
+  snprintf(ptx, sizeof ptx, "%s/refused.ptx", dir);
+  snprintf(json, sizeof json, "%s/refused.json", dir);
   status = attncCompileGpuKernels(kSource, strlen(kSource), "sm_75", "ptx", NULL, ptx,
                                   json, errors, sizeof errors);
   printf("gpu bad chip status: %d\n%s\n", status, errors);
   status = attncCompileGpuKernels(kSource, strlen(kSource), "sm_80", "sass", NULL, ptx,
                                   json, errors, sizeof errors);
   printf("gpu bad format status: %d\n%s\n", status, errors);
+  status = attncCompileGpuKernels("func.func @f(", 13, "sm_80", "ptx", NULL, ptx, json,
+                                  errors, sizeof errors);
+  printf("gpu bad source status: %d\n%s", status, errors);
   return 0;
 }
 

@@ -103,14 +103,17 @@ int main(int argc, char **argv) {
       return fail("input #" + std::to_string(i) + " (" + inputFiles[i] +
                   "): " + error);
 
-  // The binary lies beside the descriptor.
+  // The binary's path is absolute or relative to the descriptor.
   std::string directory;
   size_t slash = descriptorPath.find_last_of('/');
   if (slash != std::string::npos)
     directory = descriptorPath.substr(0, slash + 1);
+  std::string binaryPath = !descriptor.binaryFile.empty() &&
+                                   descriptor.binaryFile[0] == '/'
+                               ? descriptor.binaryFile
+                               : directory + descriptor.binaryFile;
   std::unique_ptr<CudaRunner> runner = CudaRunner::create(
-      descriptor, directory + descriptor.binaryFile, static_cast<int>(device),
-      error);
+      descriptor, binaryPath, static_cast<int>(device), error);
   if (!runner)
     return fail(error);
 
@@ -124,7 +127,8 @@ int main(int argc, char **argv) {
                 "\"device\": \"%s\"}\n",
                 times.medianMs, times.minMs, times.iterations,
                 runner->describeDevice().c_str());
-  // All outputs or none: temporaries renamed once every one is written.
+  // Every output is written to a temporary before any is renamed into
+  // place: an error while writing leaves no output behind.
   std::vector<std::string> temporaries;
   for (size_t i = 0; i < outputFiles.size(); ++i) {
     std::string temp = outputFiles[i] + ".attn-gpu-run-tmp";
@@ -137,7 +141,10 @@ int main(int argc, char **argv) {
     temporaries.push_back(temp);
   }
   for (size_t i = 0; i < outputFiles.size(); ++i)
-    if (std::rename(temporaries[i].c_str(), outputFiles[i].c_str()) != 0)
+    if (std::rename(temporaries[i].c_str(), outputFiles[i].c_str()) != 0) {
+      for (size_t j = i; j < temporaries.size(); ++j)
+        std::remove(temporaries[j].c_str());
       return fail("cannot write " + outputFiles[i]);
+    }
   return EXIT_SUCCESS;
 }

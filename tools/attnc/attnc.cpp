@@ -184,9 +184,12 @@ int main(int argc, char **argv) {
     if (outputFilename == "-" && !options.emitMlir)
       return fail("--emit=" + emit + " writes the kernels and their launch "
                   "descriptor to files: pass -o");
-    if (useThreads || useReference || f32Probabilities || vectorBits)
-      return fail("--omp-threads, --reference-lowering, --f32-probabilities "
-                  "and --vector-bits are CPU options");
+    if (useThreads || useReference || f32Probabilities || vectorBits ||
+        cpuName.getNumOccurrences() || headerFilename.getNumOccurrences())
+      return fail("--omp-threads, --reference-lowering, --f32-probabilities, "
+                  "--vector-bits, --mcpu and --header are CPU options");
+    if (options.emitMlir && descriptorFilename.getNumOccurrences())
+      return fail("--emit=mlir writes no launch descriptor");
     FailureOr<attn::GpuTarget> target = attn::GpuTarget::lookup(
         chipName, ptxVersion, cudaPath, options.kind, errorMessage);
     if (failed(target))
@@ -212,6 +215,10 @@ int main(int argc, char **argv) {
     else
       return fail("--emit=" + emit + " is not a CPU output (shared, obj, "
                   "llvm or mlir)");
+    if (chipName.getNumOccurrences() || ptxVersion.getNumOccurrences() ||
+        cudaPath.getNumOccurrences() || descriptorFilename.getNumOccurrences())
+      return fail("--chip, --ptx-version, --cuda-path and --launch-descriptor "
+                  "are GPU options (--target=nvptx)");
     attn::EmitKind emitKind = options.kind;
     FailureOr<attn::CpuTarget> target =
         attn::CpuTarget::lookup(cpuName, vectorBits, errorMessage);

@@ -85,6 +85,8 @@ struct AttnTileRegisterBlocks
                                         UnitAttr::get(ctx));
       if (reducesAlongRows)
         tiledOp->setAttr(codegen::kRowReductionAttrName, UnitAttr::get(ctx));
+      // The plan has read the streamed-tile mark: the tiles do not carry it.
+      tiledOp->removeAttr(codegen::kStreamedKeyTileAttrName);
       SmallVector<int64_t> ids;
       bool anyPrefetch = false, prefetchesValues = false;
       for (auto [input, streamed, once] :
@@ -97,18 +99,19 @@ struct AttnTileRegisterBlocks
         anyPrefetch |= ids.back() >= 0;
         if (ids.back() >= 0 && valuesWithKeys.keyTile && dot &&
             canPrefetchValueRow(input->get(), streamed, valuesWithKeys))
-          prefetchesValues = prefetchedValues = true;
+          prefetchesValues = true;
       }
       if (!anyPrefetch)
         continue;
       tiledOp->setAttr(codegen::kPrefetchKeyTilesAttrName,
                        DenseI64ArrayAttr::get(ctx, ids));
-      if (prefetchesValues) {
-        int64_t valueId = getKeyTileId(valuesWithKeys);
-        if (valueId >= 0)
-          tiledOp->setAttr(codegen::kPrefetchValueRowsAttrName,
-                           IntegerAttr::get(IntegerType::get(ctx, 64),
-                                            valueId));
+      // The P.V leaves its V rows to this tile only where it prefetches them.
+      int64_t valueId = prefetchesValues ? getKeyTileId(valuesWithKeys) : -1;
+      if (valueId >= 0) {
+        tiledOp->setAttr(
+            codegen::kPrefetchValueRowsAttrName,
+            IntegerAttr::get(IntegerType::get(ctx, 64), valueId));
+        prefetchedValues = true;
       }
     }
     return success();

@@ -44,7 +44,7 @@ struct CudaRunner::Driver {
   X(cuMemFree, "cuMemFree_v2", CUdeviceptr)                                    \
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUdeviceptr, const void *, size_t)        \
   X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", void *, CUdeviceptr, size_t)              \
-  X(cuMemsetD32, "cuMemsetD32_v2", CUdeviceptr, unsigned, size_t)              \
+  X(cuMemsetD8, "cuMemsetD8_v2", CUdeviceptr, unsigned char, size_t)          \
   X(cuLaunchKernel, "cuLaunchKernel", CUfunction, unsigned, unsigned,          \
     unsigned, unsigned, unsigned, unsigned, unsigned, CUstream, void **,       \
     void **)                                                                   \
@@ -52,12 +52,14 @@ struct CudaRunner::Driver {
   X(cuEventDestroy, "cuEventDestroy_v2", CUevent)                              \
   X(cuEventRecord, "cuEventRecord", CUevent, CUstream)                         \
   X(cuEventSynchronize, "cuEventSynchronize", CUevent)                         \
-  X(cuEventElapsedTime, "cuEventElapsedTime_v2", float *, CUevent, CUevent)    \
   X(cuGetErrorString, "cuGetErrorString", CUresult, const char **)
 
 #define ATTNC_DECLARE(name, symbol, ...) CUresult (*name)(__VA_ARGS__) = nullptr;
   ATTNC_CUDA_FUNCTIONS(ATTNC_DECLARE)
 #undef ATTNC_DECLARE
+  /// For timing only: cuEventElapsedTime_v2 (CUDA 12.8 drivers and newer),
+  /// else the older entry point.
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent) = nullptr;
 
   bool open(std::string &error) {
     library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -69,12 +71,15 @@ struct CudaRunner::Driver {
 #define ATTNC_RESOLVE(name, symbol, ...)                                       \
   name = reinterpret_cast<decltype(name)>(dlsym(library, symbol));             \
   if (!name) {                                                                 \
-    error = std::string("the CUDA driver lacks ") + symbol +                   \
-            " (CUDA 12.8 or newer is needed)";                                 \
+    error = std::string("the CUDA driver lacks ") + symbol;                    \
     return false;                                                              \
   }
     ATTNC_CUDA_FUNCTIONS(ATTNC_RESOLVE)
 #undef ATTNC_RESOLVE
+    for (const char *symbol : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
+      if (!cuEventElapsedTime)
+        cuEventElapsedTime = reinterpret_cast<decltype(cuEventElapsedTime)>(
+            dlsym(library, symbol));
     return true;
   }
 
@@ -218,12 +223,13 @@ bool CudaRunner::run(const GpuFunction &function,
                                 inputs[i].data.data(), inputs[i].data.size()),
                  "copying input #" + std::to_string(i), error))
       return false;
-  // Outputs and temporaries start as NaN: a kernel that leaves an element
-  // unwritten shows, instead of passing on whatever was there.
+  // Outputs and temporaries start as all-ones bytes, a NaN at every float
+  // width: a kernel that leaves an element unwritten shows, instead of
+  // passing on whatever was there.
   for (size_t i = 0; i < function.buffers.size(); ++i)
     if (function.buffers[i].kind != "input" &&
-        !d.check(d.cuMemsetD32(device.pointers[i], 0x7fc00000u,
-                               function.buffers[i].bytes / 4),
+        !d.check(d.cuMemsetD8(device.pointers[i], 0xFF,
+                              function.buffers[i].bytes),
                  "poisoning a buffer", error))
       return false;
   for (const GpuLaunch &launch : function.launches)
@@ -269,6 +275,10 @@ bool CudaRunner::run(const GpuFunction &function,
   }
   if (iterations == 0)
     return true;
+  if (!d.cuEventElapsedTime) {
+    error = "the CUDA driver has no cuEventElapsedTime to time with";
+    return false;
+  }
   CUevent start, stop;
   if (!d.check(d.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate", error) ||
       !d.check(d.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate", error))

@@ -6,9 +6,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Runtime/Cuda/LaunchDescriptor.h"
+#include "attnc/Runtime/Npy.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -141,9 +143,15 @@ bool getString(const Json &object, const char *key, std::string &out) {
   return true;
 }
 
+/// A non-negative integer that a double holds exactly.
+bool isCount(const Json &v) {
+  return v.kind == Json::Number && std::isfinite(v.number) && v.number >= 0 &&
+         v.number <= 9007199254740992.0 && std::floor(v.number) == v.number;
+}
+
 bool getInteger(const Json &object, const char *key, int64_t &out) {
   const Json *v = object.get(key);
-  if (!v || v->kind != Json::Number || v->number < 0)
+  if (!v || !isCount(*v))
     return false;
   out = static_cast<int64_t>(v->number);
   return true;
@@ -155,7 +163,7 @@ bool getIntegers(const Json &object, const char *key,
   if (!v || v->kind != Json::Array)
     return false;
   for (const Json &item : v->items) {
-    if (item.kind != Json::Number || item.number < 0)
+    if (!isCount(item))
       return false;
     out.push_back(static_cast<int64_t>(item.number));
   }
@@ -223,7 +231,27 @@ bool attnc::runtime::parseLaunchDescriptor(const std::string &text,
         error = "a buffer of @" + function.name + " is malformed";
         return false;
       }
+      size_t itemSize = getNpyItemSize(buffer.dtype);
+      int64_t elements = 1;
+      for (int64_t d : buffer.shape)
+        elements *= d;
+      if (itemSize == 0 || buffer.bytes != elements * static_cast<int64_t>(itemSize)) {
+        error = "a buffer of @" + function.name + " has dtype " + buffer.dtype +
+                " and " + std::to_string(buffer.bytes) +
+                " bytes, which its shape does not give";
+        return false;
+      }
       function.buffers.push_back(buffer);
+    }
+    // Inputs and outputs are numbered 0, 1, ... once each.
+    for (const char *kind : {"input", "output"}) {
+      std::vector<int64_t> ids = function.getBuffers(kind);
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (function.buffers[ids[i]].index != static_cast<int64_t>(i)) {
+          error = std::string("the ") + kind + "s of @" + function.name +
+                  " are not numbered 0 to " + std::to_string(ids.size() - 1);
+          return false;
+        }
     }
     for (const Json &l : launches->items) {
       GpuLaunch launch;
@@ -238,8 +266,19 @@ bool attnc::runtime::parseLaunchDescriptor(const std::string &text,
         return false;
       }
       for (int i = 0; i < 3; ++i) {
+        if (grid[i] < 1 || grid[i] > 0x7fffffff || block[i] < 1 ||
+            block[i] > 1024) {
+          error = "a launch of @" + function.name + " has grid or block "
+                  "sizes out of range";
+          return false;
+        }
         launch.grid[i] = static_cast<unsigned>(grid[i]);
         launch.block[i] = static_cast<unsigned>(block[i]);
+      }
+      if (shared > 0x7fffffff) {
+        error = "a launch of @" + function.name + " asks for " +
+                std::to_string(shared) + " bytes of shared memory";
+        return false;
       }
       launch.sharedMemoryBytes = static_cast<unsigned>(shared);
       for (int64_t arg : launch.args)

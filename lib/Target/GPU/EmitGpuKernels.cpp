@@ -46,6 +46,10 @@ public:
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         if (!alloc.getType().hasStaticShape())
           return alloc.emitError("GPU functions need static shapes");
+        if (getNpyDescr(alloc.getType().getElementType()).empty())
+          return alloc.emitError("GPU buffers of element type ")
+                 << alloc.getType().getElementType()
+                 << " are not supported yet";
         roots[alloc] = addBuffer("temporary", 0, alloc.getType());
         continue;
       }
@@ -161,6 +165,13 @@ FailureOr<std::string> attn::buildLaunchDescriptor(ModuleOp module,
         }
         (gridDims.size() < 3 ? gridDims : blockDims).push_back(*c);
       }
+      // CUDA's limits: grid y and z at most 65535, 1024 threads a block.
+      if (*getConstant(grid.y) > 65535 || *getConstant(grid.z) > 65535 ||
+          *getConstant(block.x) * *getConstant(block.y) *
+                  *getConstant(block.z) > 1024) {
+        launch.emitError("the launch exceeds CUDA's grid or block limits");
+        return WalkResult::interrupt();
+      }
       int64_t sharedBytes = 0;
       if (Value shared = launch.getDynamicSharedMemorySize()) {
         std::optional<int64_t> c = getConstant(shared);
@@ -236,9 +247,15 @@ LogicalResult attn::emitGpuKernels(ModuleOp module, StringRef outputPath,
   if (outputPath == "-" && !options.emitMlir)
     return emitError(loc) << "GPU kernels and their launch descriptor need an "
                              "output file (-o)";
-  for (auto func : module.getOps<func::FuncOp>())
-    if (!func.isExternal() && failed(checkStaticShapes(func)))
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal() || func.isPrivate())
+      continue;
+    if (failed(checkStaticShapes(func)))
       return failure();
+    std::string error;
+    if (!hasHostArraySignature(func, error))
+      return func.emitError(error);
+  }
   PassManager pm(module.getContext());
   GpuPipelineOptions pipelineOptions;
   pipelineOptions.chip = options.target.chip;
@@ -279,9 +296,23 @@ LogicalResult attn::emitGpuKernels(ModuleOp module, StringRef outputPath,
   std::string descriptorPath = options.descriptorPath.empty()
                                    ? (outputPath + ".json").str()
                                    : options.descriptorPath;
-  FailureOr<std::string> descriptor =
-      buildLaunchDescriptor(module, options.target, options.kind,
-                            llvm::sys::path::filename(outputPath));
+  // The descriptor names the binary relative to its own directory when
+  // both lie in one, else by its absolute path.
+  SmallString<256> binaryAbsolute(outputPath), descriptorAbsolute(descriptorPath);
+  if (llvm::sys::fs::make_absolute(binaryAbsolute) ||
+      llvm::sys::fs::make_absolute(descriptorAbsolute))
+    return emitError(loc) << "cannot resolve " << outputPath;
+  if (binaryAbsolute == descriptorAbsolute)
+    return emitError(loc) << "the kernels and the launch descriptor need "
+                             "different files, both are "
+                          << outputPath;
+  std::string binaryFile =
+      llvm::sys::path::parent_path(binaryAbsolute) ==
+              llvm::sys::path::parent_path(descriptorAbsolute)
+          ? llvm::sys::path::filename(binaryAbsolute).str()
+          : binaryAbsolute.str().str();
+  FailureOr<std::string> descriptor = buildLaunchDescriptor(
+      module, options.target, options.kind, binaryFile);
   if (failed(descriptor))
     return failure();
   // Both files, or neither.
@@ -297,10 +328,13 @@ LogicalResult attn::emitGpuKernels(ModuleOp module, StringRef outputPath,
     return failure();
   }
   SmallVector<std::string> destinations = {outputPath.str(), descriptorPath};
-  for (auto [temp, destination] : llvm::zip(temps, destinations))
-    if (std::error_code ec = llvm::sys::fs::rename(temp, destination)) {
+  for (auto [i, temp] : llvm::enumerate(temps))
+    if (std::error_code ec = llvm::sys::fs::rename(temp, destinations[i])) {
       removeTemps();
-      return emitError(loc) << "cannot write " << destination << ": "
+      // A binary without its descriptor would launch with another's.
+      if (i == 1)
+        llvm::sys::fs::remove(destinations[0]);
+      return emitError(loc) << "cannot write " << destinations[i] << ": "
                             << ec.message();
     }
   return success();

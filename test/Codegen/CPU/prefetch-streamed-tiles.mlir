@@ -17,6 +17,7 @@
 // CHECK-NOT:       memref.prefetch
 // CHECK-NOT:       attn_codegen
 // CHECK:           linalg.generic
+// CHECK-NOT:       attn_codegen
 func.func @key_rows(%k: tensor<1x64x32xf32>, %q: tensor<4x32xf32>, %s: tensor<4x16xf32>, %t: index) -> tensor<4x16xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

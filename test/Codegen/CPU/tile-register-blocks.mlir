@@ -92,8 +92,7 @@ func.func @contraction_24_lanes(%k: tensor<64x128xf32>, %qt: tensor<128x24xf32>,
 // CHECK:         tensor.extract_slice %{{.*}} {attn_codegen.key_tile = array<i64: 1, 2>}
 // CHECK:               linalg.generic
 // CHECK-SAME:            ins(%{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<1x16xbf16>)
-// CHECK-NOT:             attn_codegen.prefetch
-// CHECK-SAME:            {attn_codegen.streamed_key_tile = array<i64: -1, 2>}
+// CHECK-NOT:             attn_codegen
 
 // NOPF-LABEL: func.func @streamed_key_step
 // NOPF-NOT:     attn_codegen.key_tile
