@@ -9,7 +9,9 @@
 #       (-DATTNC_RUNTIME_ONLY=ON), then for every check generates the inputs
 #       from a seed, runs the kernels (outputs poisoned with NaN first) and
 #       compares them with the float64 reference of utils/attn_reference.py,
-#       and times them; the log and a summary go to OUT.
+#       and times them; then benchmarks/gpu.py measures the device's
+#       ceilings and the benchmark cases against torch's SDPA backends. The
+#       log, a summary and RESULTS-gpu.md go to OUT.
 #
 # Each check is one utils/check_attention.py --gpu-run line; run exits
 # non-zero if any fails.
@@ -43,6 +45,7 @@ prepare)
       -o "$dir/$name.ptx" || { echo "gpu-check: attnc failed on $name" >&2; exit 1; }
     echo "$name|examples/$name.mlir|$name.ptx.json|$args" >> "$dir/checks.txt"
   done <<< "$CHECKS"
+  python3 "$ROOT/benchmarks/gpu.py" prepare "$dir/bench" --chip "$chip" || exit 1
   echo "gpu-check: $(wc -l < "$dir/checks.txt") kernel sets for $chip in $dir"
   ;;
 run)
@@ -76,6 +79,13 @@ run)
       failed=$((failed + 1))
     fi
   done < "$dir/checks.txt"
+  if timeout 240 python3 "$ROOT/benchmarks/gpu.py" run "$dir/bench" \
+       --gpu-run "$build/bin/attn-gpu-run" --output "$out/RESULTS-gpu.md" >> "$log" 2>&1; then
+    echo "PASS benchmarks" >> "$out/summary.txt"
+  else
+    echo "FAIL benchmarks" >> "$out/summary.txt"
+    failed=$((failed + 1))
+  fi
   cat "$out/summary.txt"
   echo "gpu-check: $failed failed" | tee -a "$log"
   [ "$failed" -eq 0 ]
