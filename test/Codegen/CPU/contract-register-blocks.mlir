@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-contract-register-blocks))' | FileCheck %s
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks,attn-vectorize-register-tiles,attn-contract-register-blocks))' | FileCheck %s --check-prefix=TILED
+// RUN: attn-opt %s --split-input-file --attn-contract-register-blocks | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-tile-register-blocks --attn-vectorize-register-tiles --attn-contract-register-blocks | FileCheck %s --check-prefix=TILED
 
 // A register block's product and reduction: one vector.contract.
 

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-lower-row-reductions))' | FileCheck %s
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-lower-row-reductions{bf16-dot=1 native-lanes=16 lanes=32}))' | FileCheck %s --check-prefix=BF16
+// RUN: attn-opt %s --split-input-file --attn-lower-row-reductions | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-lower-row-reductions="bf16-dot=1 native-lanes=16 lanes=32" | FileCheck %s --check-prefix=BF16
 
 // A dot product along rows of 64: FMAs into 16-lane partial sums, chunk by
 // chunk for the four rows at once, then the four horizontal sums taken

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-prefetch-streamed-tiles))' | FileCheck %s
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks,attn-prefetch-streamed-tiles))' | FileCheck %s --check-prefix=PLANNED
+// RUN: attn-opt %s --split-input-file --attn-prefetch-streamed-tiles | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-tile-register-blocks --attn-prefetch-streamed-tiles | FileCheck %s --check-prefix=PLANNED
 
 // A register tile that reads one row of a 16-row key tile (along dimension 1
 // of %k) prefetches that row of the next key tile, one prefetch per 64-byte

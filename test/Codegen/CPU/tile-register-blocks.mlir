@@ -1,6 +1,6 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks))' | FileCheck %s
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks{prefetch=false}))' | FileCheck %s --check-prefix=NOPF
-// RUN: not attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks{native-lanes=12}))' 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: attn-opt %s --split-input-file --attn-tile-register-blocks | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-tile-register-blocks="prefetch=false" | FileCheck %s --check-prefix=NOPF
+// RUN: not attn-opt %s --split-input-file --attn-tile-register-blocks="native-lanes=12" 2>&1 | FileCheck %s --check-prefix=ERR
 
 // ERR: error: attn-tile-register-blocks: native-lanes must be a power of two (the f32 lanes of a machine vector), got 12
 

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-vectorize-register-tiles))' | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-vectorize-register-tiles | FileCheck %s
 
 // A register tile marked as reducing along rows (one key row against four
 // query rows) becomes a multi-reduction along the row, marked in turn.

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks{bf16-dot=1 native-lanes=16 lanes=32},attn-vectorize-register-tiles,attn-contract-register-blocks{native-lanes=16},attn-x86-bf16-pair-dots{native-lanes=16}))' | FileCheck %s
-// RUN: attn-opt %s --pass-pipeline='builtin.module(func.func(attn-tile-register-blocks{bf16-dot=1 native-lanes=16 lanes=32},attn-vectorize-register-tiles,attn-contract-register-blocks{native-lanes=16}))' | FileCheck %s --check-prefix=BEFORE
+// RUN: attn-opt %s --attn-tile-register-blocks="bf16-dot=1 native-lanes=16 lanes=32" --attn-vectorize-register-tiles --attn-contract-register-blocks="native-lanes=16" --attn-x86-bf16-pair-dots="native-lanes=16" | FileCheck %s
+// RUN: attn-opt %s --attn-tile-register-blocks="bf16-dot=1 native-lanes=16 lanes=32" --attn-vectorize-register-tiles --attn-contract-register-blocks="native-lanes=16" | FileCheck %s --check-prefix=BEFORE
 
 // A P.V block of bf16 probabilities against bf16 V rows, tiled to key pairs:
 // before this pass, a contract of the two widened keys of a pair; after it,

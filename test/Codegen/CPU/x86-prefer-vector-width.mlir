@@ -1,6 +1,6 @@
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-x86-prefer-vector-width{vector-bits=512}))' | FileCheck %s
-// RUN: attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-x86-prefer-vector-width{vector-bits=256}))' | FileCheck %s --check-prefix=AVX2
-// RUN: not attn-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(attn-x86-prefer-vector-width{vector-bits=0}))' 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: attn-opt %s --split-input-file --attn-x86-prefer-vector-width="vector-bits=512" | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-x86-prefer-vector-width="vector-bits=256" | FileCheck %s --check-prefix=AVX2
+// RUN: not attn-opt %s --split-input-file --attn-x86-prefer-vector-width="vector-bits=0" 2>&1 | FileCheck %s --check-prefix=ERR
 
 // ERR: error: attn-x86-prefer-vector-width: vector-bits must be positive, got 0
 
