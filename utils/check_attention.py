@@ -125,20 +125,26 @@ def to_bhsd(x, layout):
     return x if layout == "bhsd" else np.swapaxes(x, 1, 2)
 
 
-def run_attn_run(opts, base_cmd, path, tmp, out_name, result_types):
-    """Runs attn-run on `path`; returns (output as float64, stdout)."""
-    out_path = os.path.join(tmp, out_name)
-    cmd = base_cmd[:1] + [path] + base_cmd[2:] + [f"--output=@{out_path}"]
+def run_tool(opts, cmd, out_path, result_types, what):
+    """Runs a runner command line that writes the first result to `out_path`
+    (with --benchmark when asked); returns (output as float64, stdout)."""
     if opts.benchmark:
-        cmd.append(f"--benchmark={opts.benchmark}")
+        cmd = cmd + [f"--benchmark={opts.benchmark}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit(f"check_attention: attn-run failed on {path} (exit {proc.returncode})")
+        sys.exit(f"check_attention: {what} (exit {proc.returncode})")
     out = np.load(out_path)
     if result_types and result_types[0][1] == "bf16":
         out = from_bf16_bits(out)
     return out.astype(np.float64), proc.stdout
+
+
+def run_attn_run(opts, base_cmd, path, tmp, out_name, result_types):
+    """Runs attn-run on `path`; returns (output as float64, stdout)."""
+    out_path = os.path.join(tmp, out_name)
+    cmd = base_cmd[:1] + [path] + base_cmd[2:] + [f"--output=@{out_path}"]
+    return run_tool(opts, cmd, out_path, result_types, f"attn-run failed on {path}")
 
 
 def run_gpu_run(opts, input_paths, tmp, result_types):
@@ -147,17 +153,8 @@ def run_gpu_run(opts, input_paths, tmp, result_types):
     out_path = os.path.join(tmp, "gpu-out.npy")
     cmd = [opts.gpu_run, opts.kernels, f"--function={opts.function}",
            *[f"--input=@{p}" for p in input_paths], f"--output=@{out_path}"]
-    if opts.benchmark:
-        cmd.append(f"--benchmark={opts.benchmark}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit(f"check_attention: attn-gpu-run failed on {opts.kernels} "
-                 f"(exit {proc.returncode})")
-    out = np.load(out_path)
-    if result_types and result_types[0][1] == "bf16":
-        out = from_bf16_bits(out)
-    return out.astype(np.float64), proc.stdout
+    return run_tool(opts, cmd, out_path, result_types,
+                    f"attn-gpu-run failed on {opts.kernels}")
 
 
 def load_library(path):

@@ -193,17 +193,13 @@ int attncCompileGpuKernels(const char *source, size_t sourceLength,
                   "outputPath are required",
                   2, errorBuffer, errorBufferSize);
   attn::EmitGpuOptions options;
-  StringRef kind(format);
-  if (kind == "ptx")
-    options.kind = attn::GpuBinaryKind::Ptx;
-  else if (kind == "cubin")
-    options.kind = attn::GpuBinaryKind::Cubin;
-  else if (kind == "fatbin")
-    options.kind = attn::GpuBinaryKind::Fatbin;
-  else
+  std::optional<attn::GpuBinaryKind> kind =
+      attn::GpuTarget::parseBinaryKind(format);
+  if (!kind)
     return report("attncCompileGpuKernels: format must be ptx, cubin or "
-                  "fatbin, got '" + kind.str() + "'",
+                  "fatbin, got '" + std::string(format) + "'",
                   2, errorBuffer, errorBufferSize);
+  options.kind = *kind;
   std::string error;
   FailureOr<attn::GpuTarget> target = attn::GpuTarget::lookup(
       chip, /*ptxVersion=*/0, cudaPath ? cudaPath : "", options.kind, error);

@@ -170,12 +170,9 @@ int main(int argc, char **argv) {
   if (reportFormat == ReportFormat::None && targetName == "nvptx") {
     attn::EmitGpuOptions options;
     StringRef emit = emitName.empty() ? "ptx" : StringRef(emitName);
-    if (emit == "ptx")
-      options.kind = attn::GpuBinaryKind::Ptx;
-    else if (emit == "cubin")
-      options.kind = attn::GpuBinaryKind::Cubin;
-    else if (emit == "fatbin")
-      options.kind = attn::GpuBinaryKind::Fatbin;
+    if (std::optional<attn::GpuBinaryKind> kind =
+            attn::GpuTarget::parseBinaryKind(emit))
+      options.kind = *kind;
     else if (emit == "mlir")
       options.emitMlir = true;
     else

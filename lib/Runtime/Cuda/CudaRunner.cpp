@@ -240,19 +240,25 @@ bool CudaRunner::run(const GpuFunction &function,
                      launch.sharedMemoryBytes),
                  "shared memory of " + launch.kernel, error))
       return false;
+  // Each launch's kernel and parameters, resolved once: the timed runs
+  // repeat only the launches. A parameter points at its buffer's device
+  // pointer (one pointer per buffer, MLIR's bare-pointer convention).
+  std::vector<CUfunction> kernels;
+  std::vector<std::vector<void *>> params;
+  for (const GpuLaunch &launch : function.launches) {
+    kernels.push_back(d.functions[launch.kernel]);
+    params.emplace_back();
+    for (int64_t buffer : launch.args)
+      params.back().push_back(&device.pointers[buffer]);
+  }
   auto launchAll = [&]() {
-    for (const GpuLaunch &launch : function.launches) {
-      std::vector<CUdeviceptr> args;
-      for (int64_t buffer : launch.args)
-        args.push_back(device.pointers[buffer]);
-      std::vector<void *> params;
-      for (CUdeviceptr &arg : args)
-        params.push_back(&arg);
-      if (!d.check(d.cuLaunchKernel(d.functions[launch.kernel], launch.grid[0],
-                                    launch.grid[1], launch.grid[2],
-                                    launch.block[0], launch.block[1],
-                                    launch.block[2], launch.sharedMemoryBytes,
-                                    nullptr, params.data(), nullptr),
+    for (size_t i = 0; i < function.launches.size(); ++i) {
+      const GpuLaunch &launch = function.launches[i];
+      if (!d.check(d.cuLaunchKernel(kernels[i], launch.grid[0], launch.grid[1],
+                                    launch.grid[2], launch.block[0],
+                                    launch.block[1], launch.block[2],
+                                    launch.sharedMemoryBytes, nullptr,
+                                    params[i].data(), nullptr),
                    "launching " + launch.kernel, error))
         return false;
     }

@@ -206,9 +206,7 @@ FailureOr<std::string> attn::buildLaunchDescriptor(ModuleOp module,
     entry["launches"] = std::move(launches);
     functions.push_back(std::move(entry));
   }
-  StringRef format = kind == GpuBinaryKind::Ptx     ? "ptx"
-                     : kind == GpuBinaryKind::Cubin ? "cubin"
-                                                    : "fatbin";
+  StringRef format = GpuTarget::getBinaryKindName(kind);
   llvm::json::Object descriptor{
       {"format", "attnc-gpu-launch/1"},
       {"binary", llvm::json::Object{{"file", binaryFile}, {"format", format}}},

@@ -52,6 +52,26 @@ StringRef GpuTarget::getBinaryFormat(GpuBinaryKind kind) {
   llvm_unreachable("unknown GpuBinaryKind");
 }
 
+StringRef GpuTarget::getBinaryKindName(GpuBinaryKind kind) {
+  switch (kind) {
+  case GpuBinaryKind::Ptx:
+    return "ptx";
+  case GpuBinaryKind::Cubin:
+    return "cubin";
+  case GpuBinaryKind::Fatbin:
+    return "fatbin";
+  }
+  llvm_unreachable("unknown GpuBinaryKind");
+}
+
+std::optional<GpuBinaryKind> GpuTarget::parseBinaryKind(StringRef name) {
+  for (GpuBinaryKind kind :
+       {GpuBinaryKind::Ptx, GpuBinaryKind::Cubin, GpuBinaryKind::Fatbin})
+    if (getBinaryKindName(kind) == name)
+      return kind;
+  return std::nullopt;
+}
+
 FailureOr<GpuTarget> GpuTarget::lookup(StringRef chip, unsigned ptxVersion,
                                        StringRef toolkitPath,
                                        GpuBinaryKind kind, std::string &error) {

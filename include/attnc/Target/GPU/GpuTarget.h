@@ -12,6 +12,7 @@
 
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir::attn {
@@ -33,6 +34,11 @@ struct GpuTarget {
   std::string getFeatures() const;
   /// gpu-module-to-binary's format for `kind`: isa, bin, fatbin.
   static StringRef getBinaryFormat(GpuBinaryKind kind);
+  /// The user-facing name of `kind` (ptx, cubin, fatbin), as --emit, the C
+  /// API and the launch descriptor spell it.
+  static StringRef getBinaryKindName(GpuBinaryKind kind);
+  /// The kind named `name`, or nothing.
+  static std::optional<GpuBinaryKind> parseBinaryKind(StringRef name);
 
   /// Checks `chip`, `ptxVersion` (0: the chip's default, at least 8.0) and
   /// the toolkit (empty: $CUDA_HOME, else /usr/local/cuda) for `kind`: the
