@@ -87,3 +87,10 @@ config.substitutions.append(
      "%s %s --gpu-run %s" % (config.python_executable,
                              os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
                              gpu_run)))
+# The same checks with the PTX interpreted on the CPU (utils/ptx_emulator.py,
+# attn-gpu-run's interface): kernels run here, on small sizes, with no GPU.
+config.substitutions.append(
+    ("%check-emulated-gpu-attention",
+     "%s %s --gpu-run %s" % (config.python_executable,
+                             os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
+                             os.path.join(config.attnc_src_root, "utils", "ptx_emulator.py"))))

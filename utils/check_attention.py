@@ -22,7 +22,8 @@ one line per check and exits non-zero on a mismatch, NaN or Inf.
   check_attention.py --gpu-run BIN --kernels KERNELS.json FILE.mlir --scale ... [...]
       runs FILE's function from GPU kernels that `attnc --target=nvptx`
       compiled (KERNELS.json, the launch descriptor, the binary beside it)
-      with attn-gpu-run: on the GPU machine, which has no MLIR.
+      with attn-gpu-run: on the GPU machine, which has no MLIR; or, with
+      BIN = utils/ptx_emulator.py, with the PTX interpreted on the CPU.
   check_attention.py --attn-run BIN FILE.mlir ... --compile-for CPU --replay-dir DIR
       does not run: compiles FILE with the attnc beside BIN for that LLVM CPU
       into DIR and appends the --library check to DIR/replay.sh (lit:
@@ -151,7 +152,11 @@ def run_gpu_run(opts, input_paths, tmp, result_types):
     """Runs FILE's function from GPU kernels with attn-gpu-run; returns
     (output as float64, stdout)."""
     out_path = os.path.join(tmp, "gpu-out.npy")
-    cmd = [opts.gpu_run, opts.kernels, f"--function={opts.function}",
+    # A Python runner (ptx_emulator.py) runs under this interpreter, which
+    # has numpy.
+    runner = ([sys.executable, opts.gpu_run] if opts.gpu_run.endswith(".py")
+              else [opts.gpu_run])
+    cmd = [*runner, opts.kernels, f"--function={opts.function}",
            *[f"--input=@{p}" for p in input_paths], f"--output=@{out_path}"]
     return run_tool(opts, cmd, out_path, result_types,
                     f"attn-gpu-run failed on {opts.kernels}")
