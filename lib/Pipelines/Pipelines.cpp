@@ -199,9 +199,13 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
                                   const GpuPipelineOptions &options) {
   // The variants to the core op, as on the CPU.
   addVariantLoweringPasses(pm, /*raiseAttention=*/true, /*gtaQueryTile=*/0);
-  // Attention through the reference lowering (materialised scores): the
-  // portable path, correct for every variant, that the tensor-core kernel
-  // is to replace (docs/gpu.md).
+  // Attention that the tensor-core kernel takes becomes its launch.
+  if (options.tensorCores) {
+    pm.addNestedPass<func::FuncOp>(createAttnGpuConfigureFlash());
+    pm.addNestedPass<func::FuncOp>(createAttnGpuTensorCoreFlash());
+  }
+  // The rest through the reference lowering (materialised scores): the
+  // portable path, correct for every variant (docs/gpu.md).
   pm.addNestedPass<func::FuncOp>(createAttnReferenceLowering());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
@@ -223,6 +227,8 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   device.addPass(createSCFToControlFlowPass());
   device.addPass(memref::createExpandStridedMetadataPass());
   device.addPass(createLowerAffinePass());
+  // The tensor-core kernel's mma.sync, ldmatrix and cp.async.
+  device.addPass(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions toNvvm;
   toNvvm.useBarePtrCallConv = true;
   device.addPass(createConvertGpuOpsToNVVMOps(toNvvm));

@@ -101,6 +101,13 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("What the kernels' gpu.binary holds: isa (PTX), bin "
                      "(cubin) or fatbin"),
       llvm::cl::init("isa")};
+  Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("Attention with f16/bf16 inputs on the tensor-core "
+                     "FlashAttention kernel (attn-gpu-tensor-core-flash); "
+                     "otherwise, and for what that kernel does not take, "
+                     "the portable path"),
+      llvm::cl::init(true)};
 };
 
 /// The GPU path's loop nests, on buffers: every linalg op a parallel loop

@@ -38,3 +38,17 @@ FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "bf16_probabilities needs bf16_dot";
   return success();
 }
+
+LogicalResult
+GpuFlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                           int64_t warps, int64_t keyTile, int64_t stages) {
+  // 32 warps make the 1024 threads a block can have.
+  if (warps < 1 || warps > 32)
+    return emitError() << "warps must be in [1, 32], got " << warps;
+  if (keyTile < 16 || keyTile % 16 != 0)
+    return emitError() << "key_tile must be a positive multiple of 16, got "
+                       << keyTile;
+  if (stages < 2 || stages > 4)
+    return emitError() << "stages must be in [2, 4], got " << stages;
+  return success();
+}

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -134,9 +135,12 @@ private:
 };
 
 /// The constant value of a launch dimension, or nothing.
+/// The value of an index or integer constant (grid and block sizes are
+/// indices, the dynamic shared memory size an i32).
 std::optional<int64_t> getConstant(Value v) {
-  if (auto c = v.getDefiningOp<arith::ConstantIndexOp>())
-    return c.value();
+  APInt value;
+  if (matchPattern(v, m_ConstantInt(&value)))
+    return value.getSExtValue();
   return std::nullopt;
 }
 } // namespace

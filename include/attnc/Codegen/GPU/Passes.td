@@ -1,6 +1,7 @@
 //===- Passes.td - attnc's GPU code generation passes ------*- tablegen -*-===//
 //
-// Passes on the gpu, scf and memref IR of the GPU pipeline. They do not
+// Passes of the GPU pipeline: the configuration and the tensor-core kernel
+// of attn.attention, and passes on the gpu, scf and memref IR that do not
 // depend on the attn dialect.
 //
 //===----------------------------------------------------------------------===//
@@ -67,6 +68,68 @@ def AttnGpuMapParallelLoops
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::scf::SCFDialect",
+  ];
+}
+
+def AttnGpuConfigureFlash
+    : Pass<"attn-gpu-configure-flash", "func::FuncOp"> {
+  let summary = "Choose the tensor-core kernel and its tiles for each attention";
+  let description = [{
+    Sets `lowering_config = #attn_codegen.gpu_flash<...>` on every
+    `attn.attention` that the tensor-core FlashAttention kernel computes
+    (`attn-gpu-tensor-core-flash`): f16 or bf16 queries, keys and value of
+    static shapes, each head dimension and the value width a multiple of 16
+    (at most 256 contracted, 256 wide), head dimensions innermost, no
+    explicit mask operand or log-sum-exp output. Other ops keep the
+    portable path (the reference lowering); with `remarks`, a remark on
+    each says why.
+
+    The key tile is `key-tile`, or with 0 the largest of 64, 32 and 16
+    whose `stages` buffers of K and V fit in 48 KiB of static shared
+    memory. A block has `warps` warps (16 query rows each), fewer when the
+    packed rows (query rows times the query heads sharing a KV head) fill
+    fewer.
+  }];
+  let options = [
+    Option<"warps", "warps", "int64_t", "4",
+           "Warps per block (16 query rows each)">,
+    Option<"keyTile", "key-tile", "int64_t", "0",
+           "Keys per step of the online softmax (0: the largest that fits)">,
+    Option<"stages", "stages", "int64_t", "2",
+           "Shared-memory buffers of K and V tiles filled ahead by cp.async">,
+    Option<"remarks", "remarks", "bool", "false",
+           "Remark on each attention left to the portable path, saying why">,
+  ];
+  let dependentDialects = ["::mlir::attn::codegen::AttnCodegenDialect"];
+}
+
+def AttnGpuTensorCoreFlash
+    : Pass<"attn-gpu-tensor-core-flash", "func::FuncOp"> {
+  let summary = "Lower configured attention to tensor-core FlashAttention kernels";
+  let description = [{
+    Replaces every `attn.attention` with a `#attn_codegen.gpu_flash`
+    lowering configuration by one `gpu.launch` of the in-block
+    FlashAttention kernel (`buildTensorCoreFlashKernel`, docs/gpu.md):
+    its operands become buffers (`bufferization.to_buffer`), its output a
+    new buffer returned as a tensor. Per block, 16 query rows per warp on
+    `nvgpu.mma.sync` m16n8k16 with f32 accumulators; K and V tiles copied
+    into XOR-swizzled shared memory by `nvgpu.device_async_copy` a number
+    of stages ahead and read by `nvgpu.ldmatrix` (transposed for V); the
+    scale folded into `exp2`; row statistics shuffled within quads; key
+    tiles outside every row's causal, window or `kv_lengths` range
+    skipped. Query heads sharing a KV head are packed into a block's rows.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -58,4 +58,27 @@ def AttnCodegen_FlashConfigAttr : AttrDef<AttnCodegen_Dialect, "FlashConfig"> {
   let genVerifyDecl = 1;
 }
 
+def AttnCodegen_GpuFlashConfigAttr
+    : AttrDef<AttnCodegen_Dialect, "GpuFlashConfig"> {
+  let mnemonic = "gpu_flash";
+  let summary = "how attn-gpu-tensor-core-flash builds one attention kernel";
+  let description = [{
+    Set by `attn-gpu-configure-flash` on the `attn.attention` ops that the
+    tensor-core kernel takes:
+    * `warps`: warps per block, each owning 16 query rows (so a block
+      computes `16 * warps` rows of the packed row space);
+    * `key_tile`: keys per step of the online softmax, a multiple of 16;
+    * `stages`: shared-memory buffers of K and V tiles that `cp.async`
+      fills ahead of the tile being computed (2: double buffering).
+    Example: `#attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2>`.
+  }];
+  let parameters = (ins
+    "int64_t":$warps,
+    "int64_t":$key_tile,
+    "int64_t":$stages
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // ATTNC_CODEGEN_IR_CODEGENATTRS_TD

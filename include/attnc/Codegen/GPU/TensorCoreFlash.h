@@ -1,0 +1,47 @@
+//===- TensorCoreFlash.h - FlashAttention on mma.sync -----------*- C++ -*-===//
+//
+// The in-block FlashAttention kernel of the GPU path: one `gpu.launch` per
+// `attn.attention`, whose warps compute 16 query rows each on tensor cores
+// (nvgpu.mma.sync m16n8k16, f32 accumulators), with K and V tiles staged in
+// shared memory by cp.async and read by ldmatrix. docs/gpu.md describes it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_CODEGEN_GPU_TENSORCOREFLASH_H
+#define ATTNC_CODEGEN_GPU_TENSORCOREFLASH_H
+
+#include "attnc/Codegen/IR/CodegenDialect.h"
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <string>
+
+namespace mlir::attn {
+
+/// Static shared memory a block may use without opting in (48 KiB).
+constexpr int64_t kGpuStaticSharedMemoryBytes = 48 * 1024;
+
+/// Succeeds when the kernel computes `op`; otherwise `reason` says why not
+/// (the op then takes the portable path).
+LogicalResult checkTensorCoreFlash(AttentionOp op, std::string &reason);
+
+/// Bytes of shared memory the kernel of `op` uses with the given key tile
+/// and number of stages.
+int64_t getTensorCoreFlashSharedMemory(AttentionOp op, int64_t keyTile,
+                                       int64_t stages);
+
+/// Rows of the packed row space of `op`: query rows times the query heads
+/// that share a KV head (packed into the rows of one block).
+int64_t getTensorCoreFlashRows(AttentionOp op);
+
+/// Replaces `op` (on tensors) by buffers of its operands, a `gpu.launch` of
+/// the kernel configured by `config`, and the tensor of its output.
+/// `checkTensorCoreFlash(op)` must hold.
+LogicalResult buildTensorCoreFlashKernel(RewriterBase &rewriter,
+                                         AttentionOp op,
+                                         codegen::GpuFlashConfigAttr config);
+
+} // namespace mlir::attn
+
+#endif // ATTNC_CODEGEN_GPU_TENSORCOREFLASH_H

@@ -1,0 +1,869 @@
+//===- TensorCoreFlash.cpp - FlashAttention on mma.sync -------------------===//
+//
+// One gpu.launch per attention. The grid is (row tiles, KV batch points):
+// block (x, y) computes 16 * warps rows of the packed row space of batch
+// point y, each warp 16 rows, with f32 online-softmax state in registers.
+//
+// The packed row space: the query heads that share a KV head (a batch
+// dimension along which every key, the value and kv_lengths have a smaller
+// extent than the output) are moved from the grid into the rows, then the
+// M dimensions (query tokens, grouped heads), the query position last. A
+// decode step's 4 (GQA) to 128 (MLA) heads thus fill the 16 rows of an
+// mma.sync instead of one row each.
+//
+// Per key tile (key_tile keys): cp.async copies the tile `stages - 1`
+// tiles ahead into its shared-memory stage (16-byte chunks, XOR-swizzled
+// by row so that ldmatrix's eight row addresses hit distinct banks); then
+// each warp computes S = Q K^T with Q's A fragments held in registers for
+// the whole loop and K's B fragments from ldmatrix, scales S by
+// scale * log2(e), masks it (kv_lengths, causal, sliding window, the tail
+// of the keys), updates the row max and sum (each row is held by a quad
+// of lanes: two xor shuffles), rescales O, converts P's accumulator
+// fragments into A fragments in registers and adds P V with V's B
+// fragments from ldmatrix.trans. Key tiles that no row of the block sees
+// are not visited at all.
+//
+// Fragment layouts are those of PTX's mma.m16n8k16 (lane = 4 * g + q):
+// A (16x16): register i holds row g + 8 * (i % 2), columns 2q, 2q + 1 plus
+// 8 * (i / 2); B (16x8): register i holds rows 2q, 2q + 1 plus 8 * i of
+// column g; C (16x8): element (i, j) of the vector<2x2xf32> is row
+// g + 8 * i, column 2q + j.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Codegen/GPU/TensorCoreFlash.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+/// How the kernel sees one attention: its dimensions by role and the
+/// packed row space.
+struct KernelShape {
+  AttentionDims dims;
+  /// Batch dimensions, in order, with the extent the grid walks (the KV
+  /// extent where heads are packed) and the packed group size (1: none).
+  SmallVector<unsigned> batchDims;
+  SmallVector<int64_t> blockBatchExtents;
+  SmallVector<int64_t> groups;
+  /// Row coordinates, outermost first: packed groups, then the M dims.
+  SmallVector<int64_t> rowExtents;
+  SmallVector<unsigned> mDims;
+  int64_t rows = 1;
+  /// Extent of the query position (the innermost M dimension), 1 without.
+  int64_t queryPositions = 1;
+  unsigned keyDim = 0, valueDim = 0;
+  int64_t keys = 0, width = 0;
+  SmallVector<unsigned> contractionDims;
+  SmallVector<int64_t> contractionWidths;
+  Type elementType;
+};
+
+std::string typeName(Type type) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  os << type;
+  return name;
+}
+
+/// The position of `dim` among the results of `map`.
+std::optional<unsigned> resultOf(AffineMap map, unsigned dim) {
+  for (auto [i, expr] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(expr); d && d.getPosition() == dim)
+      return i;
+  return std::nullopt;
+}
+
+FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
+  auto fail = [&](const Twine &why) -> FailureOr<KernelShape> {
+    reason = why.str();
+    return failure();
+  };
+  if (op.getMask())
+    return fail("an explicit mask operand (only kv_lengths, causal and "
+                "sliding-window masks are applied in the kernel)");
+  if (op.getLogSumExpOutput())
+    return fail("a log_sum_exp output");
+  if (op.hasPositionFrame())
+    return fail("a positions frame");
+  SmallVector<Value> operands(op.getQueries());
+  llvm::append_range(operands, op.getKeys());
+  operands.push_back(op.getValue());
+  Type elementType = cast<RankedTensorType>(op.getValue().getType())
+                         .getElementType();
+  if (!elementType.isF16() && !elementType.isBF16())
+    return fail("inputs of type " + typeName(elementType) +
+                " (the tensor cores take f16 and bf16)");
+  for (Value v : operands) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getElementType() != elementType)
+      return fail("queries, keys and value of different element types");
+    if (!type.hasStaticShape())
+      return fail("a dynamic shape");
+  }
+  auto outputType = cast<RankedTensorType>(op.getOutput().getType());
+  if (!outputType.hasStaticShape())
+    return fail("a dynamic shape");
+  Type outElement = outputType.getElementType();
+  if (!outElement.isF32() && !outElement.isF16() && !outElement.isBF16())
+    return fail("an output of type " + typeName(outElement));
+  if (Value kvl = op.getKvLengths())
+    if (!cast<RankedTensorType>(kvl.getType()).hasStaticShape())
+      return fail("a dynamic shape");
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+      return fail("an indexing map that is not a projected permutation");
+
+  KernelShape shape;
+  shape.dims = op.getAttentionDims();
+  shape.elementType = elementType;
+  const AttentionDims &dims = shape.dims;
+  SmallVector<unsigned> keyDims = dims.getDimsWithRole(DimRole::K2);
+  SmallVector<unsigned> valueDims = dims.getDimsWithRole(DimRole::N);
+  if (keyDims.size() != 1 || valueDims.size() != 1)
+    return fail("more than one key or value dimension");
+  shape.keyDim = keyDims.front();
+  shape.valueDim = valueDims.front();
+  shape.keys = dims.extents[shape.keyDim];
+  shape.width = dims.extents[shape.valueDim];
+  if (shape.width % 16 != 0 || shape.width > 256)
+    return fail("a value width of " + Twine(shape.width) +
+                " (the kernel takes multiples of 16 up to 256)");
+  AffineMap valueMap = op.getValueMap();
+  if (resultOf(valueMap, shape.valueDim) != valueMap.getNumResults() - 1)
+    return fail("a value whose width is not its innermost dimension");
+  int64_t contracted = 0;
+  for (auto [i, cdims] : llvm::enumerate(dims.contractionDims)) {
+    if (cdims.size() != 1)
+      return fail("a contraction over several dimensions");
+    unsigned d = cdims.front();
+    AffineMap qMap = op.getQueryMap(i), kMap = op.getKeyMap(i);
+    if (resultOf(qMap, d) != qMap.getNumResults() - 1 ||
+        resultOf(kMap, d) != kMap.getNumResults() - 1)
+      return fail("a query or key whose head dimension is not its innermost");
+    if (dims.extents[d] % 16 != 0)
+      return fail("a head dimension of " + Twine(dims.extents[d]) +
+                  " (the kernel takes multiples of 16)");
+    shape.contractionDims.push_back(d);
+    shape.contractionWidths.push_back(dims.extents[d]);
+    contracted += dims.extents[d];
+  }
+  if (contracted > 256)
+    return fail("a contracted width of " + Twine(contracted) +
+                " (query fragments for at most 256 stay in registers)");
+
+  // Heads are packed along a batch dimension where every key, the value
+  // and kv_lengths share one smaller extent: the grid walks that extent,
+  // the rows the group of query heads reading each of its points.
+  SmallVector<std::pair<Value, AffineMap>> shared;
+  for (auto [i, k] : llvm::enumerate(op.getKeys()))
+    shared.push_back({k, op.getKeyMap(i)});
+  shared.push_back({op.getValue(), valueMap});
+  if (Value kvl = op.getKvLengths())
+    shared.push_back({kvl, op.getKvLengthsMap()});
+  int64_t gridPoints = 1;
+  SmallVector<int64_t> groupExtents;
+  for (unsigned d : dims.getDimsWithRole(DimRole::Batch)) {
+    int64_t full = dims.extents[d];
+    std::optional<int64_t> common;
+    bool same = true;
+    for (auto [value, map] : shared) {
+      std::optional<unsigned> pos = resultOf(map, d);
+      int64_t extent =
+          pos ? cast<RankedTensorType>(value.getType()).getDimSize(*pos) : 1;
+      if (common && *common != extent)
+        same = false;
+      common = extent;
+    }
+    int64_t kvExtent = same && common ? *common : full;
+    shape.batchDims.push_back(d);
+    shape.blockBatchExtents.push_back(kvExtent);
+    shape.groups.push_back(full / kvExtent);
+    if (full / kvExtent > 1)
+      groupExtents.push_back(full / kvExtent);
+    gridPoints *= kvExtent;
+  }
+  if (gridPoints > 65535)
+    return fail("more than 65535 batch points");
+  shape.rowExtents = groupExtents;
+  shape.mDims = dims.getDimsWithRole(DimRole::M);
+  for (unsigned d : shape.mDims)
+    shape.rowExtents.push_back(dims.extents[d]);
+  for (int64_t e : shape.rowExtents)
+    shape.rows *= e;
+  if (dims.queryPosDim)
+    shape.queryPositions = dims.extents[*dims.queryPosDim];
+  return shape;
+}
+
+/// Builds the kernel's body inside a gpu.launch.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, AttentionOp op,
+                const KernelShape &shape, codegen::GpuFlashConfigAttr config)
+      : b(b), loc(loc), op(op), shape(shape), warps(config.getWarps()),
+        keyTile(config.getKeyTile()), stages(config.getStages()) {}
+
+  void build(gpu::LaunchOp launch, ValueRange queryBuffers,
+             ValueRange keyBuffers, Value valueBuffer, Value kvLengthsBuffer,
+             Value outputBuffer, ValueRange keyTiles, Value valueTiles);
+
+private:
+  // Index arithmetic.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(y)).getResult();
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+
+  /// Coordinates of a linear index over `extents`, outermost first.
+  SmallVector<Value> delinearize(Value linear, ArrayRef<int64_t> extents);
+  /// Indices into an operand of type `type` read through `map`, for the
+  /// dimensions' coordinates given by `coordOf`; batch coordinates are
+  /// those of the output, divided where the operand's extent is smaller.
+  SmallVector<Value> indicesOf(AffineMap map, ShapedType type,
+                               llvm::function_ref<Value(unsigned)> coordOf,
+                               bool sharedOperand);
+  /// Coordinate of dimension `d` for row `h` of this thread (0: row g,
+  /// 1: row g + 8), or for the key/value dimensions given.
+  Value rowCoord(unsigned h, unsigned d, bool clamped);
+
+  Value swizzle(Value chunk, Value row, int64_t chunksPerRow);
+  /// Issues the cp.async copies of key tile `tile` into `stage` and
+  /// commits them as one group.
+  Value issueTile(Value tile, Value stage);
+  Value quadReduce(Value v, bool isMax);
+  /// c + a b on the tensor cores (m16n8k16, f32 accumulators).
+  Value mma(Value a, Value bFragment, Value c);
+
+  OpBuilder &b;
+  Location loc;
+  AttentionOp op;
+  const KernelShape &shape;
+  int64_t warps, keyTile, stages;
+
+  // Per-block values.
+  Value tid, lane, laneGroup, laneInQuad;
+  SmallVector<Value> blockBatch; // per batch dim of `shape`
+  Value rowIndex[2];
+  SmallVector<Value> rowCoords[2], clampedRowCoords[2];
+  Value queryPos[2];
+  Value validLength, tileEnd;
+  SmallVector<Value> keyBuffers, keyTiles;
+  Value valueBuffer, valueTiles;
+};
+
+SmallVector<Value> KernelBuilder::delinearize(Value linear,
+                                              ArrayRef<int64_t> extents) {
+  SmallVector<Value> coords(extents.size());
+  for (int64_t i = static_cast<int64_t>(extents.size()) - 1; i >= 0; --i) {
+    coords[i] = i == 0 ? linear : rem(linear, extents[i]);
+    linear = div(linear, extents[i]);
+  }
+  return coords;
+}
+
+SmallVector<Value>
+KernelBuilder::indicesOf(AffineMap map, ShapedType type,
+                         llvm::function_ref<Value(unsigned)> coordOf,
+                         bool sharedOperand) {
+  SmallVector<Value> indices;
+  for (auto [pos, expr] : llvm::enumerate(map.getResults())) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    int64_t extent = type.getDimSize(pos);
+    auto batchPos = llvm::find(shape.batchDims, d);
+    if (batchPos == shape.batchDims.end()) {
+      indices.push_back(coordOf(d));
+      continue;
+    }
+    unsigned i = batchPos - shape.batchDims.begin();
+    // A key or value along a packed dimension: the block's own point.
+    if (sharedOperand && extent == shape.blockBatchExtents[i]) {
+      indices.push_back(blockBatch[i]);
+      continue;
+    }
+    Value full = coordOf(d);
+    indices.push_back(div(full, shape.dims.extents[d] / extent));
+  }
+  return indices;
+}
+
+Value KernelBuilder::rowCoord(unsigned h, unsigned d, bool clamped) {
+  ArrayRef<Value> coords = clamped ? clampedRowCoords[h] : rowCoords[h];
+  unsigned packed = 0;
+  for (auto [i, bd] : llvm::enumerate(shape.batchDims)) {
+    if (shape.groups[i] > 1) {
+      if (bd == d)
+        return add(mul(blockBatch[i], idx(shape.groups[i])), coords[packed]);
+      ++packed;
+    } else if (bd == d) {
+      return blockBatch[i];
+    }
+  }
+  auto m = llvm::find(shape.mDims, d);
+  assert(m != shape.mDims.end() && "not a row coordinate");
+  return coords[packed + (m - shape.mDims.begin())];
+}
+
+Value KernelBuilder::swizzle(Value chunk, Value row, int64_t chunksPerRow) {
+  int64_t mask = chunksPerRow % 8 == 0   ? 7
+                 : chunksPerRow % 4 == 0 ? 3
+                 : chunksPerRow % 2 == 0 ? 1
+                                         : 0;
+  if (mask == 0)
+    return chunk;
+  return arith::XOrIOp::create(b, loc, chunk,
+                               arith::AndIOp::create(b, loc, row, idx(mask)));
+}
+
+Value KernelBuilder::issueTile(Value tile, Value stage) {
+  int64_t threads = 32 * warps;
+  Value tileStart = mul(tile, idx(keyTile));
+  Value inRange = cmp(arith::CmpIPredicate::slt, tile, tileEnd);
+  SmallVector<Value> tokens;
+  auto copyOperand = [&](Value buffer, AffineMap map, Value tiles,
+                         int64_t width) {
+    int64_t chunksPerRow = width / 8;
+    int64_t chunks = keyTile * chunksPerRow;
+    for (int64_t k = 0; k * threads < chunks; ++k) {
+      Value chunkIndex = add(tid, idx(k * threads));
+      auto copy = [&] {
+        Value row = div(chunkIndex, chunksPerRow);
+        Value chunk = rem(chunkIndex, chunksPerRow);
+        Value key = add(tileStart, row);
+        Value valid = arith::AndIOp::create(
+            b, loc, inRange,
+            cmp(arith::CmpIPredicate::slt, key, idx(shape.keys)));
+        Value clampedKey = minI(key, idx(shape.keys - 1));
+        Value col = mul(chunk, idx(8));
+        SmallVector<Value> src = indicesOf(
+            map, cast<ShapedType>(buffer.getType()),
+            [&](unsigned d) -> Value {
+              if (d == shape.keyDim)
+                return clampedKey;
+              return col; // the head or value dimension
+            },
+            /*sharedOperand=*/true);
+        Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
+        // Keys past the tile range or the extent are zero-filled: no read.
+        Value srcElements =
+            arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
+        return nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles,
+            ValueRange{stage, row, dstCol}, buffer, src, b.getIndexAttr(8),
+            srcElements, b.getUnitAttr());
+      };
+      if ((k + 1) * threads <= chunks) {
+        tokens.push_back(copy());
+        continue;
+      }
+      auto guard = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::ult, chunkIndex, idx(chunks)),
+          /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      copy();
+    }
+  };
+  for (auto [i, buffer] : llvm::enumerate(keyBuffers))
+    copyOperand(buffer, op.getKeyMap(i), keyTiles[i],
+                shape.contractionWidths[i]);
+  copyOperand(valueBuffer, op.getValueMap(), valueTiles, shape.width);
+  return nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+}
+
+Value KernelBuilder::mma(Value a, Value bFragment, Value c) {
+  // nvvm.mma.sync directly: MLIR 22's nvgpu-to-nvvm lowering deduces no PTX
+  // type for bf16 operands, and its f16 results do not meet the vector ops
+  // around them in one conversion. The result is a struct of the four f32.
+  Type i32 = b.getI32Type(), f32Type = b.getF32Type();
+  NVVM::MMATypes ptxType = shape.elementType.isF16() ? NVVM::MMATypes::f16
+                                                     : NVVM::MMATypes::bf16;
+  auto registers = [&](Value fragment, int64_t count) {
+    SmallVector<Value> regs;
+    for (int64_t i = 0; i < count; ++i) {
+      Value pair = vector::ExtractOp::create(b, loc, fragment, i);
+      // NVVM takes f16 pairs as vector<2xf16>, bf16 pairs as i32.
+      if (ptxType == NVVM::MMATypes::f16) {
+        regs.push_back(pair);
+        continue;
+      }
+      Value word = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, i32), pair);
+      regs.push_back(vector::ExtractOp::create(b, loc, word, 0));
+    }
+    return regs;
+  };
+  SmallVector<Value> accumulators;
+  for (int64_t i = 0; i < 4; ++i)
+    accumulators.push_back(vector::ExtractOp::create(
+        b, loc, c, ArrayRef<int64_t>{i / 2, i % 2}));
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+  Value d = NVVM::MmaOp::create(
+      b, loc, resultType, registers(a, 4), registers(bFragment, 2),
+      accumulators, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < 4; ++i)
+    elements.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+  return vector::FromElementsOp::create(b, loc, c.getType(), elements);
+}
+
+Value KernelBuilder::quadReduce(Value v, bool isMax) {
+  for (int32_t offset : {1, 2}) {
+    Value other =
+        gpu::ShuffleOp::create(b, loc, v, offset, 32, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    v = isMax ? arith::MaximumFOp::create(b, loc, v, other).getResult()
+              : arith::AddFOp::create(b, loc, v, other).getResult();
+  }
+  return v;
+}
+
+void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
+                          ValueRange keyBufferValues, Value valueBufferValue,
+                          Value kvLengthsBuffer, Value outputBuffer,
+                          ValueRange keyTileValues, Value valueTileValue) {
+  keyBuffers.assign(keyBufferValues.begin(), keyBufferValues.end());
+  keyTiles.assign(keyTileValues.begin(), keyTileValues.end());
+  valueBuffer = valueBufferValue;
+  valueTiles = valueTileValue;
+  MLIRContext *ctx = b.getContext();
+  Type et = shape.elementType;
+  Type f32Type = b.getF32Type();
+  auto aType = VectorType::get({4, 2}, et);
+  auto cType = VectorType::get({2, 2}, f32Type);
+  const AttentionDims &dims = shape.dims;
+  int64_t rowsPerBlock = 16 * warps;
+
+  tid = launch.getThreadIds().x;
+  Value warp = div(tid, 32);
+  lane = rem(tid, 32);
+  laneGroup = div(lane, 4);
+  laneInQuad = rem(lane, 4);
+  blockBatch = delinearize(launch.getBlockIds().y, shape.blockBatchExtents);
+  Value blockRow = mul(launch.getBlockIds().x, idx(rowsPerBlock));
+  rowIndex[0] = add(add(blockRow, mul(warp, idx(16))), laneGroup);
+  rowIndex[1] = add(rowIndex[0], idx(8));
+  for (unsigned h = 0; h < 2; ++h) {
+    rowCoords[h] = delinearize(rowIndex[h], shape.rowExtents);
+    clampedRowCoords[h] = delinearize(
+        minI(rowIndex[h], idx(shape.rows - 1)), shape.rowExtents);
+    queryPos[h] = dims.queryPosDim
+                      ? rowCoord(h, *dims.queryPosDim, /*clamped=*/true)
+                      : idx(0);
+  }
+
+  // The valid key length of this batch point.
+  validLength = idx(shape.keys);
+  if (kvLengthsBuffer) {
+    SmallVector<Value> at = indicesOf(
+        op.getKvLengthsMap(), cast<ShapedType>(kvLengthsBuffer.getType()),
+        [&](unsigned d) { return rowCoord(0, d, /*clamped=*/true); },
+        /*sharedOperand=*/true);
+    Value length = memref::LoadOp::create(b, loc, kvLengthsBuffer, at);
+    length = arith::IndexCastOp::create(b, loc, b.getIndexType(), length);
+    validLength = maxI(minI(length, validLength), idx(0));
+  }
+
+  // The keys any row of this block sees: [tileBegin, tileEnd) in tiles.
+  MaskKind maskKind = op.getMaskKind();
+  bool positional = maskKind != MaskKind::None;
+  Value keyBegin = idx(0), keyEnd = validLength;
+  if (positional) {
+    int64_t s = shape.queryPositions;
+    Value first = blockRow;
+    Value last = minI(add(blockRow, idx(rowsPerBlock - 1)), idx(shape.rows - 1));
+    Value wraps = cmp(arith::CmpIPredicate::ne, div(first, s), div(last, s));
+    Value lowest = arith::SelectOp::create(b, loc, wraps, idx(0), rem(first, s));
+    Value highest =
+        arith::SelectOp::create(b, loc, wraps, idx(s - 1), rem(last, s));
+    Value offset = sub(validLength, idx(s));
+    keyEnd = minI(maxI(add(add(highest, offset), idx(1)), idx(0)),
+                  validLength);
+    if (maskKind == MaskKind::SlidingWindow) {
+      int64_t window = *op.getWindow();
+      keyBegin = minI(maxI(add(sub(lowest, idx(window - 1)), offset), idx(0)),
+                      keyEnd);
+    }
+  }
+  Value tileBegin = div(keyBegin, keyTile);
+  tileEnd = div(add(keyEnd, idx(keyTile - 1)), keyTile);
+  bool maskKeys = positional || kvLengthsBuffer || shape.keys % keyTile != 0;
+
+  // Q's A fragments, for the whole key loop.
+  SmallVector<SmallVector<Value>> queryFragments;
+  for (unsigned i = 0; i < queryBuffers.size(); ++i) {
+    Value buffer = queryBuffers[i];
+    SmallVector<Value> &fragments = queryFragments.emplace_back();
+    for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
+      Value fragment = arith::ConstantOp::create(b, loc, b.getZeroAttr(aType));
+      for (int64_t reg = 0; reg < 4; ++reg) {
+        Value col = add(mul(laneInQuad, idx(2)), idx(16 * chunk + 8 * (reg / 2)));
+        SmallVector<Value> at = indicesOf(
+            op.getQueryMap(i), cast<ShapedType>(buffer.getType()),
+            [&](unsigned d) -> Value {
+              if (d == shape.contractionDims[i])
+                return col;
+              return rowCoord(reg % 2, d, /*clamped=*/true);
+            },
+            /*sharedOperand=*/false);
+        Value pair = vector::LoadOp::create(
+            b, loc, VectorType::get({2}, et), buffer, at);
+        fragment = vector::InsertOp::create(b, loc, pair, fragment, reg);
+      }
+      fragments.push_back(fragment);
+    }
+  }
+
+  // The pipeline's prologue: tiles tileBegin .. tileBegin + stages - 2.
+  for (int64_t s = 0; s + 1 < stages; ++s)
+    issueTile(add(tileBegin, idx(s)), idx(s));
+
+  double scoreScale = op.getScaleValue() * M_LOG2E;
+  Value negInf = f32(-INFINITY), zero = f32(0.0);
+  SmallVector<Value> inits = {negInf, negInf, zero, zero};
+  int64_t valueTilesN = shape.width / 8;
+  for (int64_t n = 0; n < valueTilesN; ++n)
+    inits.push_back(arith::ConstantOp::create(b, loc, b.getZeroAttr(cType)));
+  auto loop = scf::ForOp::create(b, loc, tileBegin, tileEnd, idx(1), inits);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value tile = loop.getInductionVar();
+    ValueRange carried = loop.getRegionIterArgs();
+    Value rel = sub(tile, tileBegin);
+    Value group = issueTile(add(tile, idx(stages - 1)),
+                            rem(add(rel, idx(stages - 1)), stages));
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                     b.getI32IntegerAttr(stages - 1));
+    gpu::BarrierOp::create(b, loc);
+    Value stage = rem(rel, stages);
+    Value tileStart = mul(tile, idx(keyTile));
+
+    // S = Q K^T.
+    int64_t scoreTilesN = keyTile / 8;
+    SmallVector<Value> scores(
+        scoreTilesN, arith::ConstantOp::create(b, loc, b.getZeroAttr(cType)));
+    for (auto [i, tiles] : llvm::enumerate(keyTiles)) {
+      int64_t chunksPerRow = shape.contractionWidths[i] / 8;
+      for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
+        for (int64_t pair = 0; pair < keyTile / 16; ++pair) {
+          // Lanes 0-7, 8-15, 16-23, 24-31 address the rows of matrices
+          // (keys +0, dims +0), (keys +0, dims +8), (keys +8, dims +0),
+          // (keys +8, dims +8): the B fragments of score tiles 2p, 2p+1.
+          Value row = add(add(mul(div(lane, 16), idx(8)), rem(lane, 8)),
+                          idx(pair * 16));
+          Value c = add(rem(div(lane, 8), 2), idx(2 * chunk));
+          Value col = mul(swizzle(c, row, chunksPerRow), idx(8));
+          Value fragment = nvgpu::LdMatrixOp::create(
+              b, loc, aType, tiles, ValueRange{stage, row, col},
+              /*transpose=*/false, /*numTiles=*/4);
+          for (int64_t half = 0; half < 2; ++half) {
+            Value bFragment = vector::ExtractStridedSliceOp::create(
+                b, loc, fragment, ArrayRef<int64_t>{2 * half, 0},
+                ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
+            Value &acc = scores[2 * pair + half];
+            acc = mma(queryFragments[i][chunk], bFragment, acc);
+          }
+        }
+      }
+    }
+
+    // Scaled, masked scores; element e of tile n is row e / 2, key
+    // 8n + 2q + e % 2.
+    SmallVector<std::array<Value, 4>> p(scoreTilesN);
+    Value c = f32(scoreScale);
+    Value rowMax[2] = {negInf, negInf};
+    Value offset = sub(validLength, idx(shape.queryPositions));
+    for (int64_t n = 0; n < scoreTilesN; ++n) {
+      for (int64_t e = 0; e < 4; ++e) {
+        Value v = vector::ExtractOp::create(
+            b, loc, scores[n], ArrayRef<int64_t>{e / 2, e % 2});
+        v = arith::MulFOp::create(b, loc, v, c);
+        if (maskKeys) {
+          Value key = add(add(tileStart, mul(laneInQuad, idx(2))),
+                          idx(8 * n + e % 2));
+          Value visible = cmp(arith::CmpIPredicate::slt, key, validLength);
+          Value lastVisible = add(queryPos[e / 2], offset);
+          if (positional)
+            visible = arith::AndIOp::create(
+                b, loc, visible,
+                cmp(arith::CmpIPredicate::sle, key, lastVisible));
+          if (maskKind == MaskKind::SlidingWindow)
+            visible = arith::AndIOp::create(
+                b, loc, visible,
+                cmp(arith::CmpIPredicate::sgt, add(key, idx(*op.getWindow())),
+                    lastVisible));
+          v = arith::SelectOp::create(b, loc, visible, v, negInf);
+        }
+        p[n][e] = v;
+        rowMax[e / 2] = arith::MaximumFOp::create(b, loc, rowMax[e / 2], v);
+      }
+    }
+
+    // Online softmax: each row's max and sum over its quad of lanes.
+    SmallVector<Value> yields;
+    Value alpha[2], rowMaxNew[2], base[2];
+    for (unsigned h = 0; h < 2; ++h) {
+      rowMaxNew[h] = arith::MaximumFOp::create(b, loc, carried[h],
+                                               quadReduce(rowMax[h], true));
+      // A row with no visible key so far keeps max -inf: exponents are
+      // taken against 0 so that its probabilities are 0, not NaN.
+      Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                         rowMaxNew[h], negInf);
+      base[h] = arith::SelectOp::create(b, loc, none, zero, rowMaxNew[h]);
+      alpha[h] = math::Exp2Op::create(
+          b, loc, arith::SubFOp::create(b, loc, carried[h], base[h]));
+    }
+    Value rowSum[2] = {zero, zero};
+    for (int64_t n = 0; n < scoreTilesN; ++n)
+      for (int64_t e = 0; e < 4; ++e) {
+        p[n][e] = math::Exp2Op::create(
+            b, loc, arith::SubFOp::create(b, loc, p[n][e], base[e / 2]));
+        rowSum[e / 2] = arith::AddFOp::create(b, loc, rowSum[e / 2], p[n][e]);
+      }
+    yields.push_back(rowMaxNew[0]);
+    yields.push_back(rowMaxNew[1]);
+    for (unsigned h = 0; h < 2; ++h)
+      yields.push_back(arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, carried[2 + h], alpha[h]),
+          rowSum[h]));
+
+    // O = O * alpha + P V.
+    Value rescale = vector::FromElementsOp::create(
+        b, loc, cType, ValueRange{alpha[0], alpha[0], alpha[1], alpha[1]});
+    SmallVector<Value> out;
+    for (int64_t n = 0; n < valueTilesN; ++n)
+      out.push_back(arith::MulFOp::create(b, loc, carried[4 + n], rescale));
+    int64_t chunksPerRow = shape.width / 8;
+    for (int64_t kk = 0; kk < keyTile / 16; ++kk) {
+      // P's accumulator fragments of score tiles 2kk, 2kk+1 are the A
+      // fragment of keys 16kk .. 16kk+15, register by register.
+      SmallVector<Value> elements;
+      for (int64_t n = 2 * kk; n < 2 * kk + 2; ++n)
+        for (int64_t e = 0; e < 4; ++e)
+          elements.push_back(arith::TruncFOp::create(b, loc, et, p[n][e]));
+      Value pFragment = vector::FromElementsOp::create(b, loc, aType, elements);
+      for (int64_t pair = 0; pair < shape.width / 16; ++pair) {
+        // Lanes 0-7, 8-15, 16-23, 24-31 address the rows of matrices
+        // (keys +0, dims +0), (keys +8, dims +0), (keys +0, dims +8),
+        // (keys +8, dims +8), read transposed: the B fragments of output
+        // tiles 2p, 2p+1.
+        Value row = add(add(mul(rem(div(lane, 8), 2), idx(8)), rem(lane, 8)),
+                        idx(kk * 16));
+        Value chunk = add(div(lane, 16), idx(2 * pair));
+        Value col = mul(swizzle(chunk, row, chunksPerRow), idx(8));
+        Value fragment = nvgpu::LdMatrixOp::create(
+            b, loc, aType, valueTiles, ValueRange{stage, row, col},
+            /*transpose=*/true, /*numTiles=*/4);
+        for (int64_t half = 0; half < 2; ++half) {
+          Value bFragment = vector::ExtractStridedSliceOp::create(
+              b, loc, fragment, ArrayRef<int64_t>{2 * half, 0},
+              ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
+          Value &acc = out[2 * pair + half];
+          acc = mma(pFragment, bFragment, acc);
+        }
+      }
+    }
+    llvm::append_range(yields, out);
+    // The stage just read is the next one refilled.
+    gpu::BarrierOp::create(b, loc);
+    scf::YieldOp::create(b, loc, yields);
+  }
+  // Copies still in flight (zero fills past the range) end before exit.
+  Value last = nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, last, b.getI32IntegerAttr(0));
+
+  // O / l, 0 for a row without visible keys; rows past the end are padding.
+  ValueRange results = loop.getResults();
+  auto outputType = cast<MemRefType>(outputBuffer.getType());
+  Type outElement = outputType.getElementType();
+  for (unsigned h = 0; h < 2; ++h) {
+    Value sum = quadReduce(results[2 + h], /*isMax=*/false);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, sum, zero);
+    Value inverse = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, f32(1.0), sum), zero);
+    auto inside = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::ult, rowIndex[h], idx(shape.rows)),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(inside.thenBlock());
+    for (int64_t n = 0; n < valueTilesN; ++n)
+      for (int64_t j = 0; j < 2; ++j) {
+        Value v = vector::ExtractOp::create(b, loc, results[4 + n],
+                                            ArrayRef<int64_t>{h, j});
+        v = arith::MulFOp::create(b, loc, v, inverse);
+        if (outElement != f32Type)
+          v = arith::TruncFOp::create(b, loc, outElement, v);
+        Value col = add(mul(laneInQuad, idx(2)), idx(8 * n + j));
+        SmallVector<Value> at = indicesOf(
+            op.getOutputMap(), outputType,
+            [&](unsigned d) -> Value {
+              if (d == shape.valueDim)
+                return col;
+              return rowCoord(h, d, /*clamped=*/false);
+            },
+            /*sharedOperand=*/false);
+        memref::StoreOp::create(b, loc, v, outputBuffer, at);
+      }
+  }
+}
+
+/// The buffer the kernel reads `type` from: dense, as kernel arguments in
+/// the bare-pointer convention must be (static shapes and strides). A view
+/// with other strides is copied into one by bufferization.
+MemRefType denseBufferType(RankedTensorType type) {
+  return MemRefType::get(type.getShape(), type.getElementType());
+}
+} // namespace
+
+LogicalResult mlir::attn::checkTensorCoreFlash(AttentionOp op,
+                                               std::string &reason) {
+  return success(succeeded(analyze(op, reason)));
+}
+
+int64_t mlir::attn::getTensorCoreFlashSharedMemory(AttentionOp op,
+                                                   int64_t keyTile,
+                                                   int64_t stages) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  if (failed(shape))
+    return 0;
+  int64_t width = shape->width;
+  for (int64_t w : shape->contractionWidths)
+    width += w;
+  return stages * keyTile * width *
+         (shape->elementType.getIntOrFloatBitWidth() / 8);
+}
+
+int64_t mlir::attn::getTensorCoreFlashRows(AttentionOp op) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  return failed(shape) ? 0 : shape->rows;
+}
+
+LogicalResult
+mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
+                                       codegen::GpuFlashConfigAttr config) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  if (failed(shape))
+    return op.emitOpError("cannot take the tensor-core kernel: ") << reason;
+  Location loc = op.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  MLIRContext *ctx = rewriter.getContext();
+
+  auto toBuffer = [&](Value tensor) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        rewriter, loc, denseBufferType(type), tensor, /*readOnly=*/true);
+  };
+  SmallVector<Value> queries, keys;
+  for (Value q : op.getQueries())
+    queries.push_back(toBuffer(q));
+  for (Value k : op.getKeys())
+    keys.push_back(toBuffer(k));
+  Value value = toBuffer(op.getValue());
+  Value kvLengths;
+  if (Value kvl = op.getKvLengths()) {
+    auto type = cast<RankedTensorType>(kvl.getType());
+    kvLengths = bufferization::ToBufferOp::create(
+        rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        kvl, /*readOnly=*/true);
+  }
+  auto outputType = cast<RankedTensorType>(op.getOutput().getType());
+  Value output = memref::AllocOp::create(
+      rewriter, loc,
+      MemRefType::get(outputType.getShape(), outputType.getElementType()));
+
+  // Shared memory: per key operand and the value, `stages` tiles of
+  // key_tile rows, carved out of the launch's dynamic shared memory (16-byte
+  // aligned, as cp.async and ldmatrix need; each part's size is a multiple
+  // of 16 bytes).
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  SmallVector<int64_t> widths(shape->contractionWidths);
+  widths.push_back(shape->width);
+  SmallVector<MemRefType> tileTypes;
+  SmallVector<int64_t> tileOffsets;
+  int64_t sharedBytes = 0;
+  for (int64_t w : widths) {
+    auto type = MemRefType::get({config.getStages(), config.getKeyTile(), w},
+                                shape->elementType, MemRefLayoutAttrInterface(),
+                                workgroup);
+    tileTypes.push_back(type);
+    tileOffsets.push_back(sharedBytes);
+    sharedBytes += type.getNumElements() *
+                   (shape->elementType.getIntOrFloatBitWidth() / 8);
+  }
+
+  int64_t rowsPerBlock = 16 * config.getWarps();
+  int64_t rowTiles = llvm::divideCeil(shape->rows, rowsPerBlock);
+  int64_t points = 1;
+  for (int64_t e : shape->blockBatchExtents)
+    points *= e;
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  };
+  Value one = cst(1);
+  Value sharedSize = arith::ConstantIntOp::create(rewriter, loc,
+                                                  rewriter.getI32Type(),
+                                                  sharedBytes);
+  auto launch = gpu::LaunchOp::create(
+      rewriter, loc, cst(rowTiles), cst(points), one, cst(32 * config.getWarps()),
+      one, one, sharedSize);
+  {
+    OpBuilder::InsertionGuard g(rewriter);
+    Block &body = launch.getBody().front();
+    rewriter.setInsertionPointToStart(&body);
+    Value shared = gpu::DynamicSharedMemoryOp::create(
+        rewriter, loc,
+        MemRefType::get({ShapedType::kDynamic}, rewriter.getI8Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    SmallVector<Value> tiles;
+    for (auto [type, offset] : llvm::zip(tileTypes, tileOffsets))
+      tiles.push_back(memref::ViewOp::create(rewriter, loc, type, shared,
+                                             cst(offset), ValueRange{}));
+    KernelBuilder kernel(rewriter, loc, op, *shape, config);
+    kernel.build(launch, queries, keys, value, kvLengths, output,
+                 ArrayRef<Value>(tiles).drop_back(), tiles.back());
+    gpu::TerminatorOp::create(rewriter, loc);
+  }
+  Value result = bufferization::ToTensorOp::create(
+      rewriter, loc, outputType, output, /*restrict=*/true, /*writable=*/true);
+  rewriter.replaceOp(op, result);
+  return success();
+}
