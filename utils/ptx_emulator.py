@@ -618,7 +618,16 @@ class Block:
                 self.write(o[0], mask_width(a, w) * mask_width(b, w), mask)
             return
         if "hi" in parts:
-            raise EmulationError("mul.hi")
+            # The high half of the double-width product (divisions by
+            # constants): exact in Python integers.
+            if signed:
+                x = to_signed(a, w).astype(object) * to_signed(b, w).astype(object)
+            else:
+                x = mask_width(a, w).astype(object) * mask_width(b, w).astype(object)
+            hi = np.array([int(v) >> w for v in x], dtype=object)
+            r = np.array([int(v) & ((1 << w) - 1) for v in hi], dtype=np.uint64)
+            self.write(o[0], r, mask)
+            return
         if signed:
             self.write(o[0], from_signed(to_signed(a, w) * to_signed(b, w), w), mask)
         else:

@@ -10,6 +10,8 @@
 #include "attnc/Codegen/GPU/Passes.h"
 #include "attnc/Codegen/GPU/TensorCoreFlash.h"
 
+#include <algorithm>
+
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNGPUCONFIGUREFLASH
 #include "attnc/Codegen/GPU/Passes.h.inc"
@@ -57,9 +59,20 @@ struct GpuConfigureFlashPass
       // No more warps than the packed rows fill.
       int64_t rowWarps = llvm::divideCeil(getTensorCoreFlashRows(op), 16);
       int64_t blockWarps = std::max<int64_t>(1, std::min<int64_t>(warps, rowWarps));
+      // Too few blocks for the GPU (a decode step): the keys are split
+      // among more, each split keeping at least 4 key tiles.
+      int64_t splits = kvSplits;
+      if (splits == 0) {
+        int64_t blocks = getTensorCoreFlashBlocks(op, blockWarps);
+        AttentionDims dims = op.getAttentionDims();
+        int64_t keyTiles = llvm::divideCeil(dims.extents[dims.keyPosDim], tile);
+        splits = std::clamp<int64_t>(llvm::divideCeil(targetBlocks, blocks), 1,
+                                     std::max<int64_t>(1, keyTiles / 4));
+      }
       auto config = codegen::GpuFlashConfigAttr::getChecked(
           [&] { return op.emitOpError("attn-gpu-configure-flash: "); },
-          op.getContext(), blockWarps, tile, static_cast<int64_t>(stages));
+          op.getContext(), blockWarps, tile, static_cast<int64_t>(stages),
+          splits);
       if (!config)
         return WalkResult::interrupt();
       op->setAttr(codegen::kLoweringConfigAttrName, config);

@@ -32,16 +32,19 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Codegen/GPU/TensorCoreFlash.h"
+#include "attnc/Dialect/Attn/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -70,6 +73,11 @@ struct KernelShape {
   SmallVector<unsigned> contractionDims;
   SmallVector<int64_t> contractionWidths;
   Type elementType;
+  /// Per input (queries, keys, value): the tensor read and the static
+  /// offsets at which the operand sits in it. An operand sliced out of a
+  /// larger tensor (GTA's keys from its tied vectors) is read in place.
+  SmallVector<Value> sources;
+  SmallVector<SmallVector<int64_t>> offsets;
 };
 
 std::string typeName(Type type) {
@@ -117,6 +125,32 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
   auto outputType = cast<RankedTensorType>(op.getOutput().getType());
   if (!outputType.hasStaticShape())
     return fail("a dynamic shape");
+  SmallVector<Value> sources;
+  SmallVector<SmallVector<int64_t>> offsets;
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  for (Value v : operands) {
+    auto type = cast<RankedTensorType>(v.getType());
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice) {
+      sources.push_back(v);
+      offsets.emplace_back(type.getRank(), 0);
+      continue;
+    }
+    // Kernel arguments are dense buffers: a slice is read in place from
+    // its source at static offsets, with unit strides, 16-byte aligned
+    // rows (cp.async) and no dropped dimension.
+    if (slice.getSourceType().getRank() != type.getRank() ||
+        !slice.getSourceType().hasStaticShape() ||
+        ShapedType::isDynamicShape(slice.getStaticOffsets()) ||
+        !llvm::all_of(slice.getStaticStrides(),
+                      [](int64_t st) { return st == 1; }) ||
+        (slice.getStaticOffsets().back() * elementBytes) % 16 != 0)
+      return fail("a slice that is not read in place (dynamic or strided "
+                  "offsets, a dropped dimension, or rows not 16-byte "
+                  "aligned)");
+    sources.push_back(slice.getSource());
+    offsets.emplace_back(slice.getStaticOffsets());
+  }
   Type outElement = outputType.getElementType();
   if (!outElement.isF32() && !outElement.isF16() && !outElement.isBF16())
     return fail("an output of type " + typeName(outElement));
@@ -130,6 +164,8 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
   KernelShape shape;
   shape.dims = op.getAttentionDims();
   shape.elementType = elementType;
+  shape.sources = std::move(sources);
+  shape.offsets = std::move(offsets);
   const AttentionDims &dims = shape.dims;
   SmallVector<unsigned> keyDims = dims.getDimsWithRole(DimRole::K2);
   SmallVector<unsigned> valueDims = dims.getDimsWithRole(DimRole::N);
@@ -181,9 +217,12 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
     std::optional<int64_t> common;
     bool same = true;
     for (auto [value, map] : shared) {
+      // kv_lengths may leave out a batch dimension (heads): it reads the
+      // same length for all of them.
       std::optional<unsigned> pos = resultOf(map, d);
-      int64_t extent =
-          pos ? cast<RankedTensorType>(value.getType()).getDimSize(*pos) : 1;
+      if (!pos)
+        continue;
+      int64_t extent = cast<RankedTensorType>(value.getType()).getDimSize(*pos);
       if (common && *common != extent)
         same = false;
       common = extent;
@@ -215,11 +254,17 @@ public:
   KernelBuilder(OpBuilder &b, Location loc, AttentionOp op,
                 const KernelShape &shape, codegen::GpuFlashConfigAttr config)
       : b(b), loc(loc), op(op), shape(shape), warps(config.getWarps()),
-        keyTile(config.getKeyTile()), stages(config.getStages()) {}
+        keyTile(config.getKeyTile()), stages(config.getStages()),
+        kvSplits(config.getKvSplits()) {}
 
+  /// With kv_splits > 1, `outputBuffer` receives each split's normalized
+  /// partial output (a last dimension of splits) and `logSumExpBuffer` its
+  /// log-sum-exp per row (the output's dimensions but the value's, then
+  /// the split).
   void build(gpu::LaunchOp launch, ValueRange queryBuffers,
              ValueRange keyBuffers, Value valueBuffer, Value kvLengthsBuffer,
-             Value outputBuffer, ValueRange keyTiles, Value valueTiles);
+             Value outputBuffer, Value logSumExpBuffer, ValueRange keyTiles,
+             Value valueTiles);
 
 private:
   // Index arithmetic.
@@ -249,7 +294,11 @@ private:
   /// those of the output, divided where the operand's extent is smaller.
   SmallVector<Value> indicesOf(AffineMap map, ShapedType type,
                                llvm::function_ref<Value(unsigned)> coordOf,
-                               bool sharedOperand);
+                               bool sharedOperand,
+                               ArrayRef<int64_t> offsets = {});
+  SmallVector<Value> indicesInOperand(
+      AffineMap map, ShapedType type,
+      llvm::function_ref<Value(unsigned)> coordOf, bool sharedOperand);
   /// Coordinate of dimension `d` for row `h` of this thread (0: row g,
   /// 1: row g + 8), or for the key/value dimensions given.
   Value rowCoord(unsigned h, unsigned d, bool clamped);
@@ -266,7 +315,7 @@ private:
   Location loc;
   AttentionOp op;
   const KernelShape &shape;
-  int64_t warps, keyTile, stages;
+  int64_t warps, keyTile, stages, kvSplits;
 
   // Per-block values.
   Value tid, lane, laneGroup, laneInQuad;
@@ -292,7 +341,19 @@ SmallVector<Value> KernelBuilder::delinearize(Value linear,
 SmallVector<Value>
 KernelBuilder::indicesOf(AffineMap map, ShapedType type,
                          llvm::function_ref<Value(unsigned)> coordOf,
-                         bool sharedOperand) {
+                         bool sharedOperand, ArrayRef<int64_t> offsets) {
+  SmallVector<Value> indices = indicesInOperand(map, type, coordOf,
+                                                sharedOperand);
+  for (auto [i, offset] : llvm::enumerate(offsets))
+    if (offset != 0)
+      indices[i] = add(indices[i], idx(offset));
+  return indices;
+}
+
+SmallVector<Value>
+KernelBuilder::indicesInOperand(AffineMap map, ShapedType type,
+                                llvm::function_ref<Value(unsigned)> coordOf,
+                                bool sharedOperand) {
   SmallVector<Value> indices;
   for (auto [pos, expr] : llvm::enumerate(map.getResults())) {
     unsigned d = cast<AffineDimExpr>(expr).getPosition();
@@ -347,8 +408,8 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
   Value tileStart = mul(tile, idx(keyTile));
   Value inRange = cmp(arith::CmpIPredicate::slt, tile, tileEnd);
   SmallVector<Value> tokens;
-  auto copyOperand = [&](Value buffer, AffineMap map, Value tiles,
-                         int64_t width) {
+  auto copyOperand = [&](Value buffer, unsigned operand, AffineMap map,
+                         Value tiles, int64_t width) {
     int64_t chunksPerRow = width / 8;
     int64_t chunks = keyTile * chunksPerRow;
     for (int64_t k = 0; k * threads < chunks; ++k) {
@@ -363,13 +424,15 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
         Value clampedKey = minI(key, idx(shape.keys - 1));
         Value col = mul(chunk, idx(8));
         SmallVector<Value> src = indicesOf(
-            map, cast<ShapedType>(buffer.getType()),
+            map, cast<ShapedType>(op->getOperand(operand).getType()),
             [&](unsigned d) -> Value {
               if (d == shape.keyDim)
                 return clampedKey;
+              if (llvm::is_contained(shape.batchDims, d))
+                return rowCoord(0, d, /*clamped=*/true);
               return col; // the head or value dimension
             },
-            /*sharedOperand=*/true);
+            /*sharedOperand=*/true, shape.offsets[operand]);
         Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
         // Keys past the tile range or the extent are zero-filled: no read.
         Value srcElements =
@@ -392,9 +455,11 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
     }
   };
   for (auto [i, buffer] : llvm::enumerate(keyBuffers))
-    copyOperand(buffer, op.getKeyMap(i), keyTiles[i],
+    copyOperand(buffer, op.getQueries().size() + i, op.getKeyMap(i),
+                keyTiles[i],
                 shape.contractionWidths[i]);
-  copyOperand(valueBuffer, op.getValueMap(), valueTiles, shape.width);
+  copyOperand(valueBuffer, 2 * op.getQueries().size(), op.getValueMap(),
+              valueTiles, shape.width);
   return nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
 }
@@ -453,7 +518,8 @@ Value KernelBuilder::quadReduce(Value v, bool isMax) {
 void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
                           ValueRange keyBufferValues, Value valueBufferValue,
                           Value kvLengthsBuffer, Value outputBuffer,
-                          ValueRange keyTileValues, Value valueTileValue) {
+                          Value logSumExpBuffer, ValueRange keyTileValues,
+                          Value valueTileValue) {
   keyBuffers.assign(keyBufferValues.begin(), keyBufferValues.end());
   keyTiles.assign(keyTileValues.begin(), keyTileValues.end());
   valueBuffer = valueBufferValue;
@@ -519,6 +585,13 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   }
   Value tileBegin = div(keyBegin, keyTile);
   tileEnd = div(add(keyEnd, idx(keyTile - 1)), keyTile);
+  // Split z of kv_splits takes its share of the block's tiles.
+  Value split = launch.getBlockIds().z;
+  if (kvSplits > 1) {
+    Value share = div(add(sub(tileEnd, tileBegin), idx(kvSplits - 1)), kvSplits);
+    tileBegin = minI(add(tileBegin, mul(split, share)), tileEnd);
+    tileEnd = minI(add(tileBegin, share), tileEnd);
+  }
   bool maskKeys = positional || kvLengthsBuffer || shape.keys % keyTile != 0;
 
   // Q's A fragments, for the whole key loop.
@@ -531,13 +604,13 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
       for (int64_t reg = 0; reg < 4; ++reg) {
         Value col = add(mul(laneInQuad, idx(2)), idx(16 * chunk + 8 * (reg / 2)));
         SmallVector<Value> at = indicesOf(
-            op.getQueryMap(i), cast<ShapedType>(buffer.getType()),
+            op.getQueryMap(i), cast<ShapedType>(op.getQueries()[i].getType()),
             [&](unsigned d) -> Value {
               if (d == shape.contractionDims[i])
                 return col;
               return rowCoord(reg % 2, d, /*clamped=*/true);
             },
-            /*sharedOperand=*/false);
+            /*sharedOperand=*/false, shape.offsets[i]);
         Value pair = vector::LoadOp::create(
             b, loc, VectorType::get({2}, et), buffer, at);
         fragment = vector::InsertOp::create(b, loc, pair, fragment, reg);
@@ -707,9 +780,12 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   nvgpu::DeviceAsyncWaitOp::create(b, loc, last, b.getI32IntegerAttr(0));
 
   // O / l, 0 for a row without visible keys; rows past the end are padding.
+  // Splits also write log-sum-exp = (m + log2 l) ln 2 (-inf without keys)
+  // from the first lane of each quad.
   ValueRange results = loop.getResults();
   auto outputType = cast<MemRefType>(outputBuffer.getType());
   Type outElement = outputType.getElementType();
+  AffineMap outputMap = op.getOutputMap();
   for (unsigned h = 0; h < 2; ++h) {
     Value sum = quadReduce(results[2 + h], /*isMax=*/false);
     Value positive =
@@ -721,6 +797,19 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         /*withElseRegion=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(inside.thenBlock());
+    auto outputIndices = [&](Value col) {
+      SmallVector<Value> at = indicesOf(
+          outputMap, outputType,
+          [&](unsigned d) -> Value {
+            if (d == shape.valueDim)
+              return col;
+            return rowCoord(h, d, /*clamped=*/false);
+          },
+          /*sharedOperand=*/false);
+      if (logSumExpBuffer)
+        at.push_back(split);
+      return at;
+    };
     for (int64_t n = 0; n < valueTilesN; ++n)
       for (int64_t j = 0; j < 2; ++j) {
         Value v = vector::ExtractOp::create(b, loc, results[4 + n],
@@ -729,16 +818,22 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         if (outElement != f32Type)
           v = arith::TruncFOp::create(b, loc, outElement, v);
         Value col = add(mul(laneInQuad, idx(2)), idx(8 * n + j));
-        SmallVector<Value> at = indicesOf(
-            op.getOutputMap(), outputType,
-            [&](unsigned d) -> Value {
-              if (d == shape.valueDim)
-                return col;
-              return rowCoord(h, d, /*clamped=*/false);
-            },
-            /*sharedOperand=*/false);
-        memref::StoreOp::create(b, loc, v, outputBuffer, at);
+        memref::StoreOp::create(b, loc, v, outputBuffer, outputIndices(col));
       }
+    if (!logSumExpBuffer)
+      continue;
+    auto firstLane = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::eq, laneInQuad, idx(0)),
+        /*withElseRegion=*/false);
+    b.setInsertionPointToStart(firstLane.thenBlock());
+    Value log2Sum = math::Log2Op::create(b, loc, sum);
+    Value lse = arith::MulFOp::create(
+        b, loc, arith::AddFOp::create(b, loc, results[h], log2Sum),
+        f32(M_LN2));
+    lse = arith::SelectOp::create(b, loc, positive, lse, negInf);
+    SmallVector<Value> at = outputIndices(idx(0));
+    at.erase(at.begin() + *resultOf(outputMap, shape.valueDim));
+    memref::StoreOp::create(b, loc, lse, logSumExpBuffer, at);
   }
 }
 
@@ -769,6 +864,17 @@ int64_t mlir::attn::getTensorCoreFlashSharedMemory(AttentionOp op,
          (shape->elementType.getIntOrFloatBitWidth() / 8);
 }
 
+int64_t mlir::attn::getTensorCoreFlashBlocks(AttentionOp op, int64_t warps) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  if (failed(shape))
+    return 0;
+  int64_t blocks = llvm::divideCeil(shape->rows, 16 * warps);
+  for (int64_t e : shape->blockBatchExtents)
+    blocks *= e;
+  return blocks;
+}
+
 int64_t mlir::attn::getTensorCoreFlashRows(AttentionOp op) {
   std::string reason;
   FailureOr<KernelShape> shape = analyze(op, reason);
@@ -792,12 +898,15 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
     return bufferization::ToBufferOp::create(
         rewriter, loc, denseBufferType(type), tensor, /*readOnly=*/true);
   };
+  // The inputs' buffers: of the tensors they are read from (a slice's
+  // source).
+  unsigned numQueries = op.getQueries().size();
   SmallVector<Value> queries, keys;
-  for (Value q : op.getQueries())
-    queries.push_back(toBuffer(q));
-  for (Value k : op.getKeys())
-    keys.push_back(toBuffer(k));
-  Value value = toBuffer(op.getValue());
+  for (unsigned i = 0; i < numQueries; ++i) {
+    queries.push_back(toBuffer(shape->sources[i]));
+    keys.push_back(toBuffer(shape->sources[numQueries + i]));
+  }
+  Value value = toBuffer(shape->sources.back());
   Value kvLengths;
   if (Value kvl = op.getKvLengths()) {
     auto type = cast<RankedTensorType>(kvl.getType());
@@ -806,9 +915,24 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
         kvl, /*readOnly=*/true);
   }
   auto outputType = cast<RankedTensorType>(op.getOutput().getType());
+  // With splits, each writes its partial output and log-sum-exp in f32,
+  // along a last dimension of splits.
+  int64_t splits = config.getKvSplits();
+  unsigned valuePos = *resultOf(op.getOutputMap(), shape->valueDim);
+  SmallVector<int64_t> partialShape(outputType.getShape());
+  partialShape.push_back(splits);
+  SmallVector<int64_t> lseShape(partialShape);
+  lseShape.erase(lseShape.begin() + valuePos);
+  Type f32Type = rewriter.getF32Type();
   Value output = memref::AllocOp::create(
       rewriter, loc,
-      MemRefType::get(outputType.getShape(), outputType.getElementType()));
+      splits > 1 ? MemRefType::get(partialShape, f32Type)
+                 : MemRefType::get(outputType.getShape(),
+                                   outputType.getElementType()));
+  Value logSumExp;
+  if (splits > 1)
+    logSumExp = memref::AllocOp::create(rewriter, loc,
+                                        MemRefType::get(lseShape, f32Type));
 
   // Shared memory: per key operand and the value, `stages` tiles of
   // key_tile rows, carved out of the launch's dynamic shared memory (16-byte
@@ -843,7 +967,8 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
                                                   rewriter.getI32Type(),
                                                   sharedBytes);
   auto launch = gpu::LaunchOp::create(
-      rewriter, loc, cst(rowTiles), cst(points), one, cst(32 * config.getWarps()),
+      rewriter, loc, cst(rowTiles), cst(points), cst(splits),
+      cst(32 * config.getWarps()),
       one, one, sharedSize);
   {
     OpBuilder::InsertionGuard g(rewriter);
@@ -858,12 +983,45 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
       tiles.push_back(memref::ViewOp::create(rewriter, loc, type, shared,
                                              cst(offset), ValueRange{}));
     KernelBuilder kernel(rewriter, loc, op, *shape, config);
-    kernel.build(launch, queries, keys, value, kvLengths, output,
+    kernel.build(launch, queries, keys, value, kvLengths, output, logSumExp,
                  ArrayRef<Value>(tiles).drop_back(), tiles.back());
     gpu::TerminatorOp::create(rewriter, loc);
   }
-  Value result = bufferization::ToTensorOp::create(
-      rewriter, loc, outputType, output, /*restrict=*/true, /*writable=*/true);
-  rewriter.replaceOp(op, result);
+  if (splits == 1) {
+    Value result = bufferization::ToTensorOp::create(
+        rewriter, loc, outputType, output, /*restrict=*/true,
+        /*writable=*/true);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  // The splits' log-sum-exp merge, on tensors (the portable path's kernels):
+  // M = max_s lse_s, o = sum_s exp(lse_s - M) o_s / sum_s exp(lse_s - M).
+  Value partials = bufferization::ToTensorOp::create(
+      rewriter, loc, RankedTensorType::get(partialShape, f32Type), output,
+      /*restrict=*/true, /*writable=*/true);
+  Value lses = bufferization::ToTensorOp::create(
+      rewriter, loc, RankedTensorType::get(lseShape, f32Type), logSumExp,
+      /*restrict=*/true, /*writable=*/true);
+  unsigned rank = outputType.getRank();
+  AffineMap space = AffineMap::getMultiDimIdentityMap(rank + 1, ctx);
+  AffineMap lseMap = space.dropResult(valuePos);
+  AffineMap outOfSplit = space.getMajorSubMap(rank);
+  MappedTensor lse{lses, lseMap};
+  Value max = buildSplitMax(rewriter, loc, outputType.getShape(), lse);
+  SmallVector<Value> sums = buildWeightedSplitSums(
+      rewriter, loc, outputType.getShape(), lse, {max, outOfSplit},
+      {std::nullopt, MappedTensor{partials, space}});
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  Type outElement = outputType.getElementType();
+  auto normalize = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{outputType}, ValueRange{sums[1], sums[0]},
+      ValueRange{op.getOutput()}, ArrayRef<AffineMap>{id, id, id},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nl, buildNormalizedRow(nb, nl, args[0], args[1], outElement));
+      });
+  rewriter.replaceOp(op, normalize.getResult(0));
   return success();
 }

@@ -41,7 +41,8 @@ FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult
 GpuFlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                           int64_t warps, int64_t keyTile, int64_t stages) {
+                           int64_t warps, int64_t keyTile, int64_t stages,
+                           int64_t kvSplits) {
   // 32 warps make the 1024 threads a block can have.
   if (warps < 1 || warps > 32)
     return emitError() << "warps must be in [1, 32], got " << warps;
@@ -50,5 +51,8 @@ GpuFlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << keyTile;
   if (stages < 2 || stages > 4)
     return emitError() << "stages must be in [2, 4], got " << stages;
+  // Splits are a grid dimension (z: at most 65535 blocks).
+  if (kvSplits < 1 || kvSplits > 65535)
+    return emitError() << "kv_splits must be in [1, 65535], got " << kvSplits;
   return success();
 }

@@ -8,13 +8,14 @@
          affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
 
 // Head dim 128, 2 stages: 64-key tiles of K and V need 64 KiB, 32-key
-// tiles 32 KiB; 100 query rows fill 4 warps.
+// tiles 32 KiB; 100 query rows fill 4 warps. 4 blocks leave the GPU idle:
+// the keys are split, as far as 4 key tiles a split allows (10 tiles: 2).
 // CHECK-LABEL: func @prefill
 // CHECK: attn.attention
-// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2>
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 2>
 // SET-LABEL: func @prefill
 // SET: attn.attention
-// SET-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 2, key_tile = 32, stages = 3>
+// SET-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 2, key_tile = 32, stages = 3, kv_splits = 2>
 func.func @prefill(%q: tensor<1x2x100x128xbf16>, %k: tensor<1x2x300x128xbf16>,
                    %v: tensor<1x2x300x128xbf16>) -> tensor<1x2x100x128xf32> {
   %init = tensor.empty() : tensor<1x2x100x128xf32>
@@ -32,10 +33,10 @@ func.func @prefill(%q: tensor<1x2x100x128xbf16>, %k: tensor<1x2x300x128xbf16>,
          affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
 
 // GQA decode: 4 query heads per KV head are packed into one warp's rows;
-// head dim 64 leaves room for 64-key tiles.
+// head dim 64 leaves room for 64-key tiles; 8 key tiles make 2 splits.
 // CHECK-LABEL: func @decode
 // CHECK: attn.attention
-// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2>
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 2>
 func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
                   %v: tensor<1x2x512x64xf16>) -> tensor<1x8x1x64xf16> {
   %init = tensor.empty() : tensor<1x8x1x64xf16>
@@ -43,6 +44,27 @@ func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
          values(%v : tensor<1x2x512x64xf16>) outs(%init : tensor<1x8x1x64xf16>)
          scale(0.125 : f32) indexing_maps = #bhsd -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
+}
+
+// -----
+
+#bhsd = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+
+// A prefill of 16 heads by 4096 queries: 1024 blocks, no split.
+// CHECK-LABEL: func @large_prefill
+// CHECK: attn.attention
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 1>
+func.func @large_prefill(%q: tensor<1x16x4096x128xbf16>, %k: tensor<1x16x4096x128xbf16>,
+                         %v: tensor<1x16x4096x128xbf16>) -> tensor<1x16x4096x128xbf16> {
+  %init = tensor.empty() : tensor<1x16x4096x128xbf16>
+  %o = attn.attention queries(%q : tensor<1x16x4096x128xbf16>) keys(%k : tensor<1x16x4096x128xbf16>)
+         values(%v : tensor<1x16x4096x128xbf16>) outs(%init : tensor<1x16x4096x128xbf16>)
+         scale(0.08838834764831845 : f32) masking(causal) indexing_maps = #bhsd
+         -> tensor<1x16x4096x128xbf16>
+  return %o : tensor<1x16x4096x128xbf16>
 }
 
 // -----

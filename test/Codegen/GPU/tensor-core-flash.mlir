@@ -38,7 +38,7 @@ func.func @prefill(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x300x64xbf16>,
   %o = attn.attention queries(%q : tensor<1x2x100x64xbf16>) keys(%k : tensor<1x2x300x64xbf16>)
          values(%v : tensor<1x2x300x64xbf16>) outs(%init : tensor<1x2x100x64xf32>)
          scale(0.125 : f32) masking(causal) indexing_maps = #bhsd
-         {lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 1>}
          -> tensor<1x2x100x64xf32>
   return %o : tensor<1x2x100x64xf32>
 }
@@ -61,7 +61,7 @@ func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
   %o = attn.attention queries(%q : tensor<1x8x1x64xf16>) keys(%k : tensor<1x2x512x64xf16>)
          values(%v : tensor<1x2x512x64xf16>) outs(%init : tensor<1x8x1x64xf16>)
          scale(0.125 : f32) indexing_maps = #bhsd
-         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 1>}
          -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
 }
@@ -84,4 +84,37 @@ func.func @unconfigured(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
          values(%v : tensor<1x2x512x64xf16>) outs(%init : tensor<1x8x1x64xf16>)
          scale(0.125 : f32) indexing_maps = #bhsd -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
+}
+
+// -----
+
+#bhsd = [affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+         affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+
+// Split-KV: 4 splits along the grid's z, each writing its partial output
+// and log-sum-exp (f32, splits last); linalg on tensors merges them.
+// CHECK-LABEL: func @split
+// CHECK-DAG: %[[PART:.*]] = memref.alloc() : memref<1x8x1x64x4xf32>
+// CHECK-DAG: %[[LSE:.*]] = memref.alloc() : memref<1x8x1x4xf32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}}, {{.*}} = %c4{{(_[0-9]+)?}})
+// CHECK: math.log2
+// CHECK: memref.store {{.*}}, %[[LSE]]
+// CHECK: gpu.terminator
+// CHECK-DAG: bufferization.to_tensor %[[PART]]
+// CHECK-DAG: bufferization.to_tensor %[[LSE]]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: math.exp
+// CHECK: %[[OUT:.*]] = linalg.generic
+// CHECK: return %[[OUT]]
+func.func @split(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x4096x64xbf16>,
+                 %v: tensor<1x2x4096x64xbf16>) -> tensor<1x8x1x64xbf16> {
+  %init = tensor.empty() : tensor<1x8x1x64xbf16>
+  %o = attn.attention queries(%q : tensor<1x8x1x64xbf16>) keys(%k : tensor<1x2x4096x64xbf16>)
+         values(%v : tensor<1x2x4096x64xbf16>) outs(%init : tensor<1x8x1x64xbf16>)
+         scale(0.125 : f32) indexing_maps = #bhsd
+         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 4>}
+         -> tensor<1x8x1x64xbf16>
+  return %o : tensor<1x8x1x64xbf16>
 }

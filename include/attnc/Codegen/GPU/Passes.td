@@ -88,7 +88,10 @@ def AttnGpuConfigureFlash
     whose `stages` buffers of K and V fit in 48 KiB of static shared
     memory. A block has `warps` warps (16 query rows each), fewer when the
     packed rows (query rows times the query heads sharing a KV head) fill
-    fewer.
+    fewer. Where the grid has fewer than `target-blocks` blocks (a decode
+    step), the keys are split among `kv-splits` blocks per row tile, or
+    with 0 as many as reach `target-blocks` while each split keeps at least
+    4 key tiles.
   }];
   let options = [
     Option<"warps", "warps", "int64_t", "4",
@@ -97,6 +100,10 @@ def AttnGpuConfigureFlash
            "Keys per step of the online softmax (0: the largest that fits)">,
     Option<"stages", "stages", "int64_t", "2",
            "Shared-memory buffers of K and V tiles filled ahead by cp.async">,
+    Option<"kvSplits", "kv-splits", "int64_t", "0",
+           "Blocks sharing a row tile's keys (0: chosen from target-blocks)">,
+    Option<"targetBlocks", "target-blocks", "int64_t", "264",
+           "Blocks that keep the GPU busy (two per SM of an H100/H200)">,
     Option<"remarks", "remarks", "bool", "false",
            "Remark on each attention left to the portable path, saying why">,
   ];
@@ -118,11 +125,16 @@ def AttnGpuTensorCoreFlash
     scale folded into `exp2`; row statistics shuffled within quads; key
     tiles outside every row's causal, window or `kv_lengths` range
     skipped. Query heads sharing a KV head are packed into a block's rows.
+    With `kv_splits` > 1 the grid's third dimension splits each row tile's
+    key tiles; each split writes its partial output and log-sum-exp, and
+    linalg ops on tensors after the launch merge them (`buildSplitMax`,
+    `buildWeightedSplitSums`), through the portable path's kernels.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::NVVM::NVVMDialect",
     "::mlir::math::MathDialect",

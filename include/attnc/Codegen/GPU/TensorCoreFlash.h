@@ -35,8 +35,14 @@ int64_t getTensorCoreFlashSharedMemory(AttentionOp op, int64_t keyTile,
 /// that share a KV head (packed into the rows of one block).
 int64_t getTensorCoreFlashRows(AttentionOp op);
 
+/// Blocks of the kernel's grid for `op` with `warps` warps per block,
+/// before any split of the keys.
+int64_t getTensorCoreFlashBlocks(AttentionOp op, int64_t warps);
+
 /// Replaces `op` (on tensors) by buffers of its operands, a `gpu.launch` of
-/// the kernel configured by `config`, and the tensor of its output.
+/// the kernel configured by `config`, and the tensor of its output (with
+/// kv_splits, the log-sum-exp merge of the splits' partial outputs, in
+/// linalg on tensors).
 /// `checkTensorCoreFlash(op)` must hold.
 LogicalResult buildTensorCoreFlashKernel(RewriterBase &rewriter,
                                          AttentionOp op,

@@ -69,13 +69,19 @@ def AttnCodegen_GpuFlashConfigAttr
       computes `16 * warps` rows of the packed row space);
     * `key_tile`: keys per step of the online softmax, a multiple of 16;
     * `stages`: shared-memory buffers of K and V tiles that `cp.async`
-      fills ahead of the tile being computed (2: double buffering).
-    Example: `#attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2>`.
+      fills ahead of the tile being computed (2: double buffering);
+    * `kv_splits`: blocks that share one row tile's key range (a third grid
+      dimension), each writing its partial output and log-sum-exp for a
+      merge after the kernel (1: none), for decode steps whose row tiles
+      alone leave the GPU idle.
+    Example: `#attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2,
+    kv_splits = 1>`.
   }];
   let parameters = (ins
     "int64_t":$warps,
     "int64_t":$key_tile,
-    "int64_t":$stages
+    "int64_t":$stages,
+    "int64_t":$kv_splits
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -176,8 +176,11 @@ attn::buildWeightedSplitSums(OpBuilder &b, Location loc,
       inputs.push_back(term->value);
       maps.push_back(term->map);
     }
-  Value zeros = buildFilledTensor(b, loc, shape, f32);
-  SmallVector<Value> inits(terms.size(), zeros);
+  // A zero-filled init of its own per sum: two results sharing one init
+  // bufferize to a copy of it, which GPU host code cannot do.
+  SmallVector<Value> inits;
+  for (size_t i = 0; i < terms.size(); ++i)
+    inits.push_back(buildFilledTensor(b, loc, shape, f32));
   maps.append(terms.size(), result);
   auto sums = linalg::GenericOp::create(
       b, loc, TypeRange(ValueRange(inits)), inputs, inits, maps, iterators,
