@@ -14,7 +14,8 @@ each backend it has for the case (flash, cuDNN, efficient), on the same
 inputs. The table goes to FILE (default benchmarks/RESULTS-gpu.md) with the
 device, the driver and the date. FLOPs count a multiply-add as 2; causal
 cases count only unmasked work; decode cases report the bytes of K and V
-read per step.
+(MLA: the latent and the RoPE key) read per step, and MLA decode also its
+TFLOP/s.
 """
 
 import argparse
@@ -34,6 +35,14 @@ CASES = {
     "gqa-decode": (32, 8, 64, 1, 8192, 128, False),
 }
 
+# MLA absorbed decode, as attention over the cached latent: one KV head whose
+# key is [latent ; RoPE key] and whose value is the latent itself.
+# name: (query heads, batch, keys, latent width d_c, RoPE width d_R)
+MLA_CASES = {
+    "mla-decode-h128": (128, 64, 8192, 512, 64),
+    "mla-decode-h16": (16, 64, 8192, 512, 64),
+}
+
 
 def case_mlir(hq, hkv, b, s, t, d, causal):
     q, kv = f"{b}x{hq}x{s}x{d}xbf16", f"{b}x{hkv}x{t}x{d}xbf16"
@@ -51,16 +60,38 @@ def case_mlir(hq, hkv, b, s, t, d, causal):
 """
 
 
+def mla_case_mlir(h, b, t, dc, dr):
+    ql, qr = f"{b}x{h}x1x{dc}xbf16", f"{b}x{h}x1x{dr}xbf16"
+    lat, rope = f"{b}x1x{t}x{dc}xbf16", f"{b}x1x{t}x{dr}xbf16"
+    return f"""func.func @main(%ql: tensor<{ql}>, %qr: tensor<{qr}>, %lat: tensor<{lat}>,
+                %rope: tensor<{rope}>) -> tensor<{ql}> {{
+  %init = tensor.empty() : tensor<{ql}>
+  %o = attn.attention queries(%ql, %qr : tensor<{ql}>, tensor<{qr}>)
+         keys(%lat, %rope : tensor<{lat}>, tensor<{rope}>) values(%lat : tensor<{lat}>)
+         outs(%init : tensor<{ql}>) scale({(dc + dr) ** -0.5} : f32)
+         indexing_maps = [affine_map<(b, h, s, t, d, r, e) -> (b, h, s, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, e)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, e)>] -> tensor<{ql}>
+  return %o : tensor<{ql}>
+}}
+"""
+
+
 def prepare(opts):
     attnc = os.environ.get("ATTNC", os.path.join(ROOT, "build", "bin", "attnc"))
     os.makedirs(opts.dir, exist_ok=True)
-    for name, shape in CASES.items():
+    sources = {name: case_mlir(*shape) for name, shape in CASES.items()}
+    sources.update({name: mla_case_mlir(*shape) for name, shape in MLA_CASES.items()})
+    for name, text in sources.items():
         path = os.path.join(opts.dir, name + ".mlir")
         with open(path, "w") as f:
-            f.write(case_mlir(*shape))
+            f.write(text)
         subprocess.run([attnc, path, "--target=nvptx", f"--chip={opts.chip}", "-o",
                         os.path.join(opts.dir, name + ".ptx")], check=True)
-    print(f"gpu.py: {len(CASES)} cases for {opts.chip} in {opts.dir}")
+    print(f"gpu.py: {len(sources)} cases for {opts.chip} in {opts.dir}")
 
 
 def median_ms(fn, iterations):
@@ -94,12 +125,10 @@ def run(opts):
     other = torch.empty_like(big)
     copy_gbs = 2 * big.numel() / median_ms(lambda: other.copy_(big), opts.iterations) / 1e6
     rows = []
-    for case, (hq, hkv, b, s, t, d, causal) in CASES.items():
-        rng = np.random.default_rng(1)
-        arrays = [rng.standard_normal((b, h, n_, d), dtype=np.float32) * 0.5
-                  for h, n_ in ((hq, s), (hkv, t), (hkv, t))]
-        work = 4 * b * hq * s * t * d * (0.5 if causal and s == t else 1.0)
-        kv_bytes = 2 * b * hkv * t * d * 2
+
+    def measure(case, arrays, sdpa_args, causal, gqa, work, kv_bytes, decode):
+        """attnc's kernels on `arrays` (bf16) and torch's SDPA backends on
+        the tensors that `sdpa_args` makes of them."""
         tensors = [torch.from_numpy(x).to(dev, torch.bfloat16) for x in arrays]
         with tempfile.TemporaryDirectory() as tmp:
             paths = []
@@ -114,7 +143,7 @@ def run(opts):
                     if proc.returncode == 0 else None)
         if attnc_ms is None:
             sys.stderr.write(proc.stderr)
-        q, k, v = tensors
+        q, k, v = sdpa_args(tensors)
         torch_ms = {}
         for label, backend in (("flash", SDPBackend.FLASH_ATTENTION),
                                ("cudnn", SDPBackend.CUDNN_ATTENTION),
@@ -122,17 +151,36 @@ def run(opts):
             try:
                 with sdpa_kernel(backend):
                     fn = lambda: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
-                        q, k, v, is_causal=causal, enable_gqa=hq != hkv)
+                        q, k, v, is_causal=causal, enable_gqa=gqa)
                     torch_ms[label] = median_ms(fn, opts.iterations)
             except RuntimeError:
                 torch_ms[label] = None
-        rows.append((case, attnc_ms, torch_ms, work, kv_bytes, s == 1))
+        rows.append((case, attnc_ms, torch_ms, work, kv_bytes, decode))
         print(case, attnc_ms, torch_ms, flush=True)
+
+    for case, (hq, hkv, b, s, t, d, causal) in CASES.items():
+        rng = np.random.default_rng(1)
+        arrays = [rng.standard_normal((b, h, n_, d), dtype=np.float32) * 0.5
+                  for h, n_ in ((hq, s), (hkv, t), (hkv, t))]
+        work = 4 * b * hq * s * t * d * (0.5 if causal and s == t else 1.0)
+        kv_bytes = 2 * b * hkv * t * d * 2
+        measure(case, arrays, lambda x: x, causal, hq != hkv, work, kv_bytes, s == 1)
+    for case, (h, b, t, dc, dr) in MLA_CASES.items():
+        rng = np.random.default_rng(1)
+        arrays = [rng.standard_normal(shape, dtype=np.float32) * 0.5
+                  for shape in ((b, h, 1, dc), (b, h, 1, dr), (b, 1, t, dc), (b, 1, t, dr))]
+        # Scores over d_c + d_R, P.V over d_c; the latent and RoPE key read once.
+        work = 2 * b * h * t * (2 * dc + dr)
+        kv_bytes = b * t * (dc + dr) * 2
+        measure(case, arrays,
+                lambda x: (torch.cat(x[0:2], -1), torch.cat(x[2:4], -1), x[2]),
+                False, True, work, kv_bytes, True)
 
     def fmt(ms, work, kv_bytes, decode):
         if ms is None:
             return "n/a"
-        rate = f"{kv_bytes / ms / 1e6:.0f} GB/s" if decode else f"{work / ms / 1e9:.1f} TFLOP/s"
+        flops = f"{work / ms / 1e9:.1f} TFLOP/s"
+        rate = f"{kv_bytes / ms / 1e6:.0f} GB/s, {flops}" if decode else flops
         return f"{ms:.3f} ms ({rate})"
     lines = [
         "# GPU results", "",

@@ -3,7 +3,9 @@
 #
 #   utils/gpu-check.sh prepare DIR [CHIP]   here, with MLIR: compiles every
 #       example's kernels for CHIP (default sm_90: the H100/H200) into DIR
-#       with `attnc --target=nvptx`, and writes DIR/checks.txt.
+#       with `attnc --target=nvptx`, and the tensor-core kernel's cases
+#       (test/Integration/CUDA/Inputs/tensor-core.mlir), and writes
+#       DIR/checks.txt.
 #   utils/gpu-check.sh run DIR OUT          on the GPU machine (CUDA, cmake,
 #       ninja, numpy; no MLIR): builds the runtime and attn-gpu-run alone
 #       (-DATTNC_RUNTIME_ONLY=ON), then for every check generates the inputs
@@ -34,6 +36,17 @@ mla_decode|--variant latent --scale 0.07216878364870323 --causal
 mla_prefill|--variant latent --scale 0.07216878364870323 --causal
 mlra4_decode|--variant latent --scale 0.07216878364870323 --causal --weight 0.5"
 
+# The tensor-core kernel's cases (bf16/f16, test/Integration/CUDA/tensor-core.test,
+# which runs them in the PTX emulator): function | check_attention.py arguments
+TENSOR_CORE=test/Integration/CUDA/Inputs/tensor-core.mlir
+TENSOR_CORE_CHECKS="prefill_causal|--scale 0.125 --causal --rtol 2e-2
+gqa_decode|--scale 0.08838834764831845 --rtol 2e-2
+window|--scale 0.125 --window 9 --rtol 2e-2
+lengths|--args q,k,v,kv_lengths --kv-lengths 0,13 --scale 0.125 --causal --rtol 2e-2
+mqa|--scale 0.125 --causal --rtol 2e-2
+split_decode|--args q,k,v,kv_lengths --kv-lengths 0,700 --scale 0.125 --causal --rtol 2e-2
+grouped_tied|--variant grouped_tied --scale 0.125 --causal --rtol 2e-2"
+
 case "$mode" in
 prepare)
   chip=${3:-sm_90}
@@ -45,6 +58,12 @@ prepare)
       -o "$dir/$name.ptx" || { echo "gpu-check: attnc failed on $name" >&2; exit 1; }
     echo "$name|examples/$name.mlir|$name.ptx.json|$args" >> "$dir/checks.txt"
   done <<< "$CHECKS"
+  "$attnc" "$ROOT/$TENSOR_CORE" --target=nvptx --chip="$chip" -o "$dir/tensor-core.ptx" ||
+    { echo "gpu-check: attnc failed on $TENSOR_CORE" >&2; exit 1; }
+  while IFS='|' read -r name args; do
+    echo "tensor-core $name|$TENSOR_CORE|tensor-core.ptx.json|--function $name $args" \
+      >> "$dir/checks.txt"
+  done <<< "$TENSOR_CORE_CHECKS"
   python3 "$ROOT/benchmarks/gpu.py" prepare "$dir/bench" --chip "$chip" || exit 1
   echo "gpu-check: $(wc -l < "$dir/checks.txt") kernel sets for $chip in $dir"
   ;;
