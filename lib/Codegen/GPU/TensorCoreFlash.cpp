@@ -53,6 +53,13 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
+/// Widths of the per-warp register state: Q's A fragments and O's
+/// accumulators for at most 256 elements of a row stay in registers.
+constexpr int64_t kMaxRegisterWidth = 256;
+/// Wider heads: queries from shared memory, the value split among warps.
+constexpr int64_t kMaxContractedWidth = 1024;
+constexpr int64_t kMaxValueWidth = 1024;
+
 /// How the kernel sees one attention: its dimensions by role and the
 /// packed row space.
 struct KernelShape {
@@ -78,7 +85,17 @@ struct KernelShape {
   /// larger tensor (GTA's keys from its tied vectors) is read in place.
   SmallVector<Value> sources;
   SmallVector<SmallVector<int64_t>> offsets;
+  /// Query fragments for more than 256 contracted elements do not fit in
+  /// registers: the block's queries are staged in shared memory and each
+  /// fragment is read by ldmatrix where it is used.
+  bool queriesInShared = false;
+  /// The key whose tiles are also the value's (MLA's latent): one copy.
+  std::optional<unsigned> valueKey;
+  /// Warps among which the value's columns are split.
+  int64_t valueSplit = 1;
 };
+
+int64_t chooseValueSplit(const KernelShape &shape);
 
 std::string typeName(Type type) {
   std::string name;
@@ -93,6 +110,24 @@ std::optional<unsigned> resultOf(AffineMap map, unsigned dim) {
     if (auto d = dyn_cast<AffineDimExpr>(expr); d && d.getPosition() == dim)
       return i;
   return std::nullopt;
+}
+
+int64_t chooseValueSplit(const KernelShape &shape) {
+  // A lane holds a quarter of its row's Q fragments and half of its part
+  // of the value's columns: up to 384 of them (D = 128 attention holds 256)
+  // ptxas fits them without spilling. Otherwise, and always where the
+  // queries are staged (their fragments' addresses and the wide kernel's
+  // loops take registers too: EG-MLA's 256 columns spill), the value is
+  // split into the fewest parts of at most 128 columns.
+  int64_t contracted = 0;
+  for (int64_t w : shape.contractionWidths)
+    contracted += w;
+  if (shape.width <= 128 ||
+      (!shape.queriesInShared && contracted + shape.width <= 384))
+    return 1;
+  for (int64_t split = 2;; ++split)
+    if (shape.width % (16 * split) == 0 && shape.width / split <= 128)
+      return split;
 }
 
 FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
@@ -144,7 +179,8 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
         ShapedType::isDynamicShape(slice.getStaticOffsets()) ||
         !llvm::all_of(slice.getStaticStrides(),
                       [](int64_t st) { return st == 1; }) ||
-        (slice.getStaticOffsets().back() * elementBytes) % 16 != 0)
+        (slice.getStaticOffsets().back() * elementBytes) % 16 != 0 ||
+        (slice.getSourceType().getShape().back() * elementBytes) % 16 != 0)
       return fail("a slice that is not read in place (dynamic or strided "
                   "offsets, a dropped dimension, or rows not 16-byte "
                   "aligned)");
@@ -175,9 +211,10 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
   shape.valueDim = valueDims.front();
   shape.keys = dims.extents[shape.keyDim];
   shape.width = dims.extents[shape.valueDim];
-  if (shape.width % 16 != 0 || shape.width > 256)
+  if (shape.width % 16 != 0 || shape.width > kMaxValueWidth)
     return fail("a value width of " + Twine(shape.width) +
-                " (the kernel takes multiples of 16 up to 256)");
+                " (the kernel takes multiples of 16 up to " +
+                Twine(kMaxValueWidth) + ")");
   AffineMap valueMap = op.getValueMap();
   if (resultOf(valueMap, shape.valueDim) != valueMap.getNumResults() - 1)
     return fail("a value whose width is not its innermost dimension");
@@ -197,9 +234,30 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
     shape.contractionWidths.push_back(dims.extents[d]);
     contracted += dims.extents[d];
   }
-  if (contracted > 256)
-    return fail("a contracted width of " + Twine(contracted) +
-                " (query fragments for at most 256 stay in registers)");
+  if (contracted > kMaxContractedWidth)
+    return fail("a contracted width of " + Twine(contracted) + " (at most " +
+                Twine(kMaxContractedWidth) + ")");
+  shape.queriesInShared = contracted > kMaxRegisterWidth;
+  // The value is a key's tiles when it is the same tensor read the same
+  // way, its width dimension where the key has its head dimension.
+  for (auto [i, key] : llvm::enumerate(op.getKeys())) {
+    AffineMap keyMap = op.getKeyMap(i);
+    if (key != op.getValue() || keyMap.getNumResults() != valueMap.getNumResults())
+      continue;
+    bool same = true;
+    for (auto [k, v] : llvm::zip(keyMap.getResults(), valueMap.getResults())) {
+      unsigned kd = cast<AffineDimExpr>(k).getPosition();
+      unsigned vd = cast<AffineDimExpr>(v).getPosition();
+      same &= kd == vd || (kd == shape.contractionDims[i] && vd == shape.valueDim);
+    }
+    if (same)
+      shape.valueKey = i;
+  }
+  shape.valueSplit = chooseValueSplit(shape);
+  if (shape.valueSplit > 8)
+    return fail("a value width of " + Twine(shape.width) +
+                " that splits into no 8 parts of at most 128 columns, each a "
+                "multiple of 16");
 
   // Heads are packed along a batch dimension where every key, the value
   // and kv_lengths share one smaller extent: the grid walks that extent,
@@ -255,7 +313,7 @@ public:
                 const KernelShape &shape, codegen::GpuFlashConfigAttr config)
       : b(b), loc(loc), op(op), shape(shape), warps(config.getWarps()),
         keyTile(config.getKeyTile()), stages(config.getStages()),
-        kvSplits(config.getKvSplits()) {}
+        kvSplits(config.getKvSplits()), valueSplit(config.getValueSplit()) {}
 
   /// With kv_splits > 1, `outputBuffer` receives each split's normalized
   /// partial output (a last dimension of splits) and `logSumExpBuffer` its
@@ -264,7 +322,7 @@ public:
   void build(gpu::LaunchOp launch, ValueRange queryBuffers,
              ValueRange keyBuffers, Value valueBuffer, Value kvLengthsBuffer,
              Value outputBuffer, Value logSumExpBuffer, ValueRange keyTiles,
-             Value valueTiles);
+             Value valueTiles, ValueRange queryTiles);
 
 private:
   // Index arithmetic.
@@ -302,6 +360,8 @@ private:
   /// Coordinate of dimension `d` for row `h` of this thread (0: row g,
   /// 1: row g + 8), or for the key/value dimensions given.
   Value rowCoord(unsigned h, unsigned d, bool clamped);
+  /// The same for a row of coordinates `coords` (over rowExtents).
+  Value rowCoordOf(ArrayRef<Value> coords, unsigned d);
 
   Value swizzle(Value chunk, Value row, int64_t chunksPerRow);
   /// Issues the cp.async copies of key tile `tile` into `stage` and
@@ -315,7 +375,7 @@ private:
   Location loc;
   AttentionOp op;
   const KernelShape &shape;
-  int64_t warps, keyTile, stages, kvSplits;
+  int64_t warps, keyTile, stages, kvSplits, valueSplit;
 
   // Per-block values.
   Value tid, lane, laneGroup, laneInQuad;
@@ -323,7 +383,7 @@ private:
   Value rowIndex[2];
   SmallVector<Value> rowCoords[2], clampedRowCoords[2];
   Value queryPos[2];
-  Value validLength, tileEnd;
+  Value validLength, alignedLength, tileEnd;
   SmallVector<Value> keyBuffers, keyTiles;
   Value valueBuffer, valueTiles;
 };
@@ -376,7 +436,10 @@ KernelBuilder::indicesInOperand(AffineMap map, ShapedType type,
 }
 
 Value KernelBuilder::rowCoord(unsigned h, unsigned d, bool clamped) {
-  ArrayRef<Value> coords = clamped ? clampedRowCoords[h] : rowCoords[h];
+  return rowCoordOf(clamped ? clampedRowCoords[h] : rowCoords[h], d);
+}
+
+Value KernelBuilder::rowCoordOf(ArrayRef<Value> coords, unsigned d) {
   unsigned packed = 0;
   for (auto [i, bd] : llvm::enumerate(shape.batchDims)) {
     if (shape.groups[i] > 1) {
@@ -420,7 +483,7 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
         Value key = add(tileStart, row);
         Value valid = arith::AndIOp::create(
             b, loc, inRange,
-            cmp(arith::CmpIPredicate::slt, key, idx(shape.keys)));
+            cmp(arith::CmpIPredicate::slt, key, validLength));
         Value clampedKey = minI(key, idx(shape.keys - 1));
         Value col = mul(chunk, idx(8));
         SmallVector<Value> src = indicesOf(
@@ -434,7 +497,8 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
             },
             /*sharedOperand=*/true, shape.offsets[operand]);
         Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
-        // Keys past the tile range or the extent are zero-filled: no read.
+        // Keys past the tile range or the valid length are zero-filled: no
+        // read, and no NaN of an unwritten cache reaches P V.
         Value srcElements =
             arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
         return nvgpu::DeviceAsyncCopyOp::create(
@@ -458,8 +522,9 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
     copyOperand(buffer, op.getQueries().size() + i, op.getKeyMap(i),
                 keyTiles[i],
                 shape.contractionWidths[i]);
-  copyOperand(valueBuffer, 2 * op.getQueries().size(), op.getValueMap(),
-              valueTiles, shape.width);
+  if (!shape.valueKey)
+    copyOperand(valueBuffer, 2 * op.getQueries().size(), op.getValueMap(),
+                valueTiles, shape.width);
   return nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
 }
@@ -519,7 +584,7 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
                           ValueRange keyBufferValues, Value valueBufferValue,
                           Value kvLengthsBuffer, Value outputBuffer,
                           Value logSumExpBuffer, ValueRange keyTileValues,
-                          Value valueTileValue) {
+                          Value valueTileValue, ValueRange queryTiles) {
   keyBuffers.assign(keyBufferValues.begin(), keyBufferValues.end());
   keyTiles.assign(keyTileValues.begin(), keyTileValues.end());
   valueBuffer = valueBufferValue;
@@ -530,16 +595,21 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   auto aType = VectorType::get({4, 2}, et);
   auto cType = VectorType::get({2, 2}, f32Type);
   const AttentionDims &dims = shape.dims;
-  int64_t rowsPerBlock = 16 * warps;
+  int64_t rowsPerBlock = 16 * warps / valueSplit;
+  // Warp w owns rows 16 * (w / value_split) on and the value's part
+  // w % value_split.
+  int64_t partWidth = shape.width / valueSplit;
 
   tid = launch.getThreadIds().x;
   Value warp = div(tid, 32);
+  Value rowGroup = div(warp, valueSplit);
+  Value valuePart = rem(warp, valueSplit);
   lane = rem(tid, 32);
   laneGroup = div(lane, 4);
   laneInQuad = rem(lane, 4);
   blockBatch = delinearize(launch.getBlockIds().y, shape.blockBatchExtents);
   Value blockRow = mul(launch.getBlockIds().x, idx(rowsPerBlock));
-  rowIndex[0] = add(add(blockRow, mul(warp, idx(16))), laneGroup);
+  rowIndex[0] = add(add(blockRow, mul(rowGroup, idx(16))), laneGroup);
   rowIndex[1] = add(rowIndex[0], idx(8));
   for (unsigned h = 0; h < 2; ++h) {
     rowCoords[h] = delinearize(rowIndex[h], shape.rowExtents);
@@ -552,14 +622,19 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
 
   // The valid key length of this batch point.
   validLength = idx(shape.keys);
+  alignedLength = validLength;
   if (kvLengthsBuffer) {
     SmallVector<Value> at = indicesOf(
         op.getKvLengthsMap(), cast<ShapedType>(kvLengthsBuffer.getType()),
         [&](unsigned d) { return rowCoord(0, d, /*clamped=*/true); },
         /*sharedOperand=*/true);
     Value length = memref::LoadOp::create(b, loc, kvLengthsBuffer, at);
-    length = arith::IndexCastOp::create(b, loc, b.getIndexType(), length);
-    validLength = maxI(minI(length, validLength), idx(0));
+    length = maxI(arith::IndexCastOp::create(b, loc, b.getIndexType(), length),
+                  idx(0));
+    // Masks align queries to the given length; keys past the tensor's end
+    // are not read.
+    alignedLength = length;
+    validLength = minI(length, validLength);
   }
 
   // The keys any row of this block sees: [tileBegin, tileEnd) in tiles.
@@ -574,7 +649,7 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     Value lowest = arith::SelectOp::create(b, loc, wraps, idx(0), rem(first, s));
     Value highest =
         arith::SelectOp::create(b, loc, wraps, idx(s - 1), rem(last, s));
-    Value offset = sub(validLength, idx(s));
+    Value offset = sub(alignedLength, idx(s));
     keyEnd = minI(maxI(add(add(highest, offset), idx(1)), idx(0)),
                   validLength);
     if (maskKind == MaskKind::SlidingWindow) {
@@ -594,9 +669,55 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   }
   bool maskKeys = positional || kvLengthsBuffer || shape.keys % keyTile != 0;
 
-  // Q's A fragments, for the whole key loop.
+  // Q's A fragments, for the whole key loop; or the block's queries in
+  // shared memory, copied once.
   SmallVector<SmallVector<Value>> queryFragments;
-  for (unsigned i = 0; i < queryBuffers.size(); ++i) {
+  if (shape.queriesInShared) {
+    int64_t threads = 32 * warps;
+    SmallVector<Value> tokens;
+    for (unsigned i = 0; i < queryBuffers.size(); ++i) {
+      int64_t chunksPerRow = shape.contractionWidths[i] / 8;
+      int64_t chunks = rowsPerBlock * chunksPerRow;
+      for (int64_t k = 0; k * threads < chunks; ++k) {
+        Value chunkIndex = add(tid, idx(k * threads));
+        auto copy = [&] {
+          Value row = div(chunkIndex, chunksPerRow);
+          Value chunk = rem(chunkIndex, chunksPerRow);
+          SmallVector<Value> coords = delinearize(
+              minI(add(blockRow, row), idx(shape.rows - 1)), shape.rowExtents);
+          Value col = mul(chunk, idx(8));
+          SmallVector<Value> src = indicesOf(
+              op.getQueryMap(i), cast<ShapedType>(op.getQueries()[i].getType()),
+              [&](unsigned d) -> Value {
+                if (d == shape.contractionDims[i])
+                  return col;
+                return rowCoordOf(coords, d);
+              },
+              /*sharedOperand=*/false, shape.offsets[i]);
+          Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
+          return nvgpu::DeviceAsyncCopyOp::create(
+              b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), queryTiles[i],
+              ValueRange{row, dstCol}, queryBuffers[i], src, b.getIndexAttr(8),
+              /*srcElements=*/Value(), b.getUnitAttr());
+        };
+        if ((k + 1) * threads <= chunks) {
+          tokens.push_back(copy());
+          continue;
+        }
+        auto guard = scf::IfOp::create(
+            b, loc, cmp(arith::CmpIPredicate::ult, chunkIndex, idx(chunks)),
+            /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(guard.thenBlock());
+        copy();
+      }
+    }
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
+  }
+  for (unsigned i = 0; !shape.queriesInShared && i < queryBuffers.size(); ++i) {
     Value buffer = queryBuffers[i];
     SmallVector<Value> &fragments = queryFragments.emplace_back();
     for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
@@ -626,7 +747,7 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   double scoreScale = op.getScaleValue() * M_LOG2E;
   Value negInf = f32(-INFINITY), zero = f32(0.0);
   SmallVector<Value> inits = {negInf, negInf, zero, zero};
-  int64_t valueTilesN = shape.width / 8;
+  int64_t valueTilesN = partWidth / 8;
   for (int64_t n = 0; n < valueTilesN; ++n)
     inits.push_back(arith::ConstantOp::create(b, loc, b.getZeroAttr(cType)));
   auto loop = scf::ForOp::create(b, loc, tileBegin, tileEnd, idx(1), inits);
@@ -648,6 +769,21 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     int64_t scoreTilesN = keyTile / 8;
     SmallVector<Value> scores(
         scoreTilesN, arith::ConstantOp::create(b, loc, b.getZeroAttr(cType)));
+    // A fragment of query chunk `chunk` of contraction i: from registers,
+    // or by ldmatrix from shared memory (lanes 0-7, 8-15, 16-23, 24-31
+    // address rows +0 and +8 of dims +0, then rows +0 and +8 of dims +8:
+    // registers a0..a3).
+    auto queryFragment = [&](unsigned i, int64_t chunk) -> Value {
+      if (!shape.queriesInShared)
+        return queryFragments[i][chunk];
+      Value row = add(add(mul(rem(div(lane, 8), 2), idx(8)), rem(lane, 8)),
+                      mul(rowGroup, idx(16)));
+      Value c = add(div(lane, 16), idx(2 * chunk));
+      Value col = mul(swizzle(c, row, shape.contractionWidths[i] / 8), idx(8));
+      return nvgpu::LdMatrixOp::create(b, loc, aType, queryTiles[i],
+                                       ValueRange{row, col},
+                                       /*transpose=*/false, /*numTiles=*/4);
+    };
     for (auto [i, tiles] : llvm::enumerate(keyTiles)) {
       int64_t chunksPerRow = shape.contractionWidths[i] / 8;
       for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
@@ -667,7 +803,7 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
                 b, loc, fragment, ArrayRef<int64_t>{2 * half, 0},
                 ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
             Value &acc = scores[2 * pair + half];
-            acc = mma(queryFragments[i][chunk], bFragment, acc);
+            acc = mma(queryFragment(i, chunk), bFragment, acc);
           }
         }
       }
@@ -678,7 +814,7 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     SmallVector<std::array<Value, 4>> p(scoreTilesN);
     Value c = f32(scoreScale);
     Value rowMax[2] = {negInf, negInf};
-    Value offset = sub(validLength, idx(shape.queryPositions));
+    Value offset = sub(alignedLength, idx(shape.queryPositions));
     for (int64_t n = 0; n < scoreTilesN; ++n) {
       for (int64_t e = 0; e < 4; ++e) {
         Value v = vector::ExtractOp::create(
@@ -739,7 +875,12 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     SmallVector<Value> out;
     for (int64_t n = 0; n < valueTilesN; ++n)
       out.push_back(arith::MulFOp::create(b, loc, carried[4 + n], rescale));
-    int64_t chunksPerRow = shape.width / 8;
+    // The value's tiles: its own, or the key's it shares (whose rows are
+    // swizzled by the key's width).
+    int64_t chunksPerRow =
+        (shape.valueKey ? shape.contractionWidths[*shape.valueKey]
+                        : shape.width) / 8;
+    Value partChunk = mul(valuePart, idx(partWidth / 8));
     for (int64_t kk = 0; kk < keyTile / 16; ++kk) {
       // P's accumulator fragments of score tiles 2kk, 2kk+1 are the A
       // fragment of keys 16kk .. 16kk+15, register by register.
@@ -748,14 +889,14 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         for (int64_t e = 0; e < 4; ++e)
           elements.push_back(arith::TruncFOp::create(b, loc, et, p[n][e]));
       Value pFragment = vector::FromElementsOp::create(b, loc, aType, elements);
-      for (int64_t pair = 0; pair < shape.width / 16; ++pair) {
+      for (int64_t pair = 0; pair < partWidth / 16; ++pair) {
         // Lanes 0-7, 8-15, 16-23, 24-31 address the rows of matrices
         // (keys +0, dims +0), (keys +8, dims +0), (keys +0, dims +8),
         // (keys +8, dims +8), read transposed: the B fragments of output
         // tiles 2p, 2p+1.
         Value row = add(add(mul(rem(div(lane, 8), 2), idx(8)), rem(lane, 8)),
                         idx(kk * 16));
-        Value chunk = add(div(lane, 16), idx(2 * pair));
+        Value chunk = add(add(div(lane, 16), idx(2 * pair)), partChunk);
         Value col = mul(swizzle(chunk, row, chunksPerRow), idx(8));
         Value fragment = nvgpu::LdMatrixOp::create(
             b, loc, aType, valueTiles, ValueRange{stage, row, col},
@@ -817,13 +958,17 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         v = arith::MulFOp::create(b, loc, v, inverse);
         if (outElement != f32Type)
           v = arith::TruncFOp::create(b, loc, outElement, v);
-        Value col = add(mul(laneInQuad, idx(2)), idx(8 * n + j));
+        Value col = add(add(mul(laneInQuad, idx(2)), idx(8 * n + j)),
+                        mul(valuePart, idx(partWidth)));
         memref::StoreOp::create(b, loc, v, outputBuffer, outputIndices(col));
       }
     if (!logSumExpBuffer)
       continue;
     auto firstLane = scf::IfOp::create(
-        b, loc, cmp(arith::CmpIPredicate::eq, laneInQuad, idx(0)),
+        b, loc,
+        arith::AndIOp::create(
+            b, loc, cmp(arith::CmpIPredicate::eq, laneInQuad, idx(0)),
+            cmp(arith::CmpIPredicate::eq, valuePart, idx(0))),
         /*withElseRegion=*/false);
     b.setInsertionPointToStart(firstLane.thenBlock());
     Value log2Sum = math::Log2Op::create(b, loc, sum);
@@ -850,26 +995,69 @@ LogicalResult mlir::attn::checkTensorCoreFlash(AttentionOp op,
   return success(succeeded(analyze(op, reason)));
 }
 
+namespace {
+/// The shared-memory buffers of the kernel: `stages` tiles of key_tile
+/// rows per key and the value (unless it shares a key's), then the block's
+/// queries where they are staged; byte offsets 16-byte aligned.
+struct SharedLayout {
+  SmallVector<SmallVector<int64_t>> shapes;
+  SmallVector<int64_t> offsets;
+  int64_t bytes = 0;
+};
+
+SharedLayout getSharedLayout(const KernelShape &shape, int64_t keyTile,
+                             int64_t stages, int64_t rowsPerBlock) {
+  SharedLayout layout;
+  int64_t elementBytes = shape.elementType.getIntOrFloatBitWidth() / 8;
+  auto add = [&](SmallVector<int64_t> dims) {
+    int64_t n = elementBytes;
+    for (int64_t d : dims)
+      n *= d;
+    layout.shapes.push_back(std::move(dims));
+    layout.offsets.push_back(layout.bytes);
+    layout.bytes += llvm::alignTo(n, 16);
+  };
+  for (int64_t w : shape.contractionWidths)
+    add({stages, keyTile, w});
+  if (!shape.valueKey)
+    add({stages, keyTile, shape.width});
+  if (shape.queriesInShared)
+    for (int64_t w : shape.contractionWidths)
+      add({rowsPerBlock, w});
+  return layout;
+}
+} // namespace
+
 int64_t mlir::attn::getTensorCoreFlashSharedMemory(AttentionOp op,
                                                    int64_t keyTile,
-                                                   int64_t stages) {
+                                                   int64_t stages,
+                                                   int64_t rowsPerBlock) {
   std::string reason;
   FailureOr<KernelShape> shape = analyze(op, reason);
   if (failed(shape))
     return 0;
-  int64_t width = shape->width;
-  for (int64_t w : shape->contractionWidths)
-    width += w;
-  return stages * keyTile * width *
-         (shape->elementType.getIntOrFloatBitWidth() / 8);
+  return getSharedLayout(*shape, keyTile, stages, rowsPerBlock).bytes;
 }
 
-int64_t mlir::attn::getTensorCoreFlashBlocks(AttentionOp op, int64_t warps) {
+int64_t mlir::attn::getTensorCoreFlashValueSplit(AttentionOp op) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  return failed(shape) ? 1 : shape->valueSplit;
+}
+
+bool mlir::attn::tensorCoreFlashStagesQueries(AttentionOp op) {
+  std::string reason;
+  FailureOr<KernelShape> shape = analyze(op, reason);
+  return succeeded(shape) && shape->queriesInShared;
+}
+
+int64_t mlir::attn::getTensorCoreFlashBlocks(AttentionOp op,
+                                             int64_t rowsPerBlock) {
   std::string reason;
   FailureOr<KernelShape> shape = analyze(op, reason);
   if (failed(shape))
     return 0;
-  int64_t blocks = llvm::divideCeil(shape->rows, 16 * warps);
+  int64_t blocks = llvm::divideCeil(shape->rows, rowsPerBlock);
   for (int64_t e : shape->blockBatchExtents)
     blocks *= e;
   return blocks;
@@ -934,27 +1122,22 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
     logSumExp = memref::AllocOp::create(rewriter, loc,
                                         MemRefType::get(lseShape, f32Type));
 
-  // Shared memory: per key operand and the value, `stages` tiles of
-  // key_tile rows, carved out of the launch's dynamic shared memory (16-byte
-  // aligned, as cp.async and ldmatrix need; each part's size is a multiple
-  // of 16 bytes).
+  // Shared memory, carved out of the launch's dynamic shared memory
+  // (16-byte aligned, as cp.async and ldmatrix need).
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  SmallVector<int64_t> widths(shape->contractionWidths);
-  widths.push_back(shape->width);
-  SmallVector<MemRefType> tileTypes;
-  SmallVector<int64_t> tileOffsets;
-  int64_t sharedBytes = 0;
-  for (int64_t w : widths) {
-    auto type = MemRefType::get({config.getStages(), config.getKeyTile(), w},
-                                shape->elementType, MemRefLayoutAttrInterface(),
-                                workgroup);
-    tileTypes.push_back(type);
-    tileOffsets.push_back(sharedBytes);
-    sharedBytes += type.getNumElements() *
-                   (shape->elementType.getIntOrFloatBitWidth() / 8);
-  }
+  int64_t rowsPerBlock = 16 * config.getWarps() / config.getValueSplit();
+  SharedLayout layout = getSharedLayout(*shape, config.getKeyTile(),
+                                        config.getStages(), rowsPerBlock);
+  // A configuration set by hand is checked against what the kernel can do.
+  if (shape->width % (16 * config.getValueSplit()) != 0)
+    return op.emitOpError("value_split = ")
+           << config.getValueSplit() << " does not split the value's "
+           << shape->width << " columns into multiples of 16";
+  if (layout.bytes > kGpuWideSharedMemoryBytes)
+    return op.emitOpError("the tensor-core kernel's configuration needs ")
+           << layout.bytes << " bytes of shared memory, more than "
+           << kGpuWideSharedMemoryBytes;
 
-  int64_t rowsPerBlock = 16 * config.getWarps();
   int64_t rowTiles = llvm::divideCeil(shape->rows, rowsPerBlock);
   int64_t points = 1;
   for (int64_t e : shape->blockBatchExtents)
@@ -965,7 +1148,7 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
   Value one = cst(1);
   Value sharedSize = arith::ConstantIntOp::create(rewriter, loc,
                                                   rewriter.getI32Type(),
-                                                  sharedBytes);
+                                                  layout.bytes);
   auto launch = gpu::LaunchOp::create(
       rewriter, loc, cst(rowTiles), cst(points), cst(splits),
       cst(32 * config.getWarps()),
@@ -979,12 +1162,22 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
         MemRefType::get({ShapedType::kDynamic}, rewriter.getI8Type(),
                         MemRefLayoutAttrInterface(), workgroup));
     SmallVector<Value> tiles;
-    for (auto [type, offset] : llvm::zip(tileTypes, tileOffsets))
-      tiles.push_back(memref::ViewOp::create(rewriter, loc, type, shared,
-                                             cst(offset), ValueRange{}));
+    for (auto [dims, offset] : llvm::zip(layout.shapes, layout.offsets))
+      tiles.push_back(memref::ViewOp::create(
+          rewriter, loc,
+          MemRefType::get(dims, shape->elementType,
+                          MemRefLayoutAttrInterface(), workgroup),
+          shared, cst(offset), ValueRange{}));
+    ArrayRef<Value> all(tiles);
+    unsigned numKeys = shape->contractionWidths.size();
+    ArrayRef<Value> keyTiles = all.take_front(numKeys);
+    Value valueTiles =
+        shape->valueKey ? keyTiles[*shape->valueKey] : all[numKeys];
+    ArrayRef<Value> queryTiles =
+        all.drop_front(numKeys + (shape->valueKey ? 0 : 1));
     KernelBuilder kernel(rewriter, loc, op, *shape, config);
     kernel.build(launch, queries, keys, value, kvLengths, output, logSumExp,
-                 ArrayRef<Value>(tiles).drop_back(), tiles.back());
+                 keyTiles, valueTiles, queryTiles);
     gpu::TerminatorOp::create(rewriter, loc);
   }
   if (splits == 1) {

@@ -41,11 +41,14 @@ FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult
 GpuFlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                           int64_t warps, int64_t keyTile, int64_t stages,
-                           int64_t kvSplits) {
+                           int64_t warps, int64_t valueSplit, int64_t keyTile,
+                           int64_t stages, int64_t kvSplits) {
   // 32 warps make the 1024 threads a block can have.
   if (warps < 1 || warps > 32)
     return emitError() << "warps must be in [1, 32], got " << warps;
+  if (valueSplit < 1 || warps % valueSplit != 0)
+    return emitError() << "value_split must divide warps, got " << valueSplit
+                       << " for " << warps << " warps";
   if (keyTile < 16 || keyTile % 16 != 0)
     return emitError() << "key_tile must be a positive multiple of 16, got "
                        << keyTile;

@@ -12,10 +12,10 @@
 // the keys are split, as far as 4 key tiles a split allows (10 tiles: 2).
 // CHECK-LABEL: func @prefill
 // CHECK: attn.attention
-// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 2>
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, value_split = 1, key_tile = 32, stages = 2, kv_splits = 2>
 // SET-LABEL: func @prefill
 // SET: attn.attention
-// SET-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 2, key_tile = 32, stages = 3, kv_splits = 2>
+// SET-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 2, value_split = 1, key_tile = 32, stages = 3, kv_splits = 2>
 func.func @prefill(%q: tensor<1x2x100x128xbf16>, %k: tensor<1x2x300x128xbf16>,
                    %v: tensor<1x2x300x128xbf16>) -> tensor<1x2x100x128xf32> {
   %init = tensor.empty() : tensor<1x2x100x128xf32>
@@ -36,7 +36,7 @@ func.func @prefill(%q: tensor<1x2x100x128xbf16>, %k: tensor<1x2x300x128xbf16>,
 // head dim 64 leaves room for 64-key tiles; 8 key tiles make 2 splits.
 // CHECK-LABEL: func @decode
 // CHECK: attn.attention
-// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 2>
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 1, value_split = 1, key_tile = 64, stages = 2, kv_splits = 2>
 func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
                   %v: tensor<1x2x512x64xf16>) -> tensor<1x8x1x64xf16> {
   %init = tensor.empty() : tensor<1x8x1x64xf16>
@@ -56,7 +56,7 @@ func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
 // A prefill of 16 heads by 4096 queries: 1024 blocks, no split.
 // CHECK-LABEL: func @large_prefill
 // CHECK: attn.attention
-// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 1>
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, value_split = 1, key_tile = 32, stages = 2, kv_splits = 1>
 func.func @large_prefill(%q: tensor<1x16x4096x128xbf16>, %k: tensor<1x16x4096x128xbf16>,
                          %v: tensor<1x16x4096x128xbf16>) -> tensor<1x16x4096x128xbf16> {
   %init = tensor.empty() : tensor<1x16x4096x128xbf16>
@@ -105,4 +105,31 @@ func.func @odd_head_dim(%q: tensor<1x2x4x40xbf16>, %k: tensor<1x2x8x40xbf16>,
          values(%v : tensor<1x2x8x64xbf16>) outs(%init : tensor<1x2x4x64xf32>)
          scale(0.125 : f32) indexing_maps = #bhsd -> tensor<1x2x4x64xf32>
   return %o : tensor<1x2x4x64xf32>
+}
+
+// -----
+
+// MLA absorbed decode (16 heads on one latent of 512 with a RoPE key of 64):
+// 576 contracted elements stage the queries in shared memory (one row group
+// a block), 512 value columns split among 4 warps, the latent's tiles serve
+// as the value's (2 stages of 32 keys by 576 and 16 query rows: 90 KiB).
+// CHECK-LABEL: func @mla
+// CHECK: attn.attention
+// CHECK-SAME: lowering_config = #attn_codegen.gpu_flash<warps = 4, value_split = 4, key_tile = 32, stages = 2, kv_splits = 3>
+func.func @mla(%ql: tensor<1x16x1x512xbf16>, %qr: tensor<1x16x1x64xbf16>,
+               %lat: tensor<1x1x400x512xbf16>, %rope: tensor<1x1x400x64xbf16>)
+    -> tensor<1x16x1x512xf32> {
+  %init = tensor.empty() : tensor<1x16x1x512xf32>
+  %o = attn.attention queries(%ql, %qr : tensor<1x16x1x512xbf16>, tensor<1x16x1x64xbf16>)
+         keys(%lat, %rope : tensor<1x1x400x512xbf16>, tensor<1x1x400x64xbf16>)
+         values(%lat : tensor<1x1x400x512xbf16>) outs(%init : tensor<1x16x1x512xf32>)
+         scale(0.0416 : f32)
+         indexing_maps = [affine_map<(b, h, s, t, d, r, e) -> (b, h, s, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, e)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, e)>]
+         -> tensor<1x16x1x512xf32>
+  return %o : tensor<1x16x1x512xf32>
 }

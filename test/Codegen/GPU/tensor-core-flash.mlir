@@ -38,7 +38,7 @@ func.func @prefill(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x300x64xbf16>,
   %o = attn.attention queries(%q : tensor<1x2x100x64xbf16>) keys(%k : tensor<1x2x300x64xbf16>)
          values(%v : tensor<1x2x300x64xbf16>) outs(%init : tensor<1x2x100x64xf32>)
          scale(0.125 : f32) masking(causal) indexing_maps = #bhsd
-         {lowering_config = #attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2, kv_splits = 1>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 4, value_split = 1, key_tile = 32, stages = 2, kv_splits = 1>}
          -> tensor<1x2x100x64xf32>
   return %o : tensor<1x2x100x64xf32>
 }
@@ -61,7 +61,7 @@ func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x512x64xf16>,
   %o = attn.attention queries(%q : tensor<1x8x1x64xf16>) keys(%k : tensor<1x2x512x64xf16>)
          values(%v : tensor<1x2x512x64xf16>) outs(%init : tensor<1x8x1x64xf16>)
          scale(0.125 : f32) indexing_maps = #bhsd
-         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 1>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 1, value_split = 1, key_tile = 64, stages = 2, kv_splits = 1>}
          -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
 }
@@ -114,7 +114,42 @@ func.func @split(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x4096x64xbf16>,
   %o = attn.attention queries(%q : tensor<1x8x1x64xbf16>) keys(%k : tensor<1x2x4096x64xbf16>)
          values(%v : tensor<1x2x4096x64xbf16>) outs(%init : tensor<1x8x1x64xbf16>)
          scale(0.125 : f32) indexing_maps = #bhsd
-         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 64, stages = 2, kv_splits = 4>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 1, value_split = 1, key_tile = 64, stages = 2, kv_splits = 4>}
          -> tensor<1x8x1x64xbf16>
   return %o : tensor<1x8x1x64xbf16>
+}
+
+// -----
+
+// MLA: the queries (512 + 64 wide) are copied once into shared memory and
+// read by ldmatrix per chunk; the latent's tiles are also the value's (no
+// copy of its own: views for the 2 keys and the 2 queries, 2 x 32 x
+// (512 + 64) + 16 x 576 bf16 = 90 KiB); each of 4 warps accumulates 128 of
+// the 512 columns.
+// CHECK-LABEL: func @mla
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c92160_i32
+// CHECK-COUNT-4: memref.view
+// CHECK-NOT: memref.view
+// CHECK: nvgpu.device_async_copy {{.*}} : memref<1x16x1x512xbf16> to memref<16x512xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: scf.for
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<16x512xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true} : memref<2x32x512xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+func.func @mla(%ql: tensor<1x16x1x512xbf16>, %qr: tensor<1x16x1x64xbf16>,
+               %lat: tensor<1x1x400x512xbf16>, %rope: tensor<1x1x400x64xbf16>)
+    -> tensor<1x16x1x512xf32> {
+  %init = tensor.empty() : tensor<1x16x1x512xf32>
+  %o = attn.attention queries(%ql, %qr : tensor<1x16x1x512xbf16>, tensor<1x16x1x64xbf16>)
+         keys(%lat, %rope : tensor<1x1x400x512xbf16>, tensor<1x1x400x64xbf16>)
+         values(%lat : tensor<1x1x400x512xbf16>) outs(%init : tensor<1x16x1x512xf32>)
+         scale(0.0416 : f32)
+         indexing_maps = [affine_map<(b, h, s, t, d, r, e) -> (b, h, s, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, d)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, r)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, t, e)>,
+                          affine_map<(b, h, s, t, d, r, e) -> (b, h, s, e)>]
+         {lowering_config = #attn_codegen.gpu_flash<warps = 4, value_split = 4, key_tile = 32, stages = 2, kv_splits = 1>}
+         -> tensor<1x16x1x512xf32>
+  return %o : tensor<1x16x1x512xf32>
 }

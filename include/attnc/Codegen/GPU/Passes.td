@@ -79,16 +79,18 @@ def AttnGpuConfigureFlash
     `attn.attention` that the tensor-core FlashAttention kernel computes
     (`attn-gpu-tensor-core-flash`): f16 or bf16 queries, keys and value of
     static shapes, each head dimension and the value width a multiple of 16
-    (at most 256 contracted, 256 wide), head dimensions innermost, no
+    (at most 1024 contracted, 1024 wide), head dimensions innermost, no
     explicit mask operand or log-sum-exp output. Other ops keep the
     portable path (the reference lowering); with `remarks`, a remark on
     each says why.
 
     The key tile is `key-tile`, or with 0 the largest of 64, 32 and 16
-    whose `stages` buffers of K and V fit in 48 KiB of static shared
-    memory. A block has `warps` warps (16 query rows each), fewer when the
+    whose `stages` buffers of K and V fit in 48 KiB of shared memory (96
+    KiB with the queries staged, past 256 contracted elements). A block has
+    up to `warps / value_split` groups of 16 query rows, fewer when the
     packed rows (query rows times the query heads sharing a KV head) fill
-    fewer. Where the grid has fewer than `target-blocks` blocks (a decode
+    fewer, one with staged queries; `value_split` warps per group split a
+    value too wide for one warp's registers. Where the grid has fewer than `target-blocks` blocks (a decode
     step), the keys are split among `kv-splits` blocks per row tile, or
     with 0 as many as reach `target-blocks` while each split keeps at least
     4 key tiles.
@@ -116,7 +118,8 @@ def AttnGpuTensorCoreFlash
   let description = [{
     Replaces every `attn.attention` with a `#attn_codegen.gpu_flash`
     lowering configuration by one `gpu.launch` of the in-block
-    FlashAttention kernel (`buildTensorCoreFlashKernel`, docs/gpu.md):
+    FlashAttention kernel (wide heads: queries staged in shared memory, the
+    value split among warps, a value that is a key read from its tiles) (`buildTensorCoreFlashKernel`, docs/gpu.md):
     its operands become buffers (`bufferization.to_buffer`), its output a
     new buffer returned as a tensor. Per block, 16 query rows per warp on
     `nvgpu.mma.sync` m16n8k16 with f32 accumulators; K and V tiles copied

@@ -19,25 +19,36 @@
 
 namespace mlir::attn {
 
-/// Static shared memory a block may use without opting in (48 KiB).
+/// Shared memory a block may use without opting in (48 KiB).
 constexpr int64_t kGpuStaticSharedMemoryBytes = 48 * 1024;
+/// Shared memory a block of the wide kernel (queries staged) may opt into:
+/// 96 KiB, within every supported chip's limit (sm_86 and sm_89: 99 KiB).
+constexpr int64_t kGpuWideSharedMemoryBytes = 96 * 1024;
 
 /// Succeeds when the kernel computes `op`; otherwise `reason` says why not
 /// (the op then takes the portable path).
 LogicalResult checkTensorCoreFlash(AttentionOp op, std::string &reason);
 
-/// Bytes of shared memory the kernel of `op` uses with the given key tile
-/// and number of stages.
+/// Bytes of shared memory the kernel of `op` uses with the given key tile,
+/// number of stages and rows per block.
 int64_t getTensorCoreFlashSharedMemory(AttentionOp op, int64_t keyTile,
-                                       int64_t stages);
+                                       int64_t stages, int64_t rowsPerBlock);
+
+/// The warps among which the value's columns are split: 1 for values up to
+/// 256 wide, else the fewest that leave each at most 128 columns.
+int64_t getTensorCoreFlashValueSplit(AttentionOp op);
+
+/// Whether the kernel stages the block's queries in shared memory (more
+/// than 256 contracted elements per row).
+bool tensorCoreFlashStagesQueries(AttentionOp op);
 
 /// Rows of the packed row space of `op`: query rows times the query heads
 /// that share a KV head (packed into the rows of one block).
 int64_t getTensorCoreFlashRows(AttentionOp op);
 
-/// Blocks of the kernel's grid for `op` with `warps` warps per block,
-/// before any split of the keys.
-int64_t getTensorCoreFlashBlocks(AttentionOp op, int64_t warps);
+/// Blocks of the kernel's grid for `op` with `rowsPerBlock` rows per
+/// block, before any split of the keys.
+int64_t getTensorCoreFlashBlocks(AttentionOp op, int64_t rowsPerBlock);
 
 /// Replaces `op` (on tensors) by buffers of its operands, a `gpu.launch` of
 /// the kernel configured by `config`, and the tensor of its output (with

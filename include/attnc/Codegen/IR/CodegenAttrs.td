@@ -65,8 +65,11 @@ def AttnCodegen_GpuFlashConfigAttr
   let description = [{
     Set by `attn-gpu-configure-flash` on the `attn.attention` ops that the
     tensor-core kernel takes:
-    * `warps`: warps per block, each owning 16 query rows (so a block
-      computes `16 * warps` rows of the packed row space);
+    * `warps`: warps per block; each owns 16 query rows and a
+      `1 / value_split` part of the value width (so a block computes
+      `16 * warps / value_split` rows of the packed row space);
+    * `value_split`: warps that share 16 rows, each accumulating its part
+      of a value too wide for one warp's registers (MLA's 512);
     * `key_tile`: keys per step of the online softmax, a multiple of 16;
     * `stages`: shared-memory buffers of K and V tiles that `cp.async`
       fills ahead of the tile being computed (2: double buffering);
@@ -74,11 +77,12 @@ def AttnCodegen_GpuFlashConfigAttr
       dimension), each writing its partial output and log-sum-exp for a
       merge after the kernel (1: none), for decode steps whose row tiles
       alone leave the GPU idle.
-    Example: `#attn_codegen.gpu_flash<warps = 4, key_tile = 32, stages = 2,
-    kv_splits = 1>`.
+    Example: `#attn_codegen.gpu_flash<warps = 4, value_split = 1,
+    key_tile = 32, stages = 2, kv_splits = 1>`.
   }];
   let parameters = (ins
     "int64_t":$warps,
+    "int64_t":$value_split,
     "int64_t":$key_tile,
     "int64_t":$stages,
     "int64_t":$kv_splits

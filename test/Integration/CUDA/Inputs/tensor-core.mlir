@@ -77,7 +77,7 @@ func.func @split_decode(%q: tensor<2x8x1x64xbf16>, %k: tensor<2x2x1000x64xbf16>,
                           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
                           affine_map<(b, h, s, t, d, e) -> (b)>,
                           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
-         {lowering_config = #attn_codegen.gpu_flash<warps = 1, key_tile = 32, stages = 2, kv_splits = 3>}
+         {lowering_config = #attn_codegen.gpu_flash<warps = 1, value_split = 1, key_tile = 32, stages = 2, kv_splits = 3>}
          -> tensor<2x8x1x64xf32>
   return %o : tensor<2x8x1x64xf32>
 }
