@@ -34,7 +34,7 @@ struct GpuConfigureFlashPass
       if (failed(checkTensorCoreFlash(op, reason))) {
         if (remarks)
           op.emitRemark() << "portable GPU path (not the tensor-core kernel): "
-                        << reason;
+                          << reason;
         return WalkResult::advance();
       }
       // Warps per 16 rows: one per part of a value wider than 256. Rows per
@@ -42,9 +42,9 @@ struct GpuConfigureFlashPass
       // staged in shared memory.
       int64_t valueSplit = getTensorCoreFlashValueSplit(op);
       bool staged = tensorCoreFlashStagesQueries(op);
-      int64_t rowGroups = std::clamp<int64_t>(
-          llvm::divideCeil(getTensorCoreFlashRows(op), 16), 1,
-          std::max<int64_t>(1, warps / valueSplit));
+      int64_t rowGroups =
+          std::clamp<int64_t>(llvm::divideCeil(getTensorCoreFlashRows(op), 16),
+                              1, std::max<int64_t>(1, warps / valueSplit));
       if (staged)
         rowGroups = 1;
       int64_t rowsPerBlock = 16 * rowGroups;

@@ -145,8 +145,8 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
   SmallVector<Value> operands(op.getQueries());
   llvm::append_range(operands, op.getKeys());
   operands.push_back(op.getValue());
-  Type elementType = cast<RankedTensorType>(op.getValue().getType())
-                         .getElementType();
+  Type elementType =
+      cast<RankedTensorType>(op.getValue().getType()).getElementType();
   if (!elementType.isF16() && !elementType.isBF16())
     return fail("inputs of type " + typeName(elementType) +
                 " (the tensor cores take f16 and bf16)");
@@ -242,13 +242,15 @@ FailureOr<KernelShape> analyze(AttentionOp op, std::string &reason) {
   // way, its width dimension where the key has its head dimension.
   for (auto [i, key] : llvm::enumerate(op.getKeys())) {
     AffineMap keyMap = op.getKeyMap(i);
-    if (key != op.getValue() || keyMap.getNumResults() != valueMap.getNumResults())
+    if (key != op.getValue() ||
+        keyMap.getNumResults() != valueMap.getNumResults())
       continue;
     bool same = true;
     for (auto [k, v] : llvm::zip(keyMap.getResults(), valueMap.getResults())) {
       unsigned kd = cast<AffineDimExpr>(k).getPosition();
       unsigned vd = cast<AffineDimExpr>(v).getPosition();
-      same &= kd == vd || (kd == shape.contractionDims[i] && vd == shape.valueDim);
+      same &=
+          kd == vd || (kd == shape.contractionDims[i] && vd == shape.valueDim);
     }
     if (same)
       shape.valueKey = i;
@@ -354,9 +356,10 @@ private:
                                llvm::function_ref<Value(unsigned)> coordOf,
                                bool sharedOperand,
                                ArrayRef<int64_t> offsets = {});
-  SmallVector<Value> indicesInOperand(
-      AffineMap map, ShapedType type,
-      llvm::function_ref<Value(unsigned)> coordOf, bool sharedOperand);
+  SmallVector<Value>
+  indicesInOperand(AffineMap map, ShapedType type,
+                   llvm::function_ref<Value(unsigned)> coordOf,
+                   bool sharedOperand);
   /// Coordinate of dimension `d` for row `h` of this thread (0: row g,
   /// 1: row g + 8), or for the key/value dimensions given.
   Value rowCoord(unsigned h, unsigned d, bool clamped);
@@ -364,6 +367,12 @@ private:
   Value rowCoordOf(ArrayRef<Value> coords, unsigned d);
 
   Value swizzle(Value chunk, Value row, int64_t chunksPerRow);
+  /// Spreads `chunks` 16-byte copies over the block's threads, chunk
+  /// `tid + k * threads` in step k; threads past the last chunk skip it.
+  /// `copy` builds the copy of a chunk index; the tokens of the copies that
+  /// every thread makes are appended to `tokens`.
+  void forEachChunk(int64_t chunks, SmallVectorImpl<Value> &tokens,
+                    llvm::function_ref<Value(Value)> copy);
   /// Issues the cp.async copies of key tile `tile` into `stage` and
   /// commits them as one group.
   Value issueTile(Value tile, Value stage);
@@ -402,8 +411,8 @@ SmallVector<Value>
 KernelBuilder::indicesOf(AffineMap map, ShapedType type,
                          llvm::function_ref<Value(unsigned)> coordOf,
                          bool sharedOperand, ArrayRef<int64_t> offsets) {
-  SmallVector<Value> indices = indicesInOperand(map, type, coordOf,
-                                                sharedOperand);
+  SmallVector<Value> indices =
+      indicesInOperand(map, type, coordOf, sharedOperand);
   for (auto [i, offset] : llvm::enumerate(offsets))
     if (offset != 0)
       indices[i] = add(indices[i], idx(offset));
@@ -466,8 +475,25 @@ Value KernelBuilder::swizzle(Value chunk, Value row, int64_t chunksPerRow) {
                                arith::AndIOp::create(b, loc, row, idx(mask)));
 }
 
-Value KernelBuilder::issueTile(Value tile, Value stage) {
+void KernelBuilder::forEachChunk(int64_t chunks, SmallVectorImpl<Value> &tokens,
+                                 llvm::function_ref<Value(Value)> copy) {
   int64_t threads = 32 * warps;
+  for (int64_t k = 0; k * threads < chunks; ++k) {
+    Value chunkIndex = add(tid, idx(k * threads));
+    if ((k + 1) * threads <= chunks) {
+      tokens.push_back(copy(chunkIndex));
+      continue;
+    }
+    auto guard = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::ult, chunkIndex, idx(chunks)),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(guard.thenBlock());
+    copy(chunkIndex);
+  }
+}
+
+Value KernelBuilder::issueTile(Value tile, Value stage) {
   Value tileStart = mul(tile, idx(keyTile));
   Value inRange = cmp(arith::CmpIPredicate::slt, tile, tileEnd);
   SmallVector<Value> tokens;
@@ -475,53 +501,38 @@ Value KernelBuilder::issueTile(Value tile, Value stage) {
                          Value tiles, int64_t width) {
     int64_t chunksPerRow = width / 8;
     int64_t chunks = keyTile * chunksPerRow;
-    for (int64_t k = 0; k * threads < chunks; ++k) {
-      Value chunkIndex = add(tid, idx(k * threads));
-      auto copy = [&] {
-        Value row = div(chunkIndex, chunksPerRow);
-        Value chunk = rem(chunkIndex, chunksPerRow);
-        Value key = add(tileStart, row);
-        Value valid = arith::AndIOp::create(
-            b, loc, inRange,
-            cmp(arith::CmpIPredicate::slt, key, validLength));
-        Value clampedKey = minI(key, idx(shape.keys - 1));
-        Value col = mul(chunk, idx(8));
-        SmallVector<Value> src = indicesOf(
-            map, cast<ShapedType>(op->getOperand(operand).getType()),
-            [&](unsigned d) -> Value {
-              if (d == shape.keyDim)
-                return clampedKey;
-              if (llvm::is_contained(shape.batchDims, d))
-                return rowCoord(0, d, /*clamped=*/true);
-              return col; // the head or value dimension
-            },
-            /*sharedOperand=*/true, shape.offsets[operand]);
-        Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
-        // Keys past the tile range or the valid length are zero-filled: no
-        // read, and no NaN of an unwritten cache reaches P V.
-        Value srcElements =
-            arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
-        return nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles,
-            ValueRange{stage, row, dstCol}, buffer, src, b.getIndexAttr(8),
-            srcElements, b.getUnitAttr());
-      };
-      if ((k + 1) * threads <= chunks) {
-        tokens.push_back(copy());
-        continue;
-      }
-      auto guard = scf::IfOp::create(
-          b, loc, cmp(arith::CmpIPredicate::ult, chunkIndex, idx(chunks)),
-          /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(guard.thenBlock());
-      copy();
-    }
+    forEachChunk(chunks, tokens, [&](Value chunkIndex) -> Value {
+      Value row = div(chunkIndex, chunksPerRow);
+      Value chunk = rem(chunkIndex, chunksPerRow);
+      Value key = add(tileStart, row);
+      Value valid = arith::AndIOp::create(
+          b, loc, inRange, cmp(arith::CmpIPredicate::slt, key, validLength));
+      Value clampedKey = minI(key, idx(shape.keys - 1));
+      Value col = mul(chunk, idx(8));
+      SmallVector<Value> src = indicesOf(
+          map, cast<ShapedType>(op->getOperand(operand).getType()),
+          [&](unsigned d) -> Value {
+            if (d == shape.keyDim)
+              return clampedKey;
+            if (llvm::is_contained(shape.batchDims, d))
+              return rowCoord(0, d, /*clamped=*/true);
+            return col; // the head or value dimension
+          },
+          /*sharedOperand=*/true, shape.offsets[operand]);
+      Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
+      // Keys past the tile range or the valid length are zero-filled: no
+      // read, and no NaN of an unwritten cache reaches P V.
+      Value srcElements =
+          arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
+      return nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tiles,
+          ValueRange{stage, row, dstCol}, buffer, src, b.getIndexAttr(8),
+          srcElements, b.getUnitAttr());
+    });
   };
   for (auto [i, buffer] : llvm::enumerate(keyBuffers))
     copyOperand(buffer, op.getQueries().size() + i, op.getKeyMap(i),
-                keyTiles[i],
-                shape.contractionWidths[i]);
+                keyTiles[i], shape.contractionWidths[i]);
   if (!shape.valueKey)
     copyOperand(valueBuffer, 2 * op.getQueries().size(), op.getValueMap(),
                 valueTiles, shape.width);
@@ -534,8 +545,8 @@ Value KernelBuilder::mma(Value a, Value bFragment, Value c) {
   // type for bf16 operands, and its f16 results do not meet the vector ops
   // around them in one conversion. The result is a struct of the four f32.
   Type i32 = b.getI32Type(), f32Type = b.getF32Type();
-  NVVM::MMATypes ptxType = shape.elementType.isF16() ? NVVM::MMATypes::f16
-                                                     : NVVM::MMATypes::bf16;
+  NVVM::MMATypes ptxType =
+      shape.elementType.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
   auto registers = [&](Value fragment, int64_t count) {
     SmallVector<Value> regs;
     for (int64_t i = 0; i < count; ++i) {
@@ -545,16 +556,16 @@ Value KernelBuilder::mma(Value a, Value bFragment, Value c) {
         regs.push_back(pair);
         continue;
       }
-      Value word = vector::BitCastOp::create(
-          b, loc, VectorType::get({1}, i32), pair);
+      Value word =
+          vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
       regs.push_back(vector::ExtractOp::create(b, loc, word, 0));
     }
     return regs;
   };
   SmallVector<Value> accumulators;
   for (int64_t i = 0; i < 4; ++i)
-    accumulators.push_back(vector::ExtractOp::create(
-        b, loc, c, ArrayRef<int64_t>{i / 2, i % 2}));
+    accumulators.push_back(
+        vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{i / 2, i % 2}));
   auto resultType = LLVM::LLVMStructType::getLiteral(
       b.getContext(), {f32Type, f32Type, f32Type, f32Type});
   Value d = NVVM::MmaOp::create(
@@ -613,8 +624,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   rowIndex[1] = add(rowIndex[0], idx(8));
   for (unsigned h = 0; h < 2; ++h) {
     rowCoords[h] = delinearize(rowIndex[h], shape.rowExtents);
-    clampedRowCoords[h] = delinearize(
-        minI(rowIndex[h], idx(shape.rows - 1)), shape.rowExtents);
+    clampedRowCoords[h] =
+        delinearize(minI(rowIndex[h], idx(shape.rows - 1)), shape.rowExtents);
     queryPos[h] = dims.queryPosDim
                       ? rowCoord(h, *dims.queryPosDim, /*clamped=*/true)
                       : idx(0);
@@ -644,18 +655,19 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   if (positional) {
     int64_t s = shape.queryPositions;
     Value first = blockRow;
-    Value last = minI(add(blockRow, idx(rowsPerBlock - 1)), idx(shape.rows - 1));
+    Value last =
+        minI(add(blockRow, idx(rowsPerBlock - 1)), idx(shape.rows - 1));
     Value wraps = cmp(arith::CmpIPredicate::ne, div(first, s), div(last, s));
-    Value lowest = arith::SelectOp::create(b, loc, wraps, idx(0), rem(first, s));
+    Value lowest =
+        arith::SelectOp::create(b, loc, wraps, idx(0), rem(first, s));
     Value highest =
         arith::SelectOp::create(b, loc, wraps, idx(s - 1), rem(last, s));
     Value offset = sub(alignedLength, idx(s));
-    keyEnd = minI(maxI(add(add(highest, offset), idx(1)), idx(0)),
-                  validLength);
+    keyEnd = minI(maxI(add(add(highest, offset), idx(1)), idx(0)), validLength);
     if (maskKind == MaskKind::SlidingWindow) {
       int64_t window = *op.getWindow();
-      keyBegin = minI(maxI(add(sub(lowest, idx(window - 1)), offset), idx(0)),
-                      keyEnd);
+      keyBegin =
+          minI(maxI(add(sub(lowest, idx(window - 1)), offset), idx(0)), keyEnd);
     }
   }
   Value tileBegin = div(keyBegin, keyTile);
@@ -663,7 +675,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   // Split z of kv_splits takes its share of the block's tiles.
   Value split = launch.getBlockIds().z;
   if (kvSplits > 1) {
-    Value share = div(add(sub(tileEnd, tileBegin), idx(kvSplits - 1)), kvSplits);
+    Value share =
+        div(add(sub(tileEnd, tileBegin), idx(kvSplits - 1)), kvSplits);
     tileBegin = minI(add(tileBegin, mul(split, share)), tileEnd);
     tileEnd = minI(add(tileBegin, share), tileEnd);
   }
@@ -673,44 +686,30 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   // shared memory, copied once.
   SmallVector<SmallVector<Value>> queryFragments;
   if (shape.queriesInShared) {
-    int64_t threads = 32 * warps;
     SmallVector<Value> tokens;
     for (unsigned i = 0; i < queryBuffers.size(); ++i) {
       int64_t chunksPerRow = shape.contractionWidths[i] / 8;
       int64_t chunks = rowsPerBlock * chunksPerRow;
-      for (int64_t k = 0; k * threads < chunks; ++k) {
-        Value chunkIndex = add(tid, idx(k * threads));
-        auto copy = [&] {
-          Value row = div(chunkIndex, chunksPerRow);
-          Value chunk = rem(chunkIndex, chunksPerRow);
-          SmallVector<Value> coords = delinearize(
-              minI(add(blockRow, row), idx(shape.rows - 1)), shape.rowExtents);
-          Value col = mul(chunk, idx(8));
-          SmallVector<Value> src = indicesOf(
-              op.getQueryMap(i), cast<ShapedType>(op.getQueries()[i].getType()),
-              [&](unsigned d) -> Value {
-                if (d == shape.contractionDims[i])
-                  return col;
-                return rowCoordOf(coords, d);
-              },
-              /*sharedOperand=*/false, shape.offsets[i]);
-          Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
-          return nvgpu::DeviceAsyncCopyOp::create(
-              b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), queryTiles[i],
-              ValueRange{row, dstCol}, queryBuffers[i], src, b.getIndexAttr(8),
-              /*srcElements=*/Value(), b.getUnitAttr());
-        };
-        if ((k + 1) * threads <= chunks) {
-          tokens.push_back(copy());
-          continue;
-        }
-        auto guard = scf::IfOp::create(
-            b, loc, cmp(arith::CmpIPredicate::ult, chunkIndex, idx(chunks)),
-            /*withElseRegion=*/false);
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPointToStart(guard.thenBlock());
-        copy();
-      }
+      forEachChunk(chunks, tokens, [&](Value chunkIndex) -> Value {
+        Value row = div(chunkIndex, chunksPerRow);
+        Value chunk = rem(chunkIndex, chunksPerRow);
+        SmallVector<Value> coords = delinearize(
+            minI(add(blockRow, row), idx(shape.rows - 1)), shape.rowExtents);
+        Value col = mul(chunk, idx(8));
+        SmallVector<Value> src = indicesOf(
+            op.getQueryMap(i), cast<ShapedType>(op.getQueries()[i].getType()),
+            [&](unsigned d) -> Value {
+              if (d == shape.contractionDims[i])
+                return col;
+              return rowCoordOf(coords, d);
+            },
+            /*sharedOperand=*/false, shape.offsets[i]);
+        Value dstCol = mul(swizzle(chunk, row, chunksPerRow), idx(8));
+        return nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), queryTiles[i],
+            ValueRange{row, dstCol}, queryBuffers[i], src, b.getIndexAttr(8),
+            /*srcElements=*/Value(), b.getUnitAttr());
+      });
     }
     Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
@@ -723,7 +722,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
       Value fragment = arith::ConstantOp::create(b, loc, b.getZeroAttr(aType));
       for (int64_t reg = 0; reg < 4; ++reg) {
-        Value col = add(mul(laneInQuad, idx(2)), idx(16 * chunk + 8 * (reg / 2)));
+        Value col =
+            add(mul(laneInQuad, idx(2)), idx(16 * chunk + 8 * (reg / 2)));
         SmallVector<Value> at = indicesOf(
             op.getQueryMap(i), cast<ShapedType>(op.getQueries()[i].getType()),
             [&](unsigned d) -> Value {
@@ -732,8 +732,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
               return rowCoord(reg % 2, d, /*clamped=*/true);
             },
             /*sharedOperand=*/false, shape.offsets[i]);
-        Value pair = vector::LoadOp::create(
-            b, loc, VectorType::get({2}, et), buffer, at);
+        Value pair = vector::LoadOp::create(b, loc, VectorType::get({2}, et),
+                                            buffer, at);
         fragment = vector::InsertOp::create(b, loc, pair, fragment, reg);
       }
       fragments.push_back(fragment);
@@ -786,7 +786,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     };
     for (auto [i, tiles] : llvm::enumerate(keyTiles)) {
       int64_t chunksPerRow = shape.contractionWidths[i] / 8;
-      for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16; ++chunk) {
+      for (int64_t chunk = 0; chunk < shape.contractionWidths[i] / 16;
+           ++chunk) {
         for (int64_t pair = 0; pair < keyTile / 16; ++pair) {
           // Lanes 0-7, 8-15, 16-23, 24-31 address the rows of matrices
           // (keys +0, dims +0), (keys +0, dims +8), (keys +8, dims +0),
@@ -817,12 +818,12 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     Value offset = sub(alignedLength, idx(shape.queryPositions));
     for (int64_t n = 0; n < scoreTilesN; ++n) {
       for (int64_t e = 0; e < 4; ++e) {
-        Value v = vector::ExtractOp::create(
-            b, loc, scores[n], ArrayRef<int64_t>{e / 2, e % 2});
+        Value v = vector::ExtractOp::create(b, loc, scores[n],
+                                            ArrayRef<int64_t>{e / 2, e % 2});
         v = arith::MulFOp::create(b, loc, v, c);
         if (maskKeys) {
-          Value key = add(add(tileStart, mul(laneInQuad, idx(2))),
-                          idx(8 * n + e % 2));
+          Value key =
+              add(add(tileStart, mul(laneInQuad, idx(2))), idx(8 * n + e % 2));
           Value visible = cmp(arith::CmpIPredicate::slt, key, validLength);
           Value lastVisible = add(queryPos[e / 2], offset);
           if (positional)
@@ -830,10 +831,10 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
                 b, loc, visible,
                 cmp(arith::CmpIPredicate::sle, key, lastVisible));
           if (maskKind == MaskKind::SlidingWindow)
-            visible = arith::AndIOp::create(
-                b, loc, visible,
-                cmp(arith::CmpIPredicate::sgt, add(key, idx(*op.getWindow())),
-                    lastVisible));
+            visible = arith::AndIOp::create(b, loc, visible,
+                                            cmp(arith::CmpIPredicate::sgt,
+                                                add(key, idx(*op.getWindow())),
+                                                lastVisible));
           v = arith::SelectOp::create(b, loc, visible, v, negInf);
         }
         p[n][e] = v;
@@ -879,7 +880,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
     // swizzled by the key's width).
     int64_t chunksPerRow =
         (shape.valueKey ? shape.contractionWidths[*shape.valueKey]
-                        : shape.width) / 8;
+                        : shape.width) /
+        8;
     Value partChunk = mul(valuePart, idx(partWidth / 8));
     for (int64_t kk = 0; kk < keyTile / 16; ++kk) {
       // P's accumulator fragments of score tiles 2kk, 2kk+1 are the A
@@ -966,15 +968,14 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
       continue;
     auto firstLane = scf::IfOp::create(
         b, loc,
-        arith::AndIOp::create(
-            b, loc, cmp(arith::CmpIPredicate::eq, laneInQuad, idx(0)),
-            cmp(arith::CmpIPredicate::eq, valuePart, idx(0))),
+        arith::AndIOp::create(b, loc,
+                              cmp(arith::CmpIPredicate::eq, laneInQuad, idx(0)),
+                              cmp(arith::CmpIPredicate::eq, valuePart, idx(0))),
         /*withElseRegion=*/false);
     b.setInsertionPointToStart(firstLane.thenBlock());
     Value log2Sum = math::Log2Op::create(b, loc, sum);
     Value lse = arith::MulFOp::create(
-        b, loc, arith::AddFOp::create(b, loc, results[h], log2Sum),
-        f32(M_LN2));
+        b, loc, arith::AddFOp::create(b, loc, results[h], log2Sum), f32(M_LN2));
     lse = arith::SelectOp::create(b, loc, positive, lse, negInf);
     SmallVector<Value> at = outputIndices(idx(0));
     at.erase(at.begin() + *resultOf(outputMap, shape.valueDim));
@@ -1124,7 +1125,8 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
 
   // Shared memory, carved out of the launch's dynamic shared memory
   // (16-byte aligned, as cp.async and ldmatrix need).
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   int64_t rowsPerBlock = 16 * config.getWarps() / config.getValueSplit();
   SharedLayout layout = getSharedLayout(*shape, config.getKeyTile(),
                                         config.getStages(), rowsPerBlock);
@@ -1146,13 +1148,11 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
     return arith::ConstantIndexOp::create(rewriter, loc, v);
   };
   Value one = cst(1);
-  Value sharedSize = arith::ConstantIntOp::create(rewriter, loc,
-                                                  rewriter.getI32Type(),
-                                                  layout.bytes);
-  auto launch = gpu::LaunchOp::create(
-      rewriter, loc, cst(rowTiles), cst(points), cst(splits),
-      cst(32 * config.getWarps()),
-      one, one, sharedSize);
+  Value sharedSize = arith::ConstantIntOp::create(
+      rewriter, loc, rewriter.getI32Type(), layout.bytes);
+  auto launch = gpu::LaunchOp::create(rewriter, loc, cst(rowTiles), cst(points),
+                                      cst(splits), cst(32 * config.getWarps()),
+                                      one, one, sharedSize);
   {
     OpBuilder::InsertionGuard g(rewriter);
     Block &body = launch.getBody().front();
@@ -1165,8 +1165,8 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
     for (auto [dims, offset] : llvm::zip(layout.shapes, layout.offsets))
       tiles.push_back(memref::ViewOp::create(
           rewriter, loc,
-          MemRefType::get(dims, shape->elementType,
-                          MemRefLayoutAttrInterface(), workgroup),
+          MemRefType::get(dims, shape->elementType, MemRefLayoutAttrInterface(),
+                          workgroup),
           shared, cst(offset), ValueRange{}));
     ArrayRef<Value> all(tiles);
     unsigned numKeys = shape->contractionWidths.size();
@@ -1181,9 +1181,9 @@ mlir::attn::buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
     gpu::TerminatorOp::create(rewriter, loc);
   }
   if (splits == 1) {
-    Value result = bufferization::ToTensorOp::create(
-        rewriter, loc, outputType, output, /*restrict=*/true,
-        /*writable=*/true);
+    Value result = bufferization::ToTensorOp::create(rewriter, loc, outputType,
+                                                     output, /*restrict=*/true,
+                                                     /*writable=*/true);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -55,8 +55,7 @@ int64_t getTensorCoreFlashBlocks(AttentionOp op, int64_t rowsPerBlock);
 /// kv_splits, the log-sum-exp merge of the splits' partial outputs, in
 /// linalg on tensors).
 /// `checkTensorCoreFlash(op)` must hold.
-LogicalResult buildTensorCoreFlashKernel(RewriterBase &rewriter,
-                                         AttentionOp op,
+LogicalResult buildTensorCoreFlashKernel(RewriterBase &rewriter, AttentionOp op,
                                          codegen::GpuFlashConfigAttr config);
 
 } // namespace mlir::attn
