@@ -212,6 +212,12 @@ void mlir::attn::buildGpuPipeline(OpPassManager &pm,
   addBufferizePasses(pm, /*allowReturnAllocsFromLoops=*/false);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
+  // Host code only launches: the copies bufferization leaves (a result
+  // inserted into a slice of a larger buffer) become kernels too.
+  AttnInlineStridedCopiesOptions copies;
+  copies.contiguous = true;
+  pm.addNestedPass<func::FuncOp>(createAttnInlineStridedCopies(copies));
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
   addGpuLoopPasses(pm);
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());

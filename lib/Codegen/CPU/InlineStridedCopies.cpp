@@ -26,6 +26,8 @@ using namespace mlir;
 namespace {
 struct InlineStridedCopiesPass
     : attn::impl::AttnInlineStridedCopiesBase<InlineStridedCopiesPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation()->walk([&](memref::CopyOp copy) {
@@ -34,7 +36,7 @@ struct InlineStridedCopiesPass
       if (!source || !target || !source.hasStaticShape() ||
           !target.hasStaticShape())
         return;
-      if (memref::isStaticShapeAndContiguousRowMajor(source) &&
+      if (!contiguous && memref::isStaticShapeAndContiguousRowMajor(source) &&
           memref::isStaticShapeAndContiguousRowMajor(target))
         return;
       copies.push_back(copy);

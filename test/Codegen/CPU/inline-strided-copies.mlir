@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --attn-inline-strided-copies --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-inline-strided-copies=contiguous=1 --split-input-file | FileCheck %s --check-prefix=ALL
 
 // A KV cache copied into a strided slice of the concatenated cache (as
 // bufferization leaves tensor.concat): linalg.copy, which becomes loops,
@@ -17,7 +18,14 @@ func.func @cache_into_slice(%cache: memref<1x8x16x64xf32>, %all: memref<1x8x17x6
 
 // Contiguous copies stay memref.copy (a memcpy); so do dynamic shapes.
 
+// With contiguous=1 (the GPU pipeline: host code cannot copy device
+// buffers) every statically shaped copy becomes linalg.copy, a kernel.
+
 // CHECK-LABEL: func.func @contiguous
+// ALL-LABEL:   func.func @contiguous
+// ALL:         linalg.copy ins(%arg0 : memref<4x64xf32>) outs(%arg1 : memref<4x64xf32>)
+// ALL:         linalg.copy ins(%{{.*}} : memref<2x64xf32>) outs(%{{.*}} : memref<2x64xf32, strided<[64, 1], offset: 128>>)
+// ALL:         memref.copy %arg2, %arg3 : memref<?x64xf32> to memref<?x64xf32, strided<[128, 1]>>
 // CHECK:       memref.copy %arg0, %arg1 : memref<4x64xf32> to memref<4x64xf32>
 // CHECK:       memref.copy %{{.*}}, %{{.*}} : memref<2x64xf32> to memref<2x64xf32, strided<[64, 1], offset: 128>>
 // CHECK:       memref.copy %arg2, %arg3 : memref<?x64xf32> to memref<?x64xf32, strided<[128, 1]>>

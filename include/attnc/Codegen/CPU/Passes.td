@@ -127,8 +127,14 @@ def AttnInlineStridedCopies
     token's keys into a strided slice of a larger buffer, is copied that
     way. Such copies (statically shaped) become `linalg.copy`, which
     `convert-linalg-to-loops` turns into loops that LLVM vectorizes;
-    contiguous copies stay memcpys.
+    contiguous copies stay memcpys, unless `contiguous`: GPU host code
+    cannot copy device buffers itself, so the GPU pipeline makes every
+    copy a `linalg.copy`, which becomes a kernel.
   }];
+  let options = [
+    Option<"contiguous", "contiguous", "bool", "false",
+           "Also turn contiguous copies into linalg.copy">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
