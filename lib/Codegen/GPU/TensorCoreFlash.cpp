@@ -21,7 +21,7 @@
 // of lanes: two xor shuffles), rescales O, converts P's accumulator
 // fragments into A fragments in registers and adds P V with V's B
 // fragments from ldmatrix.trans. Key tiles that no row of the block sees
-// are not visited at all.
+// are not visited at all; those that every row sees whole take no mask.
 //
 // Fragment layouts are those of PTX's mma.m16n8k16 (lane = 4 * g + q):
 // A (16x16): register i holds row g + 8 * (i % 2), columns 2q, 2q + 1 plus
@@ -393,6 +393,7 @@ private:
   SmallVector<Value> rowCoords[2], clampedRowCoords[2];
   Value queryPos[2];
   Value validLength, alignedLength, tileEnd;
+  Value unmaskedBegin, unmaskedEnd;
   SmallVector<Value> keyBuffers, keyTiles;
   Value valueBuffer, valueTiles;
 };
@@ -652,6 +653,9 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
   MaskKind maskKind = op.getMaskKind();
   bool positional = maskKind != MaskKind::None;
   Value keyBegin = idx(0), keyEnd = validLength;
+  // The keys every row of the block sees: tiles inside them need no mask.
+  unmaskedBegin = idx(0);
+  unmaskedEnd = validLength;
   if (positional) {
     int64_t s = shape.queryPositions;
     Value first = blockRow;
@@ -664,10 +668,12 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         arith::SelectOp::create(b, loc, wraps, idx(s - 1), rem(last, s));
     Value offset = sub(alignedLength, idx(s));
     keyEnd = minI(maxI(add(add(highest, offset), idx(1)), idx(0)), validLength);
+    unmaskedEnd = minI(add(add(lowest, offset), idx(1)), validLength);
     if (maskKind == MaskKind::SlidingWindow) {
       int64_t window = *op.getWindow();
       keyBegin =
           minI(maxI(add(sub(lowest, idx(window - 1)), offset), idx(0)), keyEnd);
+      unmaskedBegin = add(sub(highest, idx(window - 1)), offset);
     }
   }
   Value tileBegin = div(keyBegin, keyTile);
@@ -810,37 +816,66 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
       }
     }
 
-    // Scaled, masked scores; element e of tile n is row e / 2, key
-    // 8n + 2q + e % 2.
+    // Scaled scores; element e of tile n is row e / 2, key 8n + 2q + e % 2.
     SmallVector<std::array<Value, 4>> p(scoreTilesN);
     Value c = f32(scoreScale);
-    Value rowMax[2] = {negInf, negInf};
-    Value offset = sub(alignedLength, idx(shape.queryPositions));
-    for (int64_t n = 0; n < scoreTilesN; ++n) {
-      for (int64_t e = 0; e < 4; ++e) {
-        Value v = vector::ExtractOp::create(b, loc, scores[n],
-                                            ArrayRef<int64_t>{e / 2, e % 2});
-        v = arith::MulFOp::create(b, loc, v, c);
-        if (maskKeys) {
-          Value key =
-              add(add(tileStart, mul(laneInQuad, idx(2))), idx(8 * n + e % 2));
-          Value visible = cmp(arith::CmpIPredicate::slt, key, validLength);
-          Value lastVisible = add(queryPos[e / 2], offset);
-          if (positional)
-            visible = arith::AndIOp::create(
-                b, loc, visible,
-                cmp(arith::CmpIPredicate::sle, key, lastVisible));
-          if (maskKind == MaskKind::SlidingWindow)
-            visible = arith::AndIOp::create(b, loc, visible,
-                                            cmp(arith::CmpIPredicate::sgt,
-                                                add(key, idx(*op.getWindow())),
-                                                lastVisible));
-          v = arith::SelectOp::create(b, loc, visible, v, negInf);
+    for (int64_t n = 0; n < scoreTilesN; ++n)
+      for (int64_t e = 0; e < 4; ++e)
+        p[n][e] = arith::MulFOp::create(
+            b, loc,
+            vector::ExtractOp::create(b, loc, scores[n],
+                                      ArrayRef<int64_t>{e / 2, e % 2}),
+            c);
+    // Masked only in a tile that some row does not see whole (the block's
+    // edge tiles): the same branch for the whole block.
+    if (maskKeys) {
+      Value edge = arith::OrIOp::create(
+          b, loc, cmp(arith::CmpIPredicate::slt, tileStart, unmaskedBegin),
+          cmp(arith::CmpIPredicate::sgt, add(tileStart, idx(keyTile)),
+              unmaskedEnd));
+      SmallVector<Type> types(4 * scoreTilesN, f32Type);
+      auto masked = scf::IfOp::create(b, loc, types, edge,
+                                      /*withElseRegion=*/true);
+      SmallVector<Value> flat;
+      for (auto &tile : p)
+        flat.append(tile.begin(), tile.end());
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(masked.elseBlock());
+        scf::YieldOp::create(b, loc, flat);
+        b.setInsertionPointToStart(masked.thenBlock());
+        Value offset = sub(alignedLength, idx(shape.queryPositions));
+        SmallVector<Value> maskedValues;
+        for (int64_t n = 0; n < scoreTilesN; ++n) {
+          for (int64_t e = 0; e < 4; ++e) {
+            Value key = add(add(tileStart, mul(laneInQuad, idx(2))),
+                            idx(8 * n + e % 2));
+            Value visible = cmp(arith::CmpIPredicate::slt, key, validLength);
+            Value lastVisible = add(queryPos[e / 2], offset);
+            if (positional)
+              visible = arith::AndIOp::create(
+                  b, loc, visible,
+                  cmp(arith::CmpIPredicate::sle, key, lastVisible));
+            if (maskKind == MaskKind::SlidingWindow)
+              visible = arith::AndIOp::create(
+                  b, loc, visible,
+                  cmp(arith::CmpIPredicate::sgt,
+                      add(key, idx(*op.getWindow())), lastVisible));
+            maskedValues.push_back(
+                arith::SelectOp::create(b, loc, visible, p[n][e], negInf));
+          }
         }
-        p[n][e] = v;
-        rowMax[e / 2] = arith::MaximumFOp::create(b, loc, rowMax[e / 2], v);
+        scf::YieldOp::create(b, loc, maskedValues);
       }
+      for (int64_t n = 0; n < scoreTilesN; ++n)
+        for (int64_t e = 0; e < 4; ++e)
+          p[n][e] = masked.getResult(4 * n + e);
     }
+    Value rowMax[2] = {negInf, negInf};
+    for (int64_t n = 0; n < scoreTilesN; ++n)
+      for (int64_t e = 0; e < 4; ++e)
+        rowMax[e / 2] =
+            arith::MaximumFOp::create(b, loc, rowMax[e / 2], p[n][e]);
 
     // Online softmax: each row's max and sum over its quad of lanes.
     SmallVector<Value> yields;
