@@ -379,6 +379,9 @@ private:
   Value quadReduce(Value v, bool isMax);
   /// c + a b on the tensor cores (m16n8k16, f32 accumulators).
   Value mma(Value a, Value bFragment, Value c);
+  /// acc[h] += a b_h for the two B fragments of an ldmatrix.x4 (registers
+  /// 2h and 2h + 1): two neighbouring 8-column tiles.
+  void mmaTwoTiles(Value a, Value bPair, MutableArrayRef<Value> acc);
 
   OpBuilder &b;
   Location loc;
@@ -579,6 +582,16 @@ Value KernelBuilder::mma(Value a, Value bFragment, Value c) {
   for (int64_t i = 0; i < 4; ++i)
     elements.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
   return vector::FromElementsOp::create(b, loc, c.getType(), elements);
+}
+
+void KernelBuilder::mmaTwoTiles(Value a, Value bPair,
+                                MutableArrayRef<Value> acc) {
+  for (int64_t half = 0; half < 2; ++half) {
+    Value bFragment = vector::ExtractStridedSliceOp::create(
+        b, loc, bPair, ArrayRef<int64_t>{2 * half, 0}, ArrayRef<int64_t>{2, 2},
+        ArrayRef<int64_t>{1, 1});
+    acc[half] = mma(a, bFragment, acc[half]);
+  }
 }
 
 Value KernelBuilder::quadReduce(Value v, bool isMax) {
@@ -805,13 +818,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
           Value fragment = nvgpu::LdMatrixOp::create(
               b, loc, aType, tiles, ValueRange{stage, row, col},
               /*transpose=*/false, /*numTiles=*/4);
-          for (int64_t half = 0; half < 2; ++half) {
-            Value bFragment = vector::ExtractStridedSliceOp::create(
-                b, loc, fragment, ArrayRef<int64_t>{2 * half, 0},
-                ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
-            Value &acc = scores[2 * pair + half];
-            acc = mma(queryFragment(i, chunk), bFragment, acc);
-          }
+          mmaTwoTiles(queryFragment(i, chunk), fragment,
+                      MutableArrayRef<Value>(scores).slice(2 * pair, 2));
         }
       }
     }
@@ -938,13 +946,8 @@ void KernelBuilder::build(gpu::LaunchOp launch, ValueRange queryBuffers,
         Value fragment = nvgpu::LdMatrixOp::create(
             b, loc, aType, valueTiles, ValueRange{stage, row, col},
             /*transpose=*/true, /*numTiles=*/4);
-        for (int64_t half = 0; half < 2; ++half) {
-          Value bFragment = vector::ExtractStridedSliceOp::create(
-              b, loc, fragment, ArrayRef<int64_t>{2 * half, 0},
-              ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
-          Value &acc = out[2 * pair + half];
-          acc = mma(pFragment, bFragment, acc);
-        }
+        mmaTwoTiles(pFragment, fragment,
+                    MutableArrayRef<Value>(out).slice(2 * pair, 2));
       }
     }
     llvm::append_range(yields, out);
