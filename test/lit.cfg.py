@@ -53,6 +53,17 @@ config.substitutions.append(
                                 os.path.join(config.attnc_src_root, "utils", "check_attention.py"),
                                 os.path.join(config.attnc_tools_dir, "attn-run"), replay)))
 
+# MPI (tensor-parallel programs): mpiexec as CMake found it. OpenMPI wants
+# --oversubscribe for more ranks than this machine's cores and, as root (CI
+# containers), --allow-run-as-root.
+mpirun = ""
+if config.attnc_mpiexec:
+    config.available_features.add("mpi")
+    mpirun = config.attnc_mpiexec + " --oversubscribe"
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        mpirun += " --allow-run-as-root"
+config.substitutions.append(("%mpirun", mpirun))
+
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attnc", "attnc-capi-test",

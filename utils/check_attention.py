@@ -24,6 +24,13 @@ one line per check and exits non-zero on a mismatch, NaN or Inf.
       compiled (KERNELS.json, the launch descriptor, the binary beside it)
       with attn-gpu-run: on the GPU machine, which has no MLIR; or, with
       BIN = utils/ptx_emulator.py, with the PTX interpreted on the CPU.
+  check_attention.py --attn-run BIN FILE.mlir ... --tensor-parallel N --mpirun CMD
+      also runs FILE's function as N MPI ranks (CMD -np N attn-run
+      --tensor-parallel=N): the whole inputs are cut into each rank's slices
+      as the partitioned function's signature says (attn-opt
+      --attn-tensor-parallel), one .npy file per rank; the assembled result
+      must match the reference and the unsplit run. Prints each rank's
+      cache bytes per key for the roles that are the KV cache.
   check_attention.py --attn-run BIN FILE.mlir ... --compile-for CPU --replay-dir DIR
       does not run: compiles FILE with the attnc beside BIN for that LLVM CPU
       into DIR and appends the --library check to DIR/replay.sh (lit:
@@ -193,7 +200,8 @@ def record_for_replay(opts, argv):
     (--also, --reference-lowering, --num-threads, --benchmark) are skipped."""
     if not opts.attn_run or not opts.replay_dir:
         sys.exit("check_attention: --compile-for needs --attn-run and --replay-dir")
-    if opts.also or opts.reference_lowering or opts.num_threads > 1 or opts.benchmark:
+    if (opts.also or opts.reference_lowering or opts.num_threads > 1 or opts.benchmark
+            or opts.tensor_parallel > 1):
         print(f"replay: skipped {os.path.basename(opts.file)} (needs attn-run)")
         return 0
     os.makedirs(opts.replay_dir, exist_ok=True)
@@ -238,6 +246,49 @@ def record_for_replay(opts, argv):
                 f"--library \"$DIR/{name}.so\" {quoted} || failed=$((failed + 1))\n")
     print(f"replay: recorded {os.path.basename(opts.file)} as {name}")
     return 0
+
+
+CACHE_ROLES = ("k", "v", "latent", "k_rope", "kv")
+
+
+def run_tensor_parallel(opts, text, roles, arg_types, arrays, tmp, result_types):
+    """Runs the function as opts.tensor_parallel MPI ranks, each on its own
+    slices of `arrays`; returns (assembled output as float64, stdout)."""
+    attn_opt = os.path.join(os.path.dirname(opts.attn_run), "attn-opt")
+    proc = subprocess.run([attn_opt, opts.file,
+                           f"--attn-tensor-parallel=devices={opts.tensor_parallel}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        sys.exit(f"check_attention: cannot partition {opts.file} over "
+                 f"{opts.tensor_parallel} ranks")
+    local_types, _ = parse_signature(proc.stdout, opts.function)
+    ranks = opts.tensor_parallel
+    cmd = [*opts.mpirun.split(), "-np", str(ranks), opts.attn_run, opts.file,
+           f"--function={opts.function}", f"--tensor-parallel={ranks}"]
+    cache_bytes = [0] * ranks
+    for i, (role, array, (local, _)) in enumerate(zip(roles, arrays, local_types)):
+        axes = [d for d in range(array.ndim) if array.shape[d] != local[d]]
+        if len(axes) > 1 or any(array.shape[d] != ranks * local[d] for d in axes):
+            sys.exit(f"check_attention: argument #{i} of shape {array.shape} is "
+                     f"{local} on each rank: not one axis cut {ranks} ways")
+        for r in range(ranks):
+            part = array
+            if axes:
+                index = [slice(None)] * array.ndim
+                index[axes[0]] = slice(r * local[axes[0]], (r + 1) * local[axes[0]])
+                part = array[tuple(index)]
+            np.save(os.path.join(tmp, f"arg{i}.rank{r}.npy"), np.ascontiguousarray(part))
+            if role in CACHE_ROLES:
+                cache_bytes[r] += part.nbytes
+        cmd.append(f"--input=@{os.path.join(tmp, f'arg{i}.rank{{rank}}.npy')}")
+    if any(cache_bytes):
+        per_key = {b // opts.num_keys for b in cache_bytes}
+        print(f"tensor-parallel: {ranks} ranks, cache bytes per key on each rank: "
+              + ", ".join(str(b) for b in sorted(per_key)))
+    out_path = os.path.join(tmp, "tensor-parallel.npy")
+    return run_tool(opts, cmd + [f"--output=@{out_path}"], out_path, result_types,
+                    f"{ranks} ranks failed on {opts.file}")
 
 
 def report(path, out, ref, rtol):
@@ -336,6 +387,10 @@ def main():
                         help="threads for attn-run's parallel tile loops")
     parser.add_argument("--benchmark", type=int, default=0)
     parser.add_argument("--seed", type=int, help="default: fresh entropy")
+    parser.add_argument("--tensor-parallel", type=int, default=1, metavar="N",
+                        help="with --attn-run: also run as N MPI ranks under --mpirun")
+    parser.add_argument("--mpirun", default="mpiexec",
+                        help="MPI launcher command, without -np")
     parser.add_argument("--compile-for", metavar="CPU",
                         help="with --attn-run: do not run; compile FILE with the attnc "
                              "beside attn-run for this LLVM CPU into --replay-dir and add "
@@ -345,6 +400,8 @@ def main():
     opts = parser.parse_args()
     if opts.compile_for:
         return record_for_replay(opts, sys.argv[1:])
+    if opts.tensor_parallel > 1 and not opts.attn_run:
+        parser.error("--tensor-parallel runs attn-run under MPI: it needs --attn-run")
     if opts.library and (opts.also or opts.reference_lowering or opts.num_threads > 1
                          or opts.benchmark):
         parser.error("--library runs the library as it was compiled: it takes none of "
@@ -365,7 +422,12 @@ def main():
                  f"arguments but the {opts.variant} variant takes {len(roles)}")
     if "k" in roles:
         key_shape = arg_types[roles.index("k")][0]
-        opts.num_keys = key_shape[2] if opts.layout == "bhsd" else key_shape[1]
+        opts.num_keys = (key_shape[2] if opts.layout == "bhsd" and opts.variant == "attention"
+                         else key_shape[1])
+    elif "latent" in roles:
+        opts.num_keys = arg_types[roles.index("latent")][0][1]
+    elif "kv" in roles:
+        opts.num_keys = arg_types[roles.index("kv")][0][1]
     if "gate_table" in roles:
         opts.vocab = arg_types[roles.index("gate_table")][0][0]
 
@@ -401,24 +463,30 @@ def main():
             outputs = [run_attn_run(opts, cmd, opts.file, tmp, "out.npy", result_types)]
         if opts.also:
             outputs.append(run_attn_run(opts, cmd, opts.also, tmp, "also.npy", result_types))
+        if opts.tensor_parallel > 1:
+            outputs.append(run_tensor_parallel(opts, text, roles, arg_types, arrays, tmp,
+                                               result_types))
 
     ref = compute_reference(opts, ref_inputs)
 
     ok = True
-    for path, (out, stdout) in zip([opts.file, opts.also], outputs):
+    names = [opts.file] + ([opts.also] if opts.also else [])
+    if opts.tensor_parallel > 1:
+        names.append(f"{opts.file} on {opts.tensor_parallel} ranks")
+    for path, (out, stdout) in zip(names, outputs):
         ok &= report(path, out, ref, opts.rtol)
         if opts.benchmark:
             timing = json.loads(stdout.strip().splitlines()[-1])
             print(f"time: median {timing['median_ms']:.3f} ms, min {timing['min_ms']:.3f} ms "
                   f"over {timing['iterations']} runs"
                   + (f" on {timing['device']}" if "device" in timing else ""))
-    if opts.also:
-        first, second = outputs[0][0], outputs[1][0]
+    for other, (second, _) in zip(names[1:], outputs[1:]):
+        first = outputs[0][0]
         rel = float(np.abs(first - second).max() / max(np.abs(ref).max(), 1e-30))
         agree = rel < opts.rtol
         ok &= agree
         print(f"agree: {'PASS' if agree else 'FAIL'} {os.path.basename(opts.file)} vs "
-              f"{os.path.basename(opts.also)} max_rel_diff={rel:.3e} (< {opts.rtol:g})")
+              f"{os.path.basename(other)} max_rel_diff={rel:.3e} (< {opts.rtol:g})")
     return 0 if ok else 1
 
 

@@ -5,8 +5,10 @@
 #include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Codegen/GPU/Passes.h"
 #include "attnc/Dialect/Attn/IR/AttnDialect.h"
+#include "attnc/Dialect/Attn/IR/ShardingInterfaceImpl.h"
 #include "attnc/Dialect/Attn/Transforms/Passes.h"
 
+#include "mlir/Conversion/MPIToLLVM/MPIToLLVM.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -18,6 +20,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Shard/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -45,8 +48,14 @@ namespace mlir::attn {
 /// lowered to the core op (GTA's epilogue tiled by `gtaQueryTile` queries,
 /// 0: untiled).
 static void addVariantLoweringPasses(OpPassManager &pm, bool raiseAttention,
-                                     int64_t gtaQueryTile) {
+                                     int64_t gtaQueryTile,
+                                     int64_t tensorParallel = 1) {
   buildRaisePipeline(pm, raiseAttention);
+  if (tensorParallel > 1) {
+    TensorParallelOptions split;
+    split.devices = tensorParallel;
+    buildTensorParallelPipeline(pm, split);
+  }
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createAttnFuseElementwiseProducers());
   pm.addNestedPass<func::FuncOp>(createAttnLowerEmbeddingGate());
@@ -84,7 +93,8 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   }
   // GTA's decoder and gate run on each query tile of the attention.
   addVariantLoweringPasses(pm, options.raiseAttention,
-                           options.reference ? 0 : options.queryTile);
+                           options.reference ? 0 : options.queryTile,
+                           options.tensorParallel);
   if (!options.reference) {
     // The CPU's choices for the flash lowering, on each op.
     AttnCpuConfigureFlashOptions flash;
@@ -129,6 +139,12 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createAttnLegalizeVectorOps());
   }
 
+  // Collectives of a partitioned program (shard.all_reduce) to MPI calls on
+  // buffers, and its grid, which attn-shard declares private, dropped; a
+  // module without shard ops is left as it is.
+  pm.addPass(createConvertShardToMPIPass());
+  pm.addPass(createAttnMpiWorldCommunicator());
+  pm.addPass(createSymbolDCEPass());
   // Tensors -> buffers, every temporary freed. The tiled loop's running row
   // max is read after its update; letting the loop carry a fresh buffer
   // costs one [tile] vector copy per key tile.
@@ -183,7 +199,19 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
   vectorToLLVM.x86Vector = options.bf16Dot;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createAttnOpenMpiOpSymbols());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::attn::buildTensorParallelPipeline(
+    OpPassManager &pm, const TensorParallelOptions &options) {
+  AttnShardOptions shard;
+  shard.devices = options.devices;
+  shard.mpiImplementation = options.mpi;
+  pm.addPass(createAttnShard(shard));
+  pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
+  pm.addNestedPass<func::FuncOp>(shard::createPartition());
   pm.addPass(createCanonicalizerPass());
 }
 
@@ -256,6 +284,13 @@ void mlir::attn::registerPipelines() {
       [](OpPassManager &pm, const GpuPipelineOptions &options) {
         buildGpuPipeline(pm, options);
       });
+  PassPipelineRegistration<TensorParallelOptions>(
+      "attn-tensor-parallel",
+      "Partition attn ops and the functions around them into the program "
+      "one of `devices` MPI ranks runs",
+      [](OpPassManager &pm, const TensorParallelOptions &options) {
+        buildTensorParallelPipeline(pm, options);
+      });
   PassPipelineRegistration<CpuPipelineOptions>(
       "attn-cpu-pipeline",
       "Lower attn ops on tensors to the LLVM dialect for the CPU",
@@ -269,4 +304,7 @@ void mlir::attn::registerCompilerDialects(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
   registry.insert<AttnDialect, codegen::AttnCodegenDialect>();
+  registerShardingInterfaceExternalModels(registry);
+  mpi::registerConvertMPIToLLVMInterface(registry);
+  registerMpiMemoryEffects(registry);
 }

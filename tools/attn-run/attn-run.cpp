@@ -21,7 +21,10 @@
 #include "attnc/Target/CPU/Differential.h"
 #include "attnc/Target/CPU/JitRunner.h"
 
+#include "Ranks.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -105,6 +108,14 @@ static llvm::cl::opt<uint64_t> seed(
     llvm::cl::desc("With --differential and no --input: the seed of the "
                    "random inputs (default: a fresh one, printed)"),
     llvm::cl::cat(runCategory));
+static llvm::cl::opt<unsigned> tensorParallel(
+    "tensor-parallel",
+    llvm::cl::desc("Run as one of N MPI ranks (under mpirun -np N): the "
+                   "function is partitioned as attnc --tensor-parallel=N "
+                   "does, each rank reads its own slices of the inputs "
+                   "('{rank}' in an --input path is replaced by the rank), "
+                   "and rank 0 assembles each result and writes it"),
+    llvm::cl::init(1), llvm::cl::cat(runCategory));
 static llvm::cl::opt<unsigned> benchmarkIterations(
     "benchmark",
     llvm::cl::desc("Run N timed iterations after one warm-up and print, as the "
@@ -114,20 +125,44 @@ static llvm::cl::opt<unsigned> benchmarkIterations(
 namespace {
 
 /// Prints "attn-run: error: MESSAGE" and returns a failing exit code.
+/// This process's MPI rank with --tensor-parallel, else 0.
+int rank = 0;
+/// Whether MPI was started (--tensor-parallel).
+bool ranksStarted = false;
+
+/// Prints "attn-run: error: MESSAGE" and returns a failing exit code; as one
+/// of several MPI ranks, says which and ends the whole job.
 int fail(const llvm::Twine &message) {
-  llvm::errs() << "attn-run: error: " << message << "\n";
+  llvm::errs() << "attn-run: error: ";
+  if (ranksStarted)
+    llvm::errs() << "rank " << rank << ": ";
+  llvm::errs() << message << "\n";
+  if (ranksStarted) {
+    llvm::errs().flush();
+    attnc::ranks::abortAll(EXIT_FAILURE);
+  }
   return EXIT_FAILURE;
 }
 
+
 std::string stripAt(const std::string &arg) {
   return !arg.empty() && arg[0] == '@' ? arg.substr(1) : arg;
+}
+
+/// An --input path with '{rank}' replaced by this process's rank.
+std::string inputPath(const std::string &arg) {
+  std::string path = stripAt(arg);
+  for (size_t at = path.find("{rank}"); at != std::string::npos;
+       at = path.find("{rank}", at))
+    path.replace(at, 6, std::to_string(rank));
+  return path;
 }
 
 /// The --input files, as they name the inputs in errors.
 std::vector<std::string> inputNames() {
   std::vector<std::string> names;
   for (const std::string &arg : inputFiles)
-    names.push_back(stripAt(arg));
+    names.push_back(inputPath(arg));
   return names;
 }
 
@@ -212,12 +247,34 @@ int main(int argc, char **argv) {
       "attn-run: JIT-compile a function through attn-cpu-pipeline and run it "
       "on .npy inputs\n");
 
+  if (tensorParallel < 1)
+    return fail("--tensor-parallel must be at least 1");
+  bool split = tensorParallel > 1;
+  if (split && differential)
+    return fail("--differential runs on one process; it takes no "
+                "--tensor-parallel");
+  if (split) {
+    int size = 0;
+    std::string error;
+    if (!attnc::ranks::start(rank, size, error))
+      return fail(error);
+    ranksStarted = true;
+    if (size != static_cast<int>(tensorParallel))
+      return fail(llvm::formatv("--tensor-parallel={0} runs as {0} MPI ranks "
+                                "(mpirun -np {0}), not {1}",
+                                unsigned(tensorParallel), size));
+  }
+  llvm::scope_exit stopRanks([]() {
+    if (ranksStarted)
+      attnc::ranks::stop();
+  });
+
   // Inputs first: a bad file is reported before any compile time is spent.
   std::vector<NpyArray> inputs(inputFiles.size());
   for (auto [i, arg] : llvm::enumerate(inputFiles)) {
     std::string error;
-    if (!attnc::runtime::readNpy(stripAt(arg), inputs[i], error))
-      return fail("input #" + llvm::Twine(i) + " (" + stripAt(arg) +
+    if (!attnc::runtime::readNpy(inputPath(arg), inputs[i], error))
+      return fail("input #" + llvm::Twine(i) + " (" + inputPath(arg) +
                   "): " + error);
   }
 
@@ -271,6 +328,22 @@ int main(int argc, char **argv) {
   }
   if (failed(attn::checkStaticShapes(func)))
     return EXIT_FAILURE;
+  // --tensor-parallel: the program of one rank, whose arguments and results
+  // are its slices; each result is assembled from them as the whole
+  // function's signature says.
+  FunctionType wholeSignature = func.getFunctionType();
+  bool hasAllReduce = false;
+  if (split) {
+    PassManager pm(&context);
+    attn::buildRaisePipeline(pm, raiseAttention);
+    attn::TensorParallelOptions partition;
+    partition.devices = tensorParallel;
+    attn::buildTensorParallelPipeline(pm, partition);
+    if (failed(pm.run(*module)))
+      return fail("cannot partition @" + functionName + " over " +
+                  llvm::Twine(unsigned(tensorParallel)) + " ranks");
+    module->walk([&](shard::AllReduceOp) { hasAllReduce = true; });
+  }
   std::string signatureError;
   if (!attn::hasHostArraySignature(func, signatureError))
     return fail(signatureError);
@@ -302,9 +375,33 @@ int main(int argc, char **argv) {
     if (!compiled->time(inputs, benchmarkIterations, results, times,
                         errorMessage))
       return fail(errorMessage);
-    llvm::outs() << llvm::formatv(
-        "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
-        times.median, times.min, times.iterations);
+    if (!split) {
+      llvm::outs() << llvm::formatv(
+          "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
+          times.median, times.min, times.iterations);
+    } else {
+      // Every rank's own time, and what an all-reduce of the first result
+      // costs by itself (its share of the step).
+      std::vector<double> medians = attnc::ranks::gatherValues(times.median);
+      double allReduce =
+          hasAllReduce && signature.getNumResults() > 0
+              ? attnc::ranks::timeAllReduce(
+                    cast<RankedTensorType>(signature.getResult(0))
+                        .getNumElements(),
+                    benchmarkIterations)
+              : 0.0;
+      if (rank == 0) {
+        std::string perRank;
+        for (double m : medians)
+          perRank += (perRank.empty() ? "" : ", ") + llvm::formatv("{0:F6}", m).str();
+        llvm::outs() << llvm::formatv(
+            "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": "
+            "{2}, \"ranks\": {3}, \"rank_median_ms\": [{4}], "
+            "\"all_reduce_median_ms\": {5:F6}}\n",
+            times.median, times.min, times.iterations, medians.size(), perRank,
+            allReduce);
+      }
+    }
   }
 
   // Write every result to a temporary, then rename all into place.
@@ -317,6 +414,33 @@ int main(int argc, char **argv) {
     auto type = cast<RankedTensorType>(signature.getResult(i));
     std::string descr = attn::getNpyDescr(type.getElementType());
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    auto wholeType = cast<RankedTensorType>(wholeSignature.getResult(i));
+    if (split && wholeType != type) {
+      // Each rank holds a slice along the one axis where the shapes differ;
+      // rank 0 assembles them.
+      unsigned axis = 0;
+      while (wholeType.getDimSize(axis) == type.getDimSize(axis))
+        ++axis;
+      NpyArray local;
+      if (!results->isContiguous(i))
+        local = results->toArray(i);
+      std::vector<char> whole = attnc::ranks::gatherAlongAxis(
+          results->isContiguous(i) ? results->getData(i) : local.data.data(),
+          shape, axis, attnc::runtime::getNpyItemSize(descr));
+      if (rank != 0)
+        continue;
+      std::string tmp = stripAt(arg) + ".attn-run-tmp";
+      temporaries.push_back(tmp);
+      std::string error;
+      std::vector<int64_t> wholeShape(wholeType.getShape().begin(),
+                                      wholeType.getShape().end());
+      if (!attnc::runtime::writeNpy(tmp, descr, wholeShape, whole.data(),
+                                    whole.size(), error))
+        return fail("cannot write " + stripAt(arg) + ": " + error);
+      continue;
+    }
+    if (rank != 0)
+      continue;
     std::string tmp = stripAt(arg) + ".attn-run-tmp";
     temporaries.push_back(tmp);
     std::string error;
@@ -333,8 +457,10 @@ int main(int argc, char **argv) {
     if (!written)
       return fail("cannot write " + stripAt(arg) + ": " + error);
   }
-  for (auto [i, arg] : llvm::enumerate(outputFiles)) {
-    if (std::error_code ec = llvm::sys::fs::rename(temporaries[i], stripAt(arg)))
+  // Only rank 0 writes (with --tensor-parallel).
+  for (auto [i, tmp] : llvm::enumerate(temporaries)) {
+    std::string arg = outputFiles[i];
+    if (std::error_code ec = llvm::sys::fs::rename(tmp, stripAt(arg)))
       return fail("cannot write " + stripAt(arg) + ": " + ec.message());
   }
   temporaries.clear();

@@ -2,7 +2,7 @@
 //
 //   attnc FILE [--emit=shared|obj|llvm|mlir] [-o OUT] [--header=OUT.h]
 //         [--target=cpu] [--mcpu=native|NAME] [--vector-bits=256|512]
-//         [--omp-threads] [--reference-lowering]
+//         [--omp-threads] [--reference-lowering] [--tensor-parallel=N]
 //   attnc FILE --target=nvptx [--chip=sm_80|sm_86|sm_89|sm_90|sm_90a]
 //         [--emit=ptx|cubin|fatbin|mlir] -o OUT [--launch-descriptor=OUT.json]
 //         [--ptx-version=N] [--cuda-path=DIR]
@@ -13,7 +13,8 @@
 // library with a C entry point per function and a header documenting the
 // argument layout. --report prints, per attention op (model IR raised to
 // attn ops first), its variant, what it caches per token and what one
-// decode step costs.
+// decode step costs. --tensor-parallel=N compiles the program one of N MPI
+// ranks runs (arguments and results its slices, collectives MPI calls).
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,6 +66,15 @@ static llvm::cl::opt<int64_t> contextLength(
     llvm::cl::init(0), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<int64_t> tensorParallel(
     "tp", llvm::cl::desc("Tensor-parallel devices the KV cache is split over"),
+    llvm::cl::init(1), llvm::cl::cat(attncCategory));
+
+static llvm::cl::opt<int64_t> ranks(
+    "tensor-parallel",
+    llvm::cl::desc("Compile the program one of N MPI ranks runs: attention "
+                   "split over the ranks by KV-head group, latent block or "
+                   "head group, the function's arguments and results each "
+                   "rank's slices, collectives calls of the MPI library the "
+                   "program is linked with (CPU; default 1: not split)"),
     llvm::cl::init(1), llvm::cl::cat(attncCategory));
 
 static llvm::cl::opt<std::string> emitName(
@@ -154,6 +164,12 @@ int main(int argc, char **argv) {
     return fail("--context must be positive, got " + llvm::Twine(contextLength));
   if (tensorParallel < 1)
     return fail("--tp must be at least 1, got " + llvm::Twine(tensorParallel));
+  if (ranks < 1)
+    return fail("--tensor-parallel must be at least 1, got " +
+                llvm::Twine(ranks));
+  if (ranks > 1 && (targetName != "cpu" || reportFormat != ReportFormat::None))
+    return fail("--tensor-parallel compiles for the CPU; --report takes --tp "
+                "for what a split would hold per device");
 
   DialectRegistry registry;
   attn::registerCompilerDialects(registry);
@@ -199,6 +215,17 @@ int main(int argc, char **argv) {
   }
 
   if (reportFormat == ReportFormat::None) {
+    if (ranks > 1) {
+      // One rank's program: model IR raised first, so that attention is
+      // split as attn ops.
+      PassManager pm(&context);
+      attn::buildRaisePipeline(pm, raiseAttention);
+      attn::TensorParallelOptions split;
+      split.devices = ranks;
+      attn::buildTensorParallelPipeline(pm, split);
+      if (failed(pm.run(*module)))
+        return EXIT_FAILURE;
+    }
     attn::EmitLibraryOptions options;
     StringRef emit = emitName.empty() ? "shared" : StringRef(emitName);
     if (emit == "shared")

@@ -69,7 +69,37 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Run the parallel tile loops on OpenMP threads (the "
                      "compiled code then needs libomp)"),
       llvm::cl::init(false)};
+  Option<int64_t> tensorParallel{
+      *this, "tensor-parallel",
+      llvm::cl::desc("Compile the program one of this many MPI ranks runs: "
+                     "attention split over the ranks by KV-head group, latent "
+                     "block or head group (attn-tensor-parallel), collectives "
+                     "as MPI calls (default 1: not split)"),
+      llvm::cl::init(1)};
 };
+
+struct TensorParallelOptions
+    : public PassPipelineOptions<TensorParallelOptions> {
+  Option<int64_t> devices{*this, "devices",
+                          llvm::cl::desc("Devices (MPI ranks) to split over"),
+                          llvm::cl::init(1)};
+  Option<std::string> mpi{
+      *this, "mpi",
+      llvm::cl::desc("MPI ABI of the runtime: OpenMPI or MPICH"),
+      llvm::cl::init("OpenMPI")};
+};
+
+/// `attn-tensor-parallel`: the program one device runs. attn ops annotated
+/// with their sharding (attn-shard), the annotations propagated to the rest
+/// of each function and every function partitioned (upstream
+/// sharding-propagation and shard-partition): arguments and results become
+/// each device's slices, collectives shard ops.
+void buildTensorParallelPipeline(OpPassManager &pm,
+                                 const TensorParallelOptions &options);
+
+/// Declares what mpi.allreduce reads and writes (MLIR 22 leaves it
+/// unknown), so that buffer deallocation accepts a partitioned program.
+void registerMpiMemoryEffects(DialectRegistry &registry);
 
 /// Model IR to attn ops, as the CPU pipeline starts: aggregates
 /// (linalg.softmax) decomposed, then attention written in linalg raised

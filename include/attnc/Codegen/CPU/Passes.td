@@ -40,6 +40,37 @@ def AttnLegalizeVectorOps : Pass<"attn-legalize-vector-ops", "func::FuncOp"> {
   ];
 }
 
+def AttnOpenMpiOpSymbols : Pass<"attn-openmpi-op-symbols", "::mlir::ModuleOp"> {
+  let summary = "Point OpenMPI reduction operators at the symbols OpenMPI defines";
+  let description = [{
+    Runs after `convert-to-llvm`. For OpenMPI, MLIR 22's lowering of the
+    `mpi` dialect refers to `MPI_SUM` as the global `ompi_mpi_sum`, while
+    OpenMPI's `mpi.h` defines `MPI_SUM` as `&ompi_mpi_op_sum` (likewise for
+    every predefined reduction operator): the program would not link. Each
+    such external global `ompi_mpi_<op>` is renamed `ompi_mpi_op_<op>`.
+    Datatypes and communicators (`ompi_mpi_float`, `ompi_mpi_comm_world`)
+    are named right and left alone.
+  }];
+}
+
+def AttnMpiWorldCommunicator
+    : Pass<"attn-mpi-world-communicator", "::mlir::ModuleOp"> {
+  let summary = "Use MPI_COMM_WORLD for the collectives of a one-axis grid";
+  let description = [{
+    Runs after `convert-shard-to-mpi`, which gives every collective its own
+    communicator: `mpi.comm_split(comm_world, color, key)` with one constant
+    color and the rank's grid index as key, on every call. A program
+    partitioned over a one-dimensional grid runs on exactly as many ranks
+    as the grid has devices (`attn-run --tensor-parallel=N` checks it), so
+    that communicator holds the ranks of `MPI_COMM_WORLD` in the same order:
+    the split is replaced by `MPI_COMM_WORLD`. This saves a collective
+    `MPI_Comm_split`, and a communicator never freed, per call; and MLIR
+    22's LLVM lowering of `mpi.comm_split` reads the new communicator as a
+    32-bit handle, which is MPICH's `MPI_Comm` but not OpenMPI's pointer.
+    A module with a grid of more than one axis is left as it is.
+  }];
+}
+
 def AttnReadOnlyArguments : Pass<"attn-read-only-arguments", "func::FuncOp"> {
   let summary = "Keep compiled functions from writing into their arguments";
   let description = [{

@@ -78,6 +78,44 @@ def AttnDecomposeAggregates : Pass<"attn-decompose-aggregates", "func::FuncOp"> 
   ];
 }
 
+def AttnShard : Pass<"attn-shard", "::mlir::ModuleOp"> {
+  let summary = "Annotate attn ops for tensor parallelism over a device grid";
+  let description = [{
+    Declares a one-dimensional device grid `shard.grid @<grid>(shape =
+    <devices>)` (or checks the one of that name) and annotates every attn op
+    with `shard.shard` ops that cut it along the sharding loop that the op's
+    ShardingInterface implementation chooses for that many devices
+    (`lib/Dialect/Attn/IR/ShardingInterfaceImpl.cpp`):
+
+    * `attn.attention`: the batch dimension with the most key heads, so a
+      GQA group of query heads stays with its KV head on one device;
+    * `attn.latent_attention`: latent blocks for MLRA (each device computes
+      the branches of its blocks for all heads: partial sums, met by an
+      all-reduce), latent heads for GLA-k (heads with their blocks), query
+      heads for MLA (its latent replicated);
+    * `attn.grouped_head_attention`: head groups.
+
+    An op that no loop splits evenly is an error that names the extents.
+    Upstream `sharding-propagation` and `shard-partition` then turn the
+    annotated functions into the program one device (one MPI rank) runs;
+    `convert-shard-to-mpi` lowers its collectives to MPI. The module gets
+    `dlti.map = #dlti.map<"MPI:Implementation" = <mpi>>`, the MPI ABI the
+    LLVM lowering of the `mpi` dialect emits calls for.
+  }];
+  let options = [
+    Option<"devices", "devices", "int64_t", "1",
+           "Devices (MPI ranks) to split each attention over">,
+    Option<"gridName", "grid", "std::string", "\"tensor_parallel\"",
+           "Name of the shard.grid the annotations refer to">,
+    Option<"mpiImplementation", "mpi", "std::string", "\"OpenMPI\"",
+           "MPI ABI of the runtime: OpenMPI or MPICH">,
+  ];
+  let dependentDialects = [
+    "::mlir::DLTIDialect",
+    "::mlir::shard::ShardDialect",
+  ];
+}
+
 def AttnLowerLatentAttention : Pass<"attn-lower-latent-attention", "func::FuncOp"> {
   let summary = "Lower attn.latent_attention to attn.attention, absorbed or expanded";
   let description = [{

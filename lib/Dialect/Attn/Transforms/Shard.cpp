@@ -1,0 +1,98 @@
+//===- Shard.cpp - annotate attn ops for tensor parallelism ---------------===//
+//
+// The choice of what to cut is each op's (getTensorParallelLoop, beside its
+// ShardingInterface implementation); this pass declares the grid and writes
+// that choice as shard.shard annotations for upstream's propagation and
+// partition.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/IR/AttnOps.h"
+#include "attnc/Dialect/Attn/IR/ShardingInterfaceImpl.h"
+#include "attnc/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNSHARD
+#include "attnc/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace mlir::attn {
+namespace {
+struct AttnShard : public impl::AttnShardBase<AttnShard> {
+  using AttnShardBase::AttnShardBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    int64_t count = devices;
+    if (count < 1) {
+      module.emitError("attn-shard: devices must be at least 1, not ")
+          << count;
+      return signalPassFailure();
+    }
+    if (mpiImplementation != "OpenMPI" && mpiImplementation != "MPICH") {
+      module.emitError("attn-shard: mpi must be OpenMPI or MPICH, not '")
+          << std::string(mpiImplementation) << "'";
+      return signalPassFailure();
+    }
+
+    // The grid: declared here, or the module's own of that name if it has
+    // one of the right shape.
+    auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
+        module, StringAttr::get(ctx, gridName));
+    if (grid) {
+      if (grid.getRank() != 1 || grid.getShape()[0] != count) {
+        grid.emitError("attn-shard: grid @")
+            << gridName << " is not one-dimensional with " << count
+            << " devices";
+        return signalPassFailure();
+      }
+    } else {
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      grid = shard::GridOp::create(b, module.getLoc(), gridName,
+                                   ArrayRef<int64_t>{count});
+      // Private: once the collectives are MPI calls, symbol-dce drops it.
+      SymbolTable::setSymbolVisibility(grid, SymbolTable::Visibility::Private);
+    }
+    module->setAttr(
+        "dlti.map",
+        MapAttr::get(
+            ctx, {DataLayoutEntryAttr::get(
+                     StringAttr::get(ctx, "MPI:Implementation"),
+                     StringAttr::get(ctx, mpiImplementation))}));
+
+    SmallVector<shard::ShardingInterface> ops;
+    module.walk([&](Operation *op) {
+      if (isa<AttnDialect>(op->getDialect()))
+        if (auto sharded = dyn_cast<shard::ShardingInterface>(op))
+          ops.push_back(sharded);
+    });
+    OpBuilder builder(ctx);
+    for (shard::ShardingInterface op : ops) {
+      std::string why;
+      FailureOr<unsigned> loop = getTensorParallelLoop(op, count, why);
+      if (failed(loop)) {
+        op->emitOpError("cannot be split over ")
+            << count << " devices: " << why;
+        return signalPassFailure();
+      }
+      shard::ShardingOption option;
+      option.grid = FlatSymbolRefAttr::get(grid.getSymNameAttr());
+      option.shardingArray.resize(*loop + 1);
+      option.shardingArray[*loop] = {0};
+      builder.setInsertionPoint(op);
+      if (failed(op.addShardingAnnotations(builder, option))) {
+        op->emitOpError("attn-shard: cannot annotate its operands");
+        return signalPassFailure();
+      }
+    }
+  }
+};
+} // namespace
+} // namespace mlir::attn
