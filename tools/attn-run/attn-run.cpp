@@ -258,11 +258,14 @@ int main(int argc, char **argv) {
     std::string error;
     if (!attnc::ranks::start(rank, size, error))
       return fail(error);
-    ranksStarted = true;
-    if (size != static_cast<int>(tensorParallel))
+    if (size != static_cast<int>(tensorParallel)) {
+      // Every rank sees the same count: each stops cleanly.
+      attnc::ranks::stop();
       return fail(llvm::formatv("--tensor-parallel={0} runs as {0} MPI ranks "
-                                "(mpirun -np {0}), not {1}",
+                                "(mpiexec -np {0}), not {1}",
                                 unsigned(tensorParallel), size));
+    }
+    ranksStarted = true;
   }
   llvm::scope_exit stopRanks([]() {
     if (ranksStarted)

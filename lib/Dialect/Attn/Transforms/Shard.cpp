@@ -27,20 +27,35 @@ namespace {
 struct AttnShard : public impl::AttnShardBase<AttnShard> {
   using AttnShardBase::AttnShardBase;
 
+  /// Checked when the options are parsed (attn-opt) and when the pass runs
+  /// (pipelines that build it).
+  LogicalResult
+  checkOptions(function_ref<LogicalResult(const Twine &)> error) const {
+    if (devices < 1)
+      return error("attn-shard: devices must be at least 1, not " +
+                   Twine(int64_t(devices)));
+    if (mpiImplementation != "OpenMPI" && mpiImplementation != "MPICH")
+      return error("attn-shard: mpi must be OpenMPI or MPICH, not '" +
+                   Twine(mpiImplementation) + "'");
+    return success();
+  }
+
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(AttnShardBase::initializeOptions(options, errorHandler)))
+      return failure();
+    return checkOptions(errorHandler);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (failed(checkOptions([&](const Twine &message) {
+          return mlir::emitError(module.getLoc(), message);
+        })))
+      return signalPassFailure();
     int64_t count = devices;
-    if (count < 1) {
-      module.emitError("attn-shard: devices must be at least 1, not ")
-          << count;
-      return signalPassFailure();
-    }
-    if (mpiImplementation != "OpenMPI" && mpiImplementation != "MPICH") {
-      module.emitError("attn-shard: mpi must be OpenMPI or MPICH, not '")
-          << std::string(mpiImplementation) << "'";
-      return signalPassFailure();
-    }
 
     // The grid: declared here, or the module's own of that name if it has
     // one of the right shape.

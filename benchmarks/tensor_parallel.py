@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Tensor-parallel decode over MPI ranks: MLRA-4 against MLA.
+
+  benchmarks/tensor_parallel.py [--build build] [--tokens 65536] [--iterations 5]
+      [--ranks 1,2,4] [--mpirun "mpiexec --oversubscribe"] [--output benchmarks/RESULTS.md]
+
+One decode step (one query token) at the MLRA paper's sizes: 24 heads,
+no-RoPE and value head dims 128, a latent of 512 in 4 blocks of 128 (MLRA-4)
+or one of 512 (MLA), a RoPE key of 64, a bf16 cache of --tokens tokens.
+Each variant runs as 1 process (`attn-run --benchmark`) and as 2 and 4 MPI
+ranks (`mpiexec -np K attn-run --tensor-parallel=K --benchmark`), each rank
+reading its own slices of the inputs. For each row: the cache bytes one
+rank reads per step (from the partitioned signature: the latent and RoPE-key
+slices a rank holds), every rank's median time, an all-reduce of the output
+on its own (attn-run times MPI_Allreduce of the result's size) and its share
+of the step, and the DRAM-read ceiling of this machine measured in the same
+run (benchmarks/probes.c). The table replaces the section of the same title
+in --output.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "utils"))
+import run as bench  # noqa: E402  (ceiling probes, CPU name)
+import check_attention  # noqa: E402  (signature parsing, bf16 bits)
+
+SECTION = "## Tensor-parallel decode over MPI ranks (benchmarks/tensor_parallel.py)"
+
+HEADS, DN, DV, DR, DC, BLOCKS = 24, 128, 128, 64, 512, 4
+
+
+def latent_module(blocks, tokens):
+    """One decode step of MLA (blocks=1) or MLRA-4 (blocks=4), bf16."""
+    db = DC // blocks
+    latent = f"1x{tokens}x{db}" if blocks == 1 else f"1x{tokens}x{blocks}x{db}"
+    w = lambda d: f"{HEADS}x{db}x{d}" if blocks == 1 else f"{blocks}x{HEADS}x{db}x{d}"
+    weight = "" if blocks == 1 else " weight(0.5)"
+    t = lambda s: f"tensor<{s}xbf16>"
+    return f"""func.func @main(%q_nope: {t(f"1x1x{HEADS}x{DN}")}, %q_rope: {t(f"1x1x{HEADS}x{DR}")},
+                %latent: {t(latent)}, %k_rope: {t(f"1x{tokens}x{DR}")},
+                %w_uk: {t(w(DN))}, %w_uv: {t(w(DV))}) -> {t(f"1x1x{HEADS}x{DV}")} {{
+  %init = tensor.empty() : {t(f"1x1x{HEADS}x{DV}")}
+  %o = attn.latent_attention
+         queries(%q_nope, %q_rope : {t(f"1x1x{HEADS}x{DN}")}, {t(f"1x1x{HEADS}x{DR}")})
+         latent(%latent, %k_rope : {t(latent)}, {t(f"1x{tokens}x{DR}")})
+         up_projections(%w_uk, %w_uv : {t(w(DN))}, {t(w(DV))})
+         outs(%init : {t(f"1x1x{HEADS}x{DV}")}) scale(0.07216878364870323 : f32){weight}
+         -> {t(f"1x1x{HEADS}x{DV}")}
+  return %o : {t(f"1x1x{HEADS}x{DV}")}
+}}
+"""
+
+
+def bf16_array(rng, shape, std):
+    return check_attention.to_bf16_bits(rng.standard_normal(shape, dtype=np.float32) * std)
+
+
+def run_case(opts, tmp, name, mlir, ranks):
+    """Times one variant on `ranks` processes; returns a result dict."""
+    path = os.path.join(tmp, f"{name}.mlir")
+    with open(path, "w") as f:
+        f.write(mlir)
+    whole, _ = check_attention.parse_signature(mlir, "main")
+    local = whole
+    if ranks > 1:
+        proc = subprocess.run([os.path.join(opts.build, "bin", "attn-opt"), path,
+                               f"--attn-tensor-parallel=devices={ranks}"],
+                              capture_output=True, text=True, check=True)
+        local, _ = check_attention.parse_signature(proc.stdout, "main")
+    rng = np.random.default_rng(0)
+    roles = ["q_nope", "q_rope", "latent", "k_rope", "w_uk", "w_uv"]
+    inputs, cache_bytes = [], 0
+    for i, (role, (shape, _), (part, _)) in enumerate(zip(roles, whole, local)):
+        array = bf16_array(rng, shape, 1.0 / np.sqrt(shape[-2]) if role.startswith("w_") else 1.0)
+        axes = [d for d in range(len(shape)) if shape[d] != part[d]]
+        for r in range(ranks):
+            piece = array
+            if axes:
+                index = [slice(None)] * len(shape)
+                index[axes[0]] = slice(r * part[axes[0]], (r + 1) * part[axes[0]])
+                piece = array[tuple(index)]
+            np.save(os.path.join(tmp, f"{name}.arg{i}.rank{r}.npy"), np.ascontiguousarray(piece))
+        if role in ("latent", "k_rope"):
+            cache_bytes += int(np.prod(part)) * 2
+        inputs.append(os.path.join(tmp, f"{name}.arg{i}.rank{{rank}}.npy"))
+    attn_run = os.path.join(opts.build, "bin", "attn-run")
+    if ranks == 1:
+        cmd = ["taskset", "-c", "1", attn_run, path,
+               *[f"--input=@{p.replace('{rank}', '0')}" for p in inputs]]
+    else:
+        # One core per rank where there are enough cores; otherwise the ranks
+        # share them, unbound.
+        bind = (["--bind-to", "core"] if ranks <= os.cpu_count() else ["--bind-to", "none"])
+        cmd = [*opts.mpirun.split(), *bind, "-np", str(ranks), attn_run, path,
+               f"--tensor-parallel={ranks}", *[f"--input=@{p}" for p in inputs]]
+    proc = subprocess.run(cmd + [f"--benchmark={opts.iterations}"], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        sys.exit(f"tensor_parallel: {name} on {ranks} ranks failed:\n{proc.stderr}")
+    timing = json.loads(proc.stdout.strip().splitlines()[-1])
+    per_rank = timing.get("rank_median_ms", [timing["median_ms"]])
+    return {"ranks": ranks, "cache_bytes": cache_bytes, "per_rank_ms": per_rank,
+            "all_reduce_ms": timing.get("all_reduce_median_ms", 0.0)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--tokens", type=int, default=65536)
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--ranks", default="1,2,4")
+    parser.add_argument("--mpirun", default="mpiexec --oversubscribe" +
+                        (" --allow-run-as-root" if os.geteuid() == 0 else ""))
+    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    opts = parser.parse_args()
+    ranks = [int(r) for r in opts.ranks.split(",")]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ceilings = bench.measure_ceilings(tmp)
+        print(f"ceilings: {ceilings['dram_read_gbs']} GB/s DRAM read", flush=True)
+        rows = []
+        for name, blocks in (("mlra4", BLOCKS), ("mla", 1)):
+            for k in ranks:
+                r = run_case(opts, tmp, name, latent_module(blocks, opts.tokens), k)
+                r["name"] = "MLRA-4" if blocks == BLOCKS else "MLA"
+                print(json.dumps(r), flush=True)
+                rows.append(r)
+
+    lines = [SECTION, "",
+             f"{datetime.date.today()}, {bench.cpu_name()} ({os.cpu_count()} cores), "
+             f"`benchmarks/tensor_parallel.py --tokens {opts.tokens} --iterations "
+             f"{opts.iterations}`. One decode step, bf16 cache of {opts.tokens} tokens, "
+             f"{HEADS} heads, latent {DC} (MLRA-4: 4 blocks of {DC // BLOCKS}), RoPE key {DR}. "
+             f"1 rank: `attn-run` pinned to one core; K ranks: `{opts.mpirun} -np K attn-run "
+             f"--tensor-parallel=K`, each rank bound to a core while there are enough cores, "
+             f"unbound beyond. Medians of {opts.iterations} steps per rank; the all-reduce "
+             f"is an MPI_Allreduce of the output's size timed on its own in the same run. "
+             f"DRAM read ceiling measured in the same run: {ceilings['dram_read_gbs']} GB/s.",
+             "",
+             "| variant | ranks | cache bytes per rank per step | per-rank time (ms, min-max) "
+             "| rank GB/s (cache) | all-reduce (ms) | all-reduce share |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        slowest = max(r["per_rank_ms"])
+        share = r["all_reduce_ms"] / slowest if slowest else 0.0
+        lines.append(f"| {r['name']} | {r['ranks']} | {r['cache_bytes'] / 1e6:.1f} MB "
+                     f"({r['cache_bytes'] // opts.tokens} per token) | "
+                     f"{min(r['per_rank_ms']):.2f}-{slowest:.2f} | "
+                     f"{r['cache_bytes'] / slowest / 1e6:.1f} | "
+                     f"{r['all_reduce_ms']:.3f} | {100 * share:.1f}% |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    text = open(opts.output).read() if os.path.exists(opts.output) else ""
+    pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(table.rstrip("\n"), text) if pattern.search(text) else \
+        text.rstrip("\n") + "\n\n" + table
+    with open(opts.output, "w") as f:
+        f.write(text if text.endswith("\n") else text + "\n")
+
+
+if __name__ == "__main__":
+    main()
