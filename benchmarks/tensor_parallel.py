@@ -11,10 +11,12 @@ Each variant runs as 1 process (`attn-run --benchmark`) and as 2 and 4 MPI
 ranks (`mpiexec -np K attn-run --tensor-parallel=K --benchmark`), each rank
 reading its own slices of the inputs. For each row: the cache bytes one
 rank reads per step (from the partitioned signature: the latent and RoPE-key
-slices a rank holds), every rank's median time, an all-reduce of the output
-on its own (attn-run times MPI_Allreduce of the result's size) and its share
-of the step, and the DRAM-read ceiling of this machine measured in the same
-run (benchmarks/probes.c). The table replaces the section of the same title
+slices a rank holds), every rank's median time (from a barrier to the end
+of its own call), the step (from the first rank's start to the last rank's
+end: ranks that share a core do not all run at once), an all-reduce of the
+output on its own (attn-run times MPI_Allreduce of the result's size) and
+its share of the step, and the DRAM-read ceiling of this machine measured in
+the same run (benchmarks/probes.c). The table replaces the section of the same title
 in --output.
 """
 
@@ -61,6 +63,14 @@ def latent_module(blocks, tokens):
   return %o : {t(f"1x1x{HEADS}x{DV}")}
 }}
 """
+
+
+def decode_flops(blocks, tokens):
+    """Absorbed decode FLOPs of one step (a multiply-add counts 2): per
+    branch and head, scores over the block and the RoPE key, and the block
+    aggregated."""
+    db = DC // blocks
+    return blocks * 2 * HEADS * tokens * (2 * db + DR)
 
 
 def bf16_array(rng, shape, std):
@@ -112,6 +122,7 @@ def run_case(opts, tmp, name, mlir, ranks):
     timing = json.loads(proc.stdout.strip().splitlines()[-1])
     per_rank = timing.get("rank_median_ms", [timing["median_ms"]])
     return {"ranks": ranks, "cache_bytes": cache_bytes, "per_rank_ms": per_rank,
+            "step_ms": timing.get("step_median_ms", timing["median_ms"]),
             "all_reduce_ms": timing.get("all_reduce_median_ms", 0.0)}
 
 
@@ -136,6 +147,7 @@ def main():
             for k in ranks:
                 r = run_case(opts, tmp, name, latent_module(blocks, opts.tokens), k)
                 r["name"] = "MLRA-4" if blocks == BLOCKS else "MLA"
+                r["flops_per_rank"] = decode_flops(blocks, opts.tokens) / k
                 print(json.dumps(r), flush=True)
                 rows.append(r)
 
@@ -151,16 +163,55 @@ def main():
              f"DRAM read ceiling measured in the same run: {ceilings['dram_read_gbs']} GB/s.",
              "",
              "| variant | ranks | cache bytes per rank per step | per-rank time (ms, min-max) "
-             "| rank GB/s (cache) | all-reduce (ms) | all-reduce share |",
-             "|---|---|---|---|---|---|---|"]
+             "| rank GB/s (cache) | rank GFLOP/s | step (ms) | all-reduce (ms) "
+             "| all-reduce share of step |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         slowest = max(r["per_rank_ms"])
-        share = r["all_reduce_ms"] / slowest if slowest else 0.0
+        share = r["all_reduce_ms"] / r["step_ms"] if r["step_ms"] else 0.0
         lines.append(f"| {r['name']} | {r['ranks']} | {r['cache_bytes'] / 1e6:.1f} MB "
                      f"({r['cache_bytes'] // opts.tokens} per token) | "
                      f"{min(r['per_rank_ms']):.2f}-{slowest:.2f} | "
                      f"{r['cache_bytes'] / slowest / 1e6:.1f} | "
+                     f"{r['flops_per_rank'] / slowest / 1e6:.1f} | {r['step_ms']:.2f} | "
                      f"{r['all_reduce_ms']:.3f} | {100 * share:.1f}% |")
+    # What the rows say, from this run's numbers.
+    by = {(r["name"], r["ranks"]): r for r in rows}
+    cores = os.cpu_count()
+    notes = []
+    for name in ("MLRA-4", "MLA"):
+        one = by.get((name, 1))
+        for k in ranks:
+            r = by.get((name, k))
+            if not one or not r or k == 1:
+                continue
+            notes.append(f"{name} on {k} ranks: a step takes {r['step_ms']:.1f} ms against "
+                         f"{one['step_ms']:.1f} on one ({one['step_ms'] / r['step_ms']:.2f}x"
+                         + (f"; the {k} ranks share {cores} cores, so each rank runs about "
+                            f"{cores}/{k} of the time" if k > cores else "")
+                         + f"), each rank at {r['flops_per_rank'] / max(r['per_rank_ms']) / 1e6:.1f} "
+                         f"GFLOP/s of its own time against {one['flops_per_rank'] / one['step_ms'] / 1e6:.1f} "
+                         f"on one.")
+    notes.append("MLA splits by query head: every rank still streams the whole latent, "
+                 "for fewer heads, so each latent tile it loads serves fewer query rows "
+                 "(the absorbed heads are the rows of one tile) and its rate per rank drops; "
+                 "an MLRA-4 rank keeps all heads on a quarter of the latent.")
+    peak = max(r["cache_bytes"] / max(r["per_rank_ms"]) / 1e6 for r in rows)
+    notes.append(f"Every rank reads its cache at {peak:.1f} GB/s at most, "
+                 f"{100 * peak / ceilings['dram_read_gbs']:.0f}% of this machine's DRAM read "
+                 f"ceiling: on a CPU core an absorbed decode step is bound by its FLOPs "
+                 f"(about 1.9 x heads FLOPs per cache byte), so splitting the cache saves "
+                 f"time here only through the FLOPs each rank drops.")
+    mlra, mla = by.get(("MLRA-4", max(ranks))), by.get(("MLA", max(ranks)))
+    if mlra and mla:
+        notes.append(f"On {max(ranks)} devices that stream the cache at the same bandwidth "
+                     f"(a decode step on a GPU is bound by it), each MLRA-4 rank reads "
+                     f"{mlra['cache_bytes'] / 1e6:.1f} MB per step and each MLA rank "
+                     f"{mla['cache_bytes'] / 1e6:.1f} MB, the whole latent: "
+                     f"{mla['cache_bytes'] / mlra['cache_bytes']:.1f}x less traffic per step "
+                     f"for MLRA-4, while its all-reduce of the "
+                     f"{HEADS}x{DV} output costs {mlra['all_reduce_ms']:.3f} ms here.")
+    lines += [""] + notes
     table = "\n".join(lines) + "\n"
     print(table)
     text = open(opts.output).read() if os.path.exists(opts.output) else ""

@@ -68,6 +68,8 @@ std::vector<char> gatherAlongAxis(const char *data,
   return whole;
 }
 
+void barrier() { MPI_Barrier(MPI_COMM_WORLD); }
+
 std::vector<double> gatherValues(double value) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -76,6 +78,21 @@ std::vector<double> gatherValues(double value) {
   MPI_Gather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, 0,
              MPI_COMM_WORLD);
   return values;
+}
+
+double stepMedian(const std::vector<double> &starts,
+                  const std::vector<double> &ends) {
+  int n = static_cast<int>(starts.size());
+  std::vector<double> first(n), last(n);
+  MPI_Reduce(starts.data(), first.data(), n, MPI_DOUBLE, MPI_MIN, 0,
+             MPI_COMM_WORLD);
+  MPI_Reduce(ends.data(), last.data(), n, MPI_DOUBLE, MPI_MAX, 0,
+             MPI_COMM_WORLD);
+  std::vector<double> steps(n);
+  for (int i = 0; i < n; ++i)
+    steps[i] = last[i] - first[i];
+  std::sort(steps.begin(), steps.end());
+  return n == 0 ? 0.0 : steps[n / 2];
 }
 
 double timeAllReduce(int64_t count, unsigned iterations) {
@@ -108,7 +125,11 @@ std::vector<char> gatherAlongAxis(const char *, const std::vector<int64_t> &,
                                   unsigned, size_t) {
   return {};
 }
+void barrier() {}
 std::vector<double> gatherValues(double value) { return {value}; }
+double stepMedian(const std::vector<double> &, const std::vector<double> &) {
+  return 0.0;
+}
 double timeAllReduce(int64_t, unsigned) { return 0.0; }
 
 #endif

@@ -32,8 +32,19 @@ std::vector<char> gatherAlongAxis(const char *data,
                                   const std::vector<int64_t> &localShape,
                                   unsigned axis, size_t itemSize);
 
+/// Waits until every rank is here (MPI_Barrier).
+void barrier();
+
 /// Rank 0 receives one value from every rank.
 std::vector<double> gatherValues(double value);
+
+/// The median over iterations of the time from the first rank's start of
+/// an iteration to the last rank's end of it (all ranks on one machine,
+/// whose steady clock they share): a step as the job sees it, whoever ran
+/// when. `starts` and `ends` are this rank's times in milliseconds. Rank 0
+/// gets it; other ranks get 0.
+double stepMedian(const std::vector<double> &starts,
+                  const std::vector<double> &ends);
 
 /// Median time in milliseconds of `iterations` MPI_Allreduce sums of
 /// `count` floats over all ranks (after one warm-up).

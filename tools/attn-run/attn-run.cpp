@@ -375,17 +375,37 @@ int main(int argc, char **argv) {
     return fail(errorMessage);
   if (benchmarkIterations > 0) {
     attn::CallTimes times;
+    // As ranks, every call starts together, as a decode step would on all
+    // devices.
     if (!compiled->time(inputs, benchmarkIterations, results, times,
-                        errorMessage))
+                        errorMessage,
+                        split ? llvm::function_ref<void()>(attnc::ranks::barrier)
+                              : llvm::function_ref<void()>()))
       return fail(errorMessage);
     if (!split) {
       llvm::outs() << llvm::formatv(
           "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
           times.median, times.min, times.iterations);
     } else {
-      // Every rank's own time, and what an all-reduce of the first result
-      // costs by itself (its share of the step).
+      // Every rank's own time; a step from the first rank's start to the
+      // last rank's end (ranks that share cores do not all run at once);
+      // and what an all-reduce of the first result costs by itself.
       std::vector<double> medians = attnc::ranks::gatherValues(times.median);
+      std::vector<double> starts, ends;
+      auto now = []() {
+        return std::chrono::duration<double, std::milli>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      };
+      for (unsigned i = 0; i < benchmarkIterations; ++i) {
+        results.reset();
+        attnc::ranks::barrier();
+        starts.push_back(now());
+        if (!compiled->call(inputs, results, errorMessage))
+          return fail(errorMessage);
+        ends.push_back(now());
+      }
+      double step = attnc::ranks::stepMedian(starts, ends);
       double allReduce =
           hasAllReduce && signature.getNumResults() > 0
               ? attnc::ranks::timeAllReduce(
@@ -400,9 +420,9 @@ int main(int argc, char **argv) {
         llvm::outs() << llvm::formatv(
             "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": "
             "{2}, \"ranks\": {3}, \"rank_median_ms\": [{4}], "
-            "\"all_reduce_median_ms\": {5:F6}}\n",
+            "\"step_median_ms\": {5:F6}, \"all_reduce_median_ms\": {6:F6}}\n",
             times.median, times.min, times.iterations, medians.size(), perRank,
-            allReduce);
+            step, allReduce);
       }
     }
   }
