@@ -88,6 +88,7 @@ VARIANT_ARGS = {
     "eg_mla": "q_nope,q_rope,ids,latent,k_rope,gate_table,w_u,norm_w,w_uk,w_uv",
     "gta": "x_gate,q,k,v,w_vb",
     "grouped_tied": "q_nope,q_rope,kv,k_rope",
+    "layer": "x,w_q,w_k,w_v,w_o",
 }
 
 
@@ -333,8 +334,22 @@ def compute_reference(opts, x):
     if opts.variant == "gta":
         return attn_reference.gta(x["x_gate"], x["q"], x["k"], x["v"], x["w_vb"],
                                   opts.scale, causal=opts.causal)
+    if opts.variant == "layer":
+        return attention_layer(x, opts)
     return attn_reference.grouped_tied(x["q_nope"], x["q_rope"], x["kv"], x["k_rope"],
                                        opts.scale, causal=opts.causal)
+
+
+def attention_layer(x, opts):
+    """An attention layer on tokens x [S, E]: q, k, v = x @ w_q, x @ w_k,
+    x @ w_v, split into heads of --head-dim (GQA when w_k has fewer
+    columns), attention, heads merged, @ w_o."""
+    d = opts.head_dim
+    tokens = x["x"].shape[0]
+    heads = lambda y: y.reshape(tokens, -1, d).transpose(1, 0, 2)[None]
+    q, k, v = (heads(x["x"] @ x[w]) for w in ("w_q", "w_k", "w_v"))
+    o = attn_reference.attention(q, k, v, opts.scale, causal=opts.causal)
+    return o[0].transpose(1, 0, 2).reshape(tokens, -1) @ x["w_o"]
 
 
 def main():
@@ -363,6 +378,7 @@ def main():
     parser.add_argument("--branches", default="all",
                         help="latent: 'all' (every head reads every block) or first:count,...")
     parser.add_argument("--weight", type=float, default=1.0, help="latent: branch weight")
+    parser.add_argument("--head-dim", type=int, help="layer: width of one head")
     parser.add_argument("--kv-lengths", help="fixed kv_lengths values, comma-separated")
     parser.add_argument("--empty-mask-row", action="store_true",
                         help="mask out every key of query 0 (boolean masks)")

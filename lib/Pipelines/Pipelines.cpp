@@ -210,7 +210,13 @@ void mlir::attn::buildTensorParallelPipeline(
   shard.devices = options.devices;
   shard.mpiImplementation = options.mpi;
   pm.addPass(createAttnShard(shard));
-  pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
+  // Forward first: the attention's shardings reach the ops after it (the
+  // output projection, which then annotates the initial value it starts
+  // from); backward then reaches everything before, that initial value
+  // included.
+  shard::ShardingPropagationOptions propagation;
+  propagation.traversal = shard::TraversalOrder::ForwardBackward;
+  pm.addNestedPass<func::FuncOp>(shard::createShardingPropagation(propagation));
   pm.addNestedPass<func::FuncOp>(shard::createPartition());
   pm.addPass(createCanonicalizerPass());
 }

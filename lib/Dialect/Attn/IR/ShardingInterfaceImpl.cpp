@@ -6,6 +6,11 @@
 // its sharding loops instead: for each, the dimension of every operand and
 // result it cuts. The interface methods are written once over that list.
 //
+// tensor.expand_shape and tensor.collapse_shape, which model IR puts around
+// attention (heads split out of a projection's columns and merged back),
+// have no ShardingInterface in MLIR 22; they get one here on the same list:
+// a loop per reassociation group.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/IR/ShardingInterfaceImpl.h"
@@ -187,7 +192,34 @@ SmallVector<ShardLoop> getShardLoops(GroupedHeadAttentionOp op) {
   return {std::move(batch), std::move(heads)};
 }
 
+/// A reshape: one loop per reassociation group. Cutting the collapsed
+/// dimension into contiguous parts cuts the group's outermost dimension of
+/// extent above 1 (the dimensions before it are 1), and only that one.
+template <typename ReshapeOp>
+SmallVector<ShardLoop> getReshapeShardLoops(ReshapeOp op, bool expands) {
+  RankedTensorType expanded = expands ? op.getResultType() : op.getSrcType();
+  SmallVector<ShardLoop> loops;
+  for (auto [g, group] : llvm::enumerate(op.getReassociationIndices())) {
+    int64_t outer = group.front();
+    for (int64_t d : group) {
+      if (expanded.getDimSize(d) != 1) {
+        outer = d;
+        break;
+      }
+    }
+    ShardLoop loop = makeLoop(op, llvm::formatv("reassociation group {0}", g));
+    loop.operandDims[0] = expands ? int64_t(g) : outer;
+    loop.resultDims[0] = expands ? outer : int64_t(g);
+    loops.push_back(std::move(loop));
+  }
+  return loops;
+}
+
 SmallVector<ShardLoop> getShardLoops(Operation *op) {
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+    return getReshapeShardLoops(expand, /*expands=*/true);
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
+    return getReshapeShardLoops(collapse, /*expands=*/false);
   if (auto attention = dyn_cast<AttentionOp>(op))
     return getShardLoops(attention);
   if (auto latent = dyn_cast<LatentAttentionOp>(op))
@@ -405,8 +437,8 @@ ArrayAttr localBranches(LatentAttentionOp op, int64_t local) {
 }
 
 template <typename OpTy>
-struct AttnShardingModel
-    : public shard::ShardingInterface::ExternalModel<AttnShardingModel<OpTy>,
+struct ShardLoopsModel
+    : public shard::ShardingInterface::ExternalModel<ShardLoopsModel<OpTy>,
                                                      OpTy> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     SmallVector<utils::IteratorType> types;
@@ -515,14 +547,29 @@ struct AttnShardingModel
       }
     }
 
-    Operation *localOp = builder.clone(*op, mapping);
-    if (branches)
-      localOp->setAttr("branches", branches);
+    SmallVector<Type> localTypes;
     for (auto [result, sharding] :
-         llvm::zip_equal(localOp->getResults(), resultShardings))
-      result.setType(shard::shardType(
+         llvm::zip_equal(op->getResults(), resultShardings))
+      localTypes.push_back(shard::shardType(
           result.getType(),
           shard::getGridOrNull(op, option->grid, symbolTable), sharding));
+    Operation *localOp;
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+      // Rebuilt: its static output shape is the local one.
+      localOp = tensor::ExpandShapeOp::create(
+          builder, loc, localTypes[0], mapping.lookup(expand.getSrc()),
+          expand.getReassociationIndices());
+    } else if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      localOp = tensor::CollapseShapeOp::create(
+          builder, loc, localTypes[0], mapping.lookup(collapse.getSrc()),
+          collapse.getReassociationIndices());
+    } else {
+      localOp = builder.clone(*op, mapping);
+      for (auto [result, type] : llvm::zip_equal(localOp->getResults(), localTypes))
+        result.setType(type);
+    }
+    if (branches)
+      localOp->setAttr("branches", branches);
 
     for (auto [original, result] :
          llvm::zip_equal(op->getResults(), localOp->getResults())) {
@@ -588,9 +635,15 @@ FailureOr<unsigned> mlir::attn::getTensorParallelLoop(Operation *op,
 void mlir::attn::registerShardingInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
-    AttentionOp::attachInterface<AttnShardingModel<AttentionOp>>(*ctx);
-    LatentAttentionOp::attachInterface<AttnShardingModel<LatentAttentionOp>>(*ctx);
+    AttentionOp::attachInterface<ShardLoopsModel<AttentionOp>>(*ctx);
+    LatentAttentionOp::attachInterface<ShardLoopsModel<LatentAttentionOp>>(*ctx);
     GroupedHeadAttentionOp::attachInterface<
-        AttnShardingModel<GroupedHeadAttentionOp>>(*ctx);
+        ShardLoopsModel<GroupedHeadAttentionOp>>(*ctx);
+  });
+  registry.addExtension(+[](MLIRContext *ctx, tensor::TensorDialect *) {
+    tensor::ExpandShapeOp::attachInterface<
+        ShardLoopsModel<tensor::ExpandShapeOp>>(*ctx);
+    tensor::CollapseShapeOp::attachInterface<
+        ShardLoopsModel<tensor::CollapseShapeOp>>(*ctx);
   });
 }

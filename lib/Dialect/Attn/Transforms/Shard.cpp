@@ -24,6 +24,39 @@ using namespace mlir::attn;
 
 namespace mlir::attn {
 namespace {
+/// Whether `op` makes an initial value: an empty tensor, or a fill of one.
+bool isInitialValue(Operation *op) {
+  if (isa<tensor::EmptyOp>(op))
+    return true;
+  auto fill = dyn_cast<linalg::FillOp>(op);
+  return fill && fill.hasPureTensorSemantics() &&
+         fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+}
+
+/// Gives every use of a shared initial value its own copy, made just before
+/// the user: model IR lets one zero-filled tensor start several matmuls (a
+/// column-parallel projection and the row-parallel one after attention),
+/// which need it cut differently.
+void untieInitialValues(func::FuncOp func) {
+  SmallVector<Operation *> shared;
+  func.walk([&](Operation *op) {
+    if (isInitialValue(op) && op->getNumResults() == 1 &&
+        !op->getResult(0).hasOneUse())
+      shared.push_back(op);
+  });
+  for (Operation *op : shared) {
+    SmallVector<OpOperand *> uses = llvm::map_to_vector(
+        op->getResult(0).getUses(), [](OpOperand &use) { return &use; });
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      OpBuilder b(use->getOwner());
+      IRMapping mapping;
+      if (auto fill = dyn_cast<linalg::FillOp>(op))
+        b.clone(*fill.getOutputs()[0].getDefiningOp(), mapping);
+      use->set(b.clone(*op, mapping)->getResult(0));
+    }
+  }
+}
+
 struct AttnShard : public impl::AttnShardBase<AttnShard> {
   using AttnShardBase::AttnShardBase;
 
@@ -81,6 +114,15 @@ struct AttnShard : public impl::AttnShardBase<AttnShard> {
             ctx, {DataLayoutEntryAttr::get(
                      StringAttr::get(ctx, "MPI:Implementation"),
                      StringAttr::get(ctx, mpiImplementation))}));
+
+    module.walk([](func::FuncOp func) {
+      bool hasAttention = false;
+      func.walk([&](Operation *op) {
+        hasAttention |= isa<AttnDialect>(op->getDialect());
+      });
+      if (hasAttention)
+        untieInitialValues(func);
+    });
 
     SmallVector<shard::ShardingInterface> ops;
     module.walk([&](Operation *op) {

@@ -17,6 +17,9 @@
 //   attn.grouped_head_attention    batch; head groups (query maps, key,
 //                                  value and decoder heads, and the output
 //                                  columns and gate they produce).
+//   tensor.expand_shape,           a reassociation group: heads split out of
+//   tensor.collapse_shape          a projection's columns and merged back
+//                                  (MLIR 22 has no model for them).
 //
 //===----------------------------------------------------------------------===//
 

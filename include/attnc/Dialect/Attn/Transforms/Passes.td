@@ -96,6 +96,11 @@ def AttnShard : Pass<"attn-shard", "::mlir::ModuleOp"> {
     * `attn.grouped_head_attention`: head groups.
 
     An op that no loop splits evenly is an error that names the extents.
+    In functions with attn ops, an initial value (`tensor.empty`, or a
+    `linalg.fill` of one) that several ops start from is first copied per
+    use: model IR starts a column-parallel projection and the row-parallel
+    one after attention from one zero-filled tensor, and they need it cut
+    differently.
     Upstream `sharding-propagation` and `shard-partition` then turn the
     annotated functions into the program one device (one MPI rank) runs;
     `convert-shard-to-mpi` lowers its collectives to MPI. The module gets
