@@ -252,23 +252,27 @@ def record_for_replay(opts, argv):
 CACHE_ROLES = ("k", "v", "latent", "k_rope", "kv")
 
 
-def run_tensor_parallel(opts, text, roles, arg_types, arrays, tmp, result_types):
-    """Runs the function as opts.tensor_parallel MPI ranks, each on its own
-    slices of `arrays`; returns (assembled output as float64, stdout)."""
-    attn_opt = os.path.join(os.path.dirname(opts.attn_run), "attn-opt")
-    proc = subprocess.run([attn_opt, opts.file,
-                           f"--attn-tensor-parallel=devices={opts.tensor_parallel}"],
+def partitioned_signature(attn_opt, path, function, ranks):
+    """The argument and result types of `function` in the program one of
+    `ranks` MPI ranks runs, compiled as attn-run --tensor-parallel compiles
+    it (model IR raised first)."""
+    proc = subprocess.run([attn_opt, path, "--attn-decompose-aggregates",
+                           "--attn-raise-attention",
+                           f"--attn-tensor-parallel=devices={ranks}"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
-        sys.exit(f"check_attention: cannot partition {opts.file} over "
-                 f"{opts.tensor_parallel} ranks")
-    local_types, _ = parse_signature(proc.stdout, opts.function)
-    ranks = opts.tensor_parallel
-    cmd = [*opts.mpirun.split(), "-np", str(ranks), opts.attn_run, opts.file,
-           f"--function={opts.function}", f"--tensor-parallel={ranks}"]
-    cache_bytes = [0] * ranks
-    for i, (role, array, (local, _)) in enumerate(zip(roles, arrays, local_types)):
+        sys.exit(f"check_attention: cannot partition {path} over {ranks} ranks")
+    return parse_signature(proc.stdout, function)
+
+
+def write_rank_slices(arrays, local_types, ranks, directory, stem):
+    """Cuts each whole array into the ranks' slices that `local_types` (one
+    rank's argument types) give: one axis cut into `ranks` contiguous parts,
+    or none. Writes STEM.argI.rankR.npy; returns the --input paths, with
+    {rank} for the rank, and each rank's bytes of every argument."""
+    paths, nbytes = [], []
+    for i, (array, (local, _)) in enumerate(zip(arrays, local_types)):
         axes = [d for d in range(array.ndim) if array.shape[d] != local[d]]
         if len(axes) > 1 or any(array.shape[d] != ranks * local[d] for d in axes):
             sys.exit(f"check_attention: argument #{i} of shape {array.shape} is "
@@ -279,15 +283,32 @@ def run_tensor_parallel(opts, text, roles, arg_types, arrays, tmp, result_types)
                 index = [slice(None)] * array.ndim
                 index[axes[0]] = slice(r * local[axes[0]], (r + 1) * local[axes[0]])
                 part = array[tuple(index)]
-            np.save(os.path.join(tmp, f"arg{i}.rank{r}.npy"), np.ascontiguousarray(part))
-            if role in CACHE_ROLES:
-                cache_bytes[r] += part.nbytes
-        cmd.append(f"--input=@{os.path.join(tmp, f'arg{i}.rank{{rank}}.npy')}")
-    if any(cache_bytes):
-        per_key = {b // opts.num_keys for b in cache_bytes}
+            np.save(os.path.join(directory, f"{stem}.arg{i}.rank{r}.npy"),
+                    np.ascontiguousarray(part))
+        nbytes.append(part.nbytes)
+        paths.append(os.path.join(directory, f"{stem}.arg{i}.rank{{rank}}.npy"))
+    return paths, nbytes
+
+
+def tensor_parallel_command(mpirun, attn_run, path, function, ranks, inputs):
+    return [*mpirun.split(), "-np", str(ranks), attn_run, path, f"--function={function}",
+            f"--tensor-parallel={ranks}", *[f"--input=@{p}" for p in inputs]]
+
+
+def run_tensor_parallel(opts, roles, arrays, tmp, result_types):
+    """Runs the function as opts.tensor_parallel MPI ranks, each on its own
+    slices of `arrays`; returns (assembled output as float64, stdout)."""
+    ranks = opts.tensor_parallel
+    attn_opt = os.path.join(os.path.dirname(opts.attn_run), "attn-opt")
+    local_types, _ = partitioned_signature(attn_opt, opts.file, opts.function, ranks)
+    inputs, nbytes = write_rank_slices(arrays, local_types, ranks, tmp, "split")
+    cache_bytes = sum(b for role, b in zip(roles, nbytes) if role in CACHE_ROLES)
+    if cache_bytes:
         print(f"tensor-parallel: {ranks} ranks, cache bytes per key on each rank: "
-              + ", ".join(str(b) for b in sorted(per_key)))
+              f"{cache_bytes // opts.num_keys}")
     out_path = os.path.join(tmp, "tensor-parallel.npy")
+    cmd = tensor_parallel_command(opts.mpirun, opts.attn_run, opts.file, opts.function,
+                                  ranks, inputs)
     return run_tool(opts, cmd + [f"--output=@{out_path}"], out_path, result_types,
                     f"{ranks} ranks failed on {opts.file}")
 
@@ -480,8 +501,7 @@ def main():
         if opts.also:
             outputs.append(run_attn_run(opts, cmd, opts.also, tmp, "also.npy", result_types))
         if opts.tensor_parallel > 1:
-            outputs.append(run_tensor_parallel(opts, text, roles, arg_types, arrays, tmp,
-                                               result_types))
+            outputs.append(run_tensor_parallel(opts, roles, arrays, tmp, result_types))
 
     ref = compute_reference(opts, ref_inputs)
 

@@ -6,6 +6,10 @@ outputs as .npy files, into test/Integration/Models/Inputs.
 
   export_models.py [OUT_DIR] [--only NAME,...]
 
+Exports go to test/Integration/Models/Inputs, those with their weights as
+inputs (split over MPI ranks) to test/Integration/MPI/Inputs, unless
+OUT_DIR names one directory for all.
+
 Needs torch, torch-mlir and transformers (README, "Model IR"); CI does not
 run this script, it reads what it wrote. Sizes and seeds are fixed, so a
 rerun writes the same files (up to the exporter's version).
@@ -162,6 +166,25 @@ class LlamaAttentionLayer(torch.nn.Module):
                          cache=cache)[0]
 
 
+class WeightsAsInputs(torch.nn.Module):
+    """`module` with its parameters passed in after its inputs, in the order
+    of named_parameters(): each weight is read from its own file, as a rank
+    of a tensor-parallel program reads its own slice of it."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.inner = module
+        self.names = [name for name, _ in module.named_parameters()]
+
+    def forward(self, *args):
+        split = len(args) - len(self.names)
+        weights = dict(zip(self.names, args[split:]))
+        return torch.func.functional_call(self.inner, weights, args[:split])
+
+    def weights(self):
+        return tuple(p.detach().clone() for _, p in self.inner.named_parameters())
+
+
 class LlamaLayer(torch.nn.Module):
     """A whole LlamaDecoderLayer (RMSNorm, attention, RMSNorm, MLP); with
     `past` the decode step appends to a cache passed as inputs."""
@@ -293,21 +316,42 @@ def deepseek_exports():
     yield "mla_without_rope_decode", MlaWithoutRope(), (r(1, 1, 64), r(1, 15, 32))
 
 
-EXPORTS = [sdpa_exports, llama_exports, deepseek_exports]
+def tensor_parallel_exports():
+    """The Llama and DeepSeek-V3 decode steps with their weights as inputs,
+    which test/Integration/MPI splits over ranks (Megatron style)."""
+    torch.manual_seed(6)
+    g = torch.Generator().manual_seed(7)
+    r = lambda *s: torch.randn(*s, generator=g)
+    layer = WeightsAsInputs(LlamaAttentionLayer("eager", False))
+    yield "llama_attention_decode_weights", layer, \
+        (r(1, 1, 64), r(1, 2, 15, 16), r(1, 2, 15, 16)) + layer.weights()
+    layer = WeightsAsInputs(DeepseekAttentionLayer(None))
+    yield "deepseek_v3_attention_decode_weights", layer, \
+        (r(1, 1, 64), r(1, 1, 15, 32), r(1, 1, 15, 8)) + layer.weights()
+
+
+MPI_OUT = os.path.join(HERE, "..", "test", "Integration", "MPI", "Inputs")
+# Each group with the directory it is written to by default.
+EXPORTS = [(sdpa_exports, DEFAULT_OUT), (llama_exports, DEFAULT_OUT),
+           (deepseek_exports, DEFAULT_OUT), (tensor_parallel_exports, MPI_OUT)]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", nargs="?", default=DEFAULT_OUT)
+    parser.add_argument("out", nargs="?",
+                        help="where every export goes (default: test/Integration/Models/"
+                             "Inputs, and test/Integration/MPI/Inputs for those with "
+                             "weights as inputs)")
     parser.add_argument("--only", help="comma-separated export names")
     opts = parser.parse_args()
-    os.makedirs(opts.out, exist_ok=True)
     only = set(opts.only.split(",")) if opts.only else None
-    for group in EXPORTS:
+    for group, default_out in EXPORTS:
+        out = opts.out or default_out
+        os.makedirs(out, exist_ok=True)
         for name, module, inputs in group():
             if only is None or name in only:
-                export(opts.out, name, module, inputs)
+                export(out, name, module, inputs)
     return 0
 
 

@@ -206,6 +206,11 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
 
 void mlir::attn::buildTensorParallelPipeline(
     OpPassManager &pm, const TensorParallelOptions &options) {
+  // Unit dimensions folded away first: model IR broadcasts a RoPE table over
+  // heads with a constant index in an indexing map, which sharding cannot
+  // follow; over a table without that unit dimension it can.
+  pm.addNestedPass<func::FuncOp>(createLinalgFoldUnitExtentDimsPass());
+  pm.addPass(createCanonicalizerPass());
   AttnShardOptions shard;
   shard.devices = options.devices;
   shard.mpiImplementation = options.mpi;

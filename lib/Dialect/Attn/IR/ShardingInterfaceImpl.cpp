@@ -6,10 +6,12 @@
 // its sharding loops instead: for each, the dimension of every operand and
 // result it cuts. The interface methods are written once over that list.
 //
-// tensor.expand_shape and tensor.collapse_shape, which model IR puts around
-// attention (heads split out of a projection's columns and merged back),
-// have no ShardingInterface in MLIR 22; they get one here on the same list:
-// a loop per reassociation group.
+// Tensor ops that model IR puts around attention have no ShardingInterface
+// in MLIR 22; they get one here on the same list: tensor.expand_shape and
+// tensor.collapse_shape (heads split out of a projection's columns and
+// merged back) a loop per reassociation group; tensor.concat (a cache and
+// the new token's keys, RoPE's rotated halves) every dimension but the one
+// it concatenates; tensor.extract_slice every dimension it takes whole.
 //
 //===----------------------------------------------------------------------===//
 
@@ -215,7 +217,55 @@ SmallVector<ShardLoop> getReshapeShardLoops(ReshapeOp op, bool expands) {
   return loops;
 }
 
+/// tensor.concat: every dimension but the concatenated one, the same in
+/// every input and the result.
+SmallVector<ShardLoop> getShardLoops(tensor::ConcatOp op) {
+  SmallVector<ShardLoop> loops;
+  for (int64_t d = 0, e = op.getResultType().getRank(); d < e; ++d) {
+    if (d == static_cast<int64_t>(op.getDim()))
+      continue;
+    ShardLoop loop = makeLoop(op, llvm::formatv("dimension {0}", d));
+    for (std::optional<int64_t> &dim : loop.operandDims)
+      dim = d;
+    loop.resultDims[0] = d;
+    loops.push_back(std::move(loop));
+  }
+  return loops;
+}
+
+/// Whether tensor.extract_slice takes source dimension `d` whole.
+bool takesWhole(tensor::ExtractSliceOp op, int64_t d) {
+  return getConstantIntValue(op.getMixedOffsets()[d]) == 0 &&
+         getConstantIntValue(op.getMixedSizes()[d]) ==
+             op.getSourceType().getDimSize(d) &&
+         getConstantIntValue(op.getMixedStrides()[d]) == 1;
+}
+
+/// tensor.extract_slice: the dimensions it takes whole (and keeps, when it
+/// drops unit dimensions).
+SmallVector<ShardLoop> getShardLoops(tensor::ExtractSliceOp op) {
+  SmallVector<ShardLoop> loops;
+  llvm::SmallBitVector dropped = op.getDroppedDims();
+  int64_t resultDim = 0;
+  for (int64_t d = 0, e = op.getSourceType().getRank(); d < e; ++d) {
+    if (dropped.test(d))
+      continue;
+    if (takesWhole(op, d)) {
+      ShardLoop loop = makeLoop(op, llvm::formatv("dimension {0}", d));
+      loop.operandDims[0] = d;
+      loop.resultDims[0] = resultDim;
+      loops.push_back(std::move(loop));
+    }
+    ++resultDim;
+  }
+  return loops;
+}
+
 SmallVector<ShardLoop> getShardLoops(Operation *op) {
+  if (auto concat = dyn_cast<tensor::ConcatOp>(op))
+    return getShardLoops(concat);
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+    return getShardLoops(slice);
   if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
     return getReshapeShardLoops(expand, /*expands=*/true);
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
@@ -563,6 +613,24 @@ struct ShardLoopsModel
       localOp = tensor::CollapseShapeOp::create(
           builder, loc, localTypes[0], mapping.lookup(collapse.getSrc()),
           collapse.getReassociationIndices());
+    } else if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+      // The dimensions cut are taken whole: their sizes are the local ones.
+      Value source = mapping.lookup(slice.getSource());
+      SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+      for (int64_t d = 0, e = sizes.size(); d < e; ++d)
+        if (takesWhole(slice, d))
+          sizes[d] = builder.getIndexAttr(
+              cast<RankedTensorType>(source.getType()).getDimSize(d));
+      auto mapped = [&](SmallVector<OpFoldResult> values) {
+        for (OpFoldResult &v : values)
+          if (auto value = dyn_cast<Value>(v))
+            v = mapping.lookupOrDefault(value);
+        return values;
+      };
+      localOp = tensor::ExtractSliceOp::create(
+          builder, loc, cast<RankedTensorType>(localTypes[0]),
+          source, mapped(slice.getMixedOffsets()), mapped(sizes),
+          mapped(slice.getMixedStrides()));
     } else {
       localOp = builder.clone(*op, mapping);
       for (auto [result, type] : llvm::zip_equal(localOp->getResults(), localTypes))
@@ -645,5 +713,8 @@ void mlir::attn::registerShardingInterfaceExternalModels(
         ShardLoopsModel<tensor::ExpandShapeOp>>(*ctx);
     tensor::CollapseShapeOp::attachInterface<
         ShardLoopsModel<tensor::CollapseShapeOp>>(*ctx);
+    tensor::ConcatOp::attachInterface<ShardLoopsModel<tensor::ConcatOp>>(*ctx);
+    tensor::ExtractSliceOp::attachInterface<
+        ShardLoopsModel<tensor::ExtractSliceOp>>(*ctx);
   });
 }

@@ -18,8 +18,11 @@
 //                                  value and decoder heads, and the output
 //                                  columns and gate they produce).
 //   tensor.expand_shape,           a reassociation group: heads split out of
-//   tensor.collapse_shape          a projection's columns and merged back
-//                                  (MLIR 22 has no model for them).
+//   tensor.collapse_shape          a projection's columns and merged back;
+//   tensor.concat                  every dimension but the concatenated one
+//                                  (a cache and the new token);
+//   tensor.extract_slice           every dimension it takes whole (RoPE's
+//                                  halves). MLIR 22 has no model for these.
 //
 //===----------------------------------------------------------------------===//
 
