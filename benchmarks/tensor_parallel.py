@@ -85,26 +85,14 @@ def run_case(opts, tmp, name, mlir, ranks):
     whole, _ = check_attention.parse_signature(mlir, "main")
     local = whole
     if ranks > 1:
-        proc = subprocess.run([os.path.join(opts.build, "bin", "attn-opt"), path,
-                               f"--attn-tensor-parallel=devices={ranks}"],
-                              capture_output=True, text=True, check=True)
-        local, _ = check_attention.parse_signature(proc.stdout, "main")
+        local, _ = check_attention.partitioned_signature(
+            os.path.join(opts.build, "bin", "attn-opt"), path, "main", ranks)
     rng = np.random.default_rng(0)
     roles = ["q_nope", "q_rope", "latent", "k_rope", "w_uk", "w_uv"]
-    inputs, cache_bytes = [], 0
-    for i, (role, (shape, _), (part, _)) in enumerate(zip(roles, whole, local)):
-        array = bf16_array(rng, shape, 1.0 / np.sqrt(shape[-2]) if role.startswith("w_") else 1.0)
-        axes = [d for d in range(len(shape)) if shape[d] != part[d]]
-        for r in range(ranks):
-            piece = array
-            if axes:
-                index = [slice(None)] * len(shape)
-                index[axes[0]] = slice(r * part[axes[0]], (r + 1) * part[axes[0]])
-                piece = array[tuple(index)]
-            np.save(os.path.join(tmp, f"{name}.arg{i}.rank{r}.npy"), np.ascontiguousarray(piece))
-        if role in ("latent", "k_rope"):
-            cache_bytes += int(np.prod(part)) * 2
-        inputs.append(os.path.join(tmp, f"{name}.arg{i}.rank{{rank}}.npy"))
+    arrays = [bf16_array(rng, shape, 1.0 / np.sqrt(shape[-2]) if role.startswith("w_") else 1.0)
+              for role, (shape, _) in zip(roles, whole)]
+    inputs, nbytes = check_attention.write_rank_slices(arrays, local, ranks, tmp, name)
+    cache_bytes = sum(b for role, b in zip(roles, nbytes) if role in ("latent", "k_rope"))
     attn_run = os.path.join(opts.build, "bin", "attn-run")
     if ranks == 1:
         cmd = ["taskset", "-c", "1", attn_run, path,
@@ -112,9 +100,9 @@ def run_case(opts, tmp, name, mlir, ranks):
     else:
         # One core per rank where there are enough cores; otherwise the ranks
         # share them, unbound.
-        bind = (["--bind-to", "core"] if ranks <= os.cpu_count() else ["--bind-to", "none"])
-        cmd = [*opts.mpirun.split(), *bind, "-np", str(ranks), attn_run, path,
-               f"--tensor-parallel={ranks}", *[f"--input=@{p}" for p in inputs]]
+        bind = "core" if ranks <= os.cpu_count() else "none"
+        cmd = check_attention.tensor_parallel_command(
+            f"{opts.mpirun} --bind-to {bind}", attn_run, path, "main", ranks, inputs)
     proc = subprocess.run(cmd + [f"--benchmark={opts.iterations}"], capture_output=True,
                           text=True)
     if proc.returncode != 0:

@@ -226,6 +226,16 @@ void mlir::attn::buildTensorParallelPipeline(
   pm.addPass(createCanonicalizerPass());
 }
 
+LogicalResult mlir::attn::partitionForRanks(ModuleOp module, int64_t devices,
+                                            bool raise) {
+  PassManager pm(module.getContext());
+  buildRaisePipeline(pm, raise);
+  TensorParallelOptions split;
+  split.devices = devices;
+  buildTensorParallelPipeline(pm, split);
+  return pm.run(module);
+}
+
 void mlir::attn::addGpuLoopPasses(OpPassManager &pm) {
   // Each linalg op to a parallel loop nest whose last dimensions become a
   // block's threads and the grid; reductions are loops in each thread.

@@ -24,7 +24,6 @@
 #include "Ranks.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -337,12 +336,7 @@ int main(int argc, char **argv) {
   FunctionType wholeSignature = func.getFunctionType();
   bool hasAllReduce = false;
   if (split) {
-    PassManager pm(&context);
-    attn::buildRaisePipeline(pm, raiseAttention);
-    attn::TensorParallelOptions partition;
-    partition.devices = tensorParallel;
-    attn::buildTensorParallelPipeline(pm, partition);
-    if (failed(pm.run(*module)))
+    if (failed(attn::partitionForRanks(*module, tensorParallel, raiseAttention)))
       return fail("cannot partition @" + functionName + " over " +
                   llvm::Twine(unsigned(tensorParallel)) + " ranks");
     module->walk([&](shard::AllReduceOp) { hasAllReduce = true; });
@@ -373,57 +367,56 @@ int main(int argc, char **argv) {
   std::unique_ptr<attn::JitResults> results;
   if (!compiled->call(inputs, results, errorMessage))
     return fail(errorMessage);
-  if (benchmarkIterations > 0) {
+  if (benchmarkIterations > 0 && !split) {
     attn::CallTimes times;
-    // As ranks, every call starts together, as a decode step would on all
-    // devices.
     if (!compiled->time(inputs, benchmarkIterations, results, times,
-                        errorMessage,
-                        split ? llvm::function_ref<void()>(attnc::ranks::barrier)
-                              : llvm::function_ref<void()>()))
+                        errorMessage))
       return fail(errorMessage);
-    if (!split) {
+    llvm::outs() << llvm::formatv(
+        "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
+        times.median, times.min, times.iterations);
+  } else if (benchmarkIterations > 0) {
+    // As ranks, every call starts at a barrier, as a decode step would on all
+    // devices. Each rank's own time of its call; a step from the first
+    // rank's start to the last rank's end (ranks that share cores do not all
+    // run at once); and what an all-reduce of the first result costs by
+    // itself.
+    std::vector<double> starts, ends, millis;
+    auto now = []() {
+      return std::chrono::duration<double, std::milli>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    for (unsigned i = 0; i < benchmarkIterations; ++i) {
+      results.reset();
+      attnc::ranks::barrier();
+      starts.push_back(now());
+      if (!compiled->call(inputs, results, errorMessage))
+        return fail(errorMessage);
+      ends.push_back(now());
+      millis.push_back(ends.back() - starts.back());
+    }
+    std::sort(millis.begin(), millis.end());
+    double median = millis[millis.size() / 2];
+    std::vector<double> medians = attnc::ranks::gatherValues(median);
+    double step = attnc::ranks::stepMedian(starts, ends);
+    double allReduce =
+        hasAllReduce && signature.getNumResults() > 0
+            ? attnc::ranks::timeAllReduce(
+                  cast<RankedTensorType>(signature.getResult(0))
+                      .getNumElements(),
+                  benchmarkIterations)
+            : 0.0;
+    if (rank == 0) {
+      std::string perRank;
+      for (double m : medians)
+        perRank += (perRank.empty() ? "" : ", ") + llvm::formatv("{0:F6}", m).str();
       llvm::outs() << llvm::formatv(
-          "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": {2}}\n",
-          times.median, times.min, times.iterations);
-    } else {
-      // Every rank's own time; a step from the first rank's start to the
-      // last rank's end (ranks that share cores do not all run at once);
-      // and what an all-reduce of the first result costs by itself.
-      std::vector<double> medians = attnc::ranks::gatherValues(times.median);
-      std::vector<double> starts, ends;
-      auto now = []() {
-        return std::chrono::duration<double, std::milli>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-      };
-      for (unsigned i = 0; i < benchmarkIterations; ++i) {
-        results.reset();
-        attnc::ranks::barrier();
-        starts.push_back(now());
-        if (!compiled->call(inputs, results, errorMessage))
-          return fail(errorMessage);
-        ends.push_back(now());
-      }
-      double step = attnc::ranks::stepMedian(starts, ends);
-      double allReduce =
-          hasAllReduce && signature.getNumResults() > 0
-              ? attnc::ranks::timeAllReduce(
-                    cast<RankedTensorType>(signature.getResult(0))
-                        .getNumElements(),
-                    benchmarkIterations)
-              : 0.0;
-      if (rank == 0) {
-        std::string perRank;
-        for (double m : medians)
-          perRank += (perRank.empty() ? "" : ", ") + llvm::formatv("{0:F6}", m).str();
-        llvm::outs() << llvm::formatv(
-            "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": "
-            "{2}, \"ranks\": {3}, \"rank_median_ms\": [{4}], "
-            "\"step_median_ms\": {5:F6}, \"all_reduce_median_ms\": {6:F6}}\n",
-            times.median, times.min, times.iterations, medians.size(), perRank,
-            step, allReduce);
-      }
+          "{{\"median_ms\": {0:F6}, \"min_ms\": {1:F6}, \"iterations\": "
+          "{2}, \"ranks\": {3}, \"rank_median_ms\": [{4}], "
+          "\"step_median_ms\": {5:F6}, \"all_reduce_median_ms\": {6:F6}}\n",
+          median, millis.front(), millis.size(), medians.size(), perRank, step,
+          allReduce);
     }
   }
 

@@ -215,17 +215,9 @@ int main(int argc, char **argv) {
   }
 
   if (reportFormat == ReportFormat::None) {
-    if (ranks > 1) {
-      // One rank's program: model IR raised first, so that attention is
-      // split as attn ops.
-      PassManager pm(&context);
-      attn::buildRaisePipeline(pm, raiseAttention);
-      attn::TensorParallelOptions split;
-      split.devices = ranks;
-      attn::buildTensorParallelPipeline(pm, split);
-      if (failed(pm.run(*module)))
-        return EXIT_FAILURE;
-    }
+    if (ranks > 1 &&
+        failed(attn::partitionForRanks(*module, ranks, raiseAttention)))
+      return EXIT_FAILURE;
     attn::EmitLibraryOptions options;
     StringRef emit = emitName.empty() ? "shared" : StringRef(emitName);
     if (emit == "shared")

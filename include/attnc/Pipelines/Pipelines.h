@@ -4,6 +4,7 @@
 #define ATTNC_PIPELINES_PIPELINES_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -96,6 +97,13 @@ struct TensorParallelOptions
 /// each device's slices, collectives shard ops.
 void buildTensorParallelPipeline(OpPassManager &pm,
                                  const TensorParallelOptions &options);
+
+/// Rewrites `module` in place into the program one of `devices` MPI ranks
+/// runs, as attnc and attn-run --tensor-parallel compile it: model IR raised
+/// first (buildRaisePipeline, `raise` as there), so that attention is split
+/// as attn ops, then attn-tensor-parallel. Errors go to the context's
+/// diagnostic handler.
+LogicalResult partitionForRanks(ModuleOp module, int64_t devices, bool raise);
 
 /// Declares what mpi.allreduce reads and writes (MLIR 22 leaves it
 /// unknown), so that buffer deallocation accepts a partitioned program.

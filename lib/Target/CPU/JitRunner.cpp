@@ -289,13 +289,10 @@ bool attn::JitFunction::call(ArrayRef<NpyArray> inputs,
 
 bool attn::JitFunction::time(ArrayRef<NpyArray> inputs, unsigned iterations,
                              std::unique_ptr<JitResults> &results,
-                             CallTimes &times, std::string &error,
-                             llvm::function_ref<void()> beforeEach) {
+                             CallTimes &times, std::string &error) {
   std::vector<double> millis;
   for (unsigned iter = 0; iter < iterations; ++iter) {
     results.reset();
-    if (beforeEach)
-      beforeEach();
     auto start = std::chrono::steady_clock::now();
     if (!call(inputs, results, error))
       return false;

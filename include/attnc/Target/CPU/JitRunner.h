@@ -115,12 +115,10 @@ public:
 
   /// Times `iterations` calls on `inputs` (after any warm-up the caller
   /// made), freeing each call's results before the next; `results` holds
-  /// the last call's. `beforeEach`, if given, runs untimed before each call
-  /// (MPI ranks meet at a barrier there, so that their calls start together).
-  /// Returns false with `error` set if a call fails.
+  /// the last call's. Returns false with `error` set if a call fails.
   bool time(ArrayRef<attnc::runtime::NpyArray> inputs, unsigned iterations,
             std::unique_ptr<JitResults> &results, CallTimes &times,
-            std::string &error, llvm::function_ref<void()> beforeEach = {});
+            std::string &error);
 
 private:
   JitFunction() = default;

@@ -350,9 +350,9 @@ int64_t getDeviceCount(Operation *op, FlatSymbolRefAttr gridName,
 /// shardings. Fails if a dimension is cut that no loop cuts, if two
 /// shardings disagree, or if a loop does not divide evenly.
 FailureOr<ShardingOption> deriveOption(Operation *op,
+                                       ArrayRef<ShardLoop> loops,
                                        ArrayRef<Sharding> operandShardings,
                                        ArrayRef<Sharding> resultShardings) {
-  SmallVector<ShardLoop> loops = getShardLoops(op);
   ShardingOption option;
   option.shardingArray.resize(loops.size());
   bool any = false;
@@ -412,8 +412,8 @@ FailureOr<ShardingOption> deriveOption(Operation *op,
 /// results cut along the dimensions of the cut loops; a result of a loop
 /// cut as a reduction is whole on every device (after the all-reduce).
 FailureOr<std::vector<Sharding>> annotationsFor(Operation *op,
+                                                ArrayRef<ShardLoop> loops,
                                                 const ShardingOption &option) {
-  SmallVector<ShardLoop> loops = getShardLoops(op);
   MLIRContext *ctx = op->getContext();
   std::vector<Sharding> shardings;
   auto build = [&](Type type, auto dimOf) -> FailureOr<Sharding> {
@@ -509,17 +509,19 @@ struct ShardLoopsModel
   FailureOr<ShardingOption>
   getShardingOption(Operation *op, ArrayRef<Sharding> operandShardings,
                     ArrayRef<Sharding> resultShardings) const {
-    return deriveOption(op, operandShardings, resultShardings);
+    return deriveOption(op, getShardLoops(op), operandShardings,
+                        resultShardings);
   }
 
   FailureOr<std::vector<Sharding>>
   getShardingAnnotations(Operation *op, const ShardingOption &option) const {
-    return annotationsFor(op, option);
+    return annotationsFor(op, getShardLoops(op), option);
   }
 
   LogicalResult addShardingAnnotations(Operation *op, OpBuilder &b,
                                        const ShardingOption &option) const {
-    FailureOr<std::vector<Sharding>> shardings = annotationsFor(op, option);
+    FailureOr<std::vector<Sharding>> shardings =
+        annotationsFor(op, getShardLoops(op), option);
     if (failed(shardings))
       return failure();
     unsigned numOperands = op->getNumOperands();
@@ -540,12 +542,12 @@ struct ShardLoopsModel
                           IRMapping &partitionMap,
                           SymbolTableCollection &symbolTable,
                           OpBuilder &builder) const {
+    SmallVector<ShardLoop> loops = getShardLoops(op);
     FailureOr<ShardingOption> option =
-        deriveOption(op, operandShardings, resultShardings);
+        deriveOption(op, loops, operandShardings, resultShardings);
     if (failed(option))
       return op->emitOpError("has shardings that do not cut it along one of "
                              "its sharding loops");
-    SmallVector<ShardLoop> loops = getShardLoops(op);
     Location loc = op->getLoc();
     IRMapping mapping;
     for (auto [operand, partitioned] :
