@@ -68,6 +68,33 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attnc", "attnc-capi-test",
                                    "attnc-array-memory-test"], tool_dirs)
+# LLVM 22's llc and llvm-objdump (the unversioned ones on PATH may be older).
+llvm_config.add_tool_substitutions(["llc", "llvm-objdump"], [config.llvm_tools_dir])
+
+# x86 features of this machine, for tests that run code compiled for it:
+# avx512-bf16 (attn-run --emulate-amx runs the AMX path's softmax and
+# narrow tiles on it), and amx where the CPU has amx_bf16 and Linux grants
+# a process AMX tile state (arch_prctl(ARCH_REQ_XCOMP_PERM,
+# XFEATURE_XTILEDATA): a kernel or hypervisor may refuse).
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+_flags = _cpu_flags()
+if "avx512_bf16" in _flags:
+    config.available_features.add("avx512-bf16")
+if {"amx_bf16", "amx_tile"} <= _flags:
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.syscall(158, 0x1023, 18) == 0:
+        config.available_features.add("amx")
 
 # NVIDIA GPUs. With the CUDA toolkit (ptxas, libdevice) kernels are compiled
 # and assembled here (cuda-toolkit); running them needs a GPU (cuda-gpu:

@@ -420,6 +420,9 @@ def main():
     parser.add_argument("--f32-probabilities", action="store_true",
                         help="compile with --f32-probabilities: decode probabilities "
                              "stay f32 for P.V against bf16 values")
+    parser.add_argument("--emulate-amx", action="store_true",
+                        help="compile with attn-run --emulate-amx: the Intel AMX "
+                             "path, its tile ops run as vector code")
     parser.add_argument("--num-threads", type=int, default=1,
                         help="threads for attn-run's parallel tile loops")
     parser.add_argument("--benchmark", type=int, default=0)
@@ -481,6 +484,8 @@ def main():
             cmd.append(f"--num-threads={opts.num_threads}")
         if opts.f32_probabilities:
             cmd.append("--f32-probabilities")
+        if opts.emulate_amx:
+            cmd.append("--emulate-amx")
         ref_inputs = {}
         arrays, input_paths = [], []
         for i, (role, (shape, dtype)) in enumerate(zip(roles, arg_types)):

@@ -261,7 +261,7 @@ int attncJitCompile(const char *source, size_t sourceLength,
   if (failed(target))
     return fail(error);
   jit->host = attn::createJitTargetMachine(*target, error);
-  if (!jit->host)
+  if (!jit->host || failed(target->prepareProcess(error)))
     return fail(error);
   attn::CpuPipelineOptions options;
   options.reference = reference;

@@ -104,6 +104,7 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
     flash.kvSplits = options.threads ? options.kvSplits : 1;
     flash.bf16Dot = options.bf16Dot;
     flash.bf16Probabilities = options.bf16Dot && !options.f32Probabilities;
+    flash.amx = options.amx;
     pm.addNestedPass<func::FuncOp>(createAttnCpuConfigureFlash(flash));
     pm.addNestedPass<func::FuncOp>(createAttnFlashLowering());
   }
@@ -159,6 +160,16 @@ void mlir::attn::buildCpuPipeline(OpPassManager &pm,
       bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // The tile ops of AMX key steps (only with amx) to AMX tile products, and
+  // either a request for AMX state ahead of them or, for tests on CPUs
+  // without AMX, vector code that computes what they compute.
+  if (options.amx && !options.reference) {
+    pm.addNestedPass<func::FuncOp>(createAttnX86AmxTiles());
+    if (options.amxEmulation)
+      pm.addNestedPass<func::FuncOp>(createAttnX86EmulateAmx());
+    else
+      pm.addPass(createAttnX86AmxPermission());
+  }
   // Copies into strided slices (a KV cache concatenated with the new token)
   // become loops that LLVM vectorizes, not element-by-element runtime calls.
   pm.addNestedPass<func::FuncOp>(createAttnInlineStridedCopies());

@@ -361,3 +361,75 @@ func.func @lowering_config(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x16x8xf32>, %v
          -> tensor<1x2x4x8xf32>
   return %r : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// With amx (a target with AMX tiles; its lowering_config here), a tile of 16
+// packed heads of bf16 runs its key steps of 32 keys on AMX tiles: the
+// transposed query tile [d, rows] is packed once, before the key loop, in
+// VNNI pairs of rows ([d/2, rows, 2]); each step's scores start from a fill
+// marked for AMX, multiply the K rows in place (viewed [keys, d/2, 2])
+// with the packed queries, and P.V multiplies the bf16 probabilities
+// [rows, keys] (viewed [rows, keys/2, 2]) with the V tile packed in pairs
+// of keys. Every AMX op is marked attn_codegen.amx for attn-x86-amx-tiles.
+// The loop's row max is copied back into the buffer it carries (no buffer
+// allocated per key step). The remainder step of 16 keys is not whole pairs
+// of tile rows (32 bf16): it stays on vectors, unmarked.
+// CHECK-LABEL: func.func @amx_packed_decode
+// CHECK:       %[[QT:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<32x16x1xbf16> into tensor<32x16xbf16>
+// CHECK:       %[[QROWS:.*]] = tensor.expand_shape %[[QT]] {{\[\[}}0, 1], [2]] output_shape [16, 2, 16] : tensor<32x16xbf16> into tensor<16x2x16xbf16>
+// CHECK:       %[[QV:.*]] = linalg.generic {indexing_maps = [#[[PACKIN:.*]], #[[PACKOUT:.*]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[QROWS]] : tensor<16x2x16xbf16>) outs(%{{.*}} : tensor<16x16x2xbf16>) attrs = {attn_codegen.amx}
+// CHECK:       scf.for
+// CHECK:         %[[S0:.*]] = linalg.fill {attn_codegen.amx} ins(%{{.*}} : f32) outs(%{{.*}} : tensor<32x16xf32>)
+// CHECK:         %[[KT:.*]] = tensor.extract_slice %arg1{{.*}} [1, 1, 32, 32] [1, 1, 1, 1] : tensor<1x1x48x32xbf16> to tensor<32x32xbf16>
+// CHECK:         %[[KP:.*]] = tensor.expand_shape %[[KT]] {{\[\[}}0], [1, 2]] output_shape [32, 16, 2] : tensor<32x32xbf16> into tensor<32x16x2xbf16>
+// CHECK:         linalg.generic {indexing_maps = [#[[A:.*]], #[[B:.*]], #[[C:.*]]], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%[[KP]], %[[QV]] : tensor<32x16x2xbf16>, tensor<16x16x2xbf16>) outs(%[[S0]] : tensor<32x16xf32>) attrs = {attn_codegen.amx}
+// CHECK:         %[[P:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16x32xbf16>)
+// CHECK:         %[[VT:.*]] = tensor.extract_slice %arg2{{.*}} [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x1x48x16xbf16> to tensor<32x16xbf16>
+// CHECK:         %[[VROWS:.*]] = tensor.expand_shape %[[VT]] {{\[\[}}0, 1], [2]] output_shape [16, 2, 16] : tensor<32x16xbf16> into tensor<16x2x16xbf16>
+// CHECK:         %[[VV:.*]] = linalg.generic {indexing_maps = [#[[PACKIN]], #[[PACKOUT]]], {{.*}} ins(%[[VROWS]] : tensor<16x2x16xbf16>) outs(%{{.*}} : tensor<16x16x2xbf16>) attrs = {attn_codegen.amx}
+// CHECK:         %[[PP:.*]] = tensor.expand_shape %[[P]] {{\[\[}}0], [1, 2]] output_shape [16, 16, 2] : tensor<16x32xbf16> into tensor<16x16x2xbf16>
+// CHECK:         %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], {{.*}} ins(%[[PP]], %[[VV]] : tensor<16x16x2xbf16>, tensor<16x16x2xbf16>) outs(%{{.*}} : tensor<16x16xf32>) attrs = {attn_codegen.amx}
+// CHECK:         %[[MAX:.*]] = bufferization.materialize_in_destination %{{.*}} in %[[CARRIED:.*]] : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+// CHECK:         scf.yield %[[MAX]], %{{.*}}, %[[ACC]]
+// CHECK:       tensor.extract_slice %arg1{{.*}} [1, 1, 16, 32] [1, 1, 1, 1] : tensor<1x1x48x32xbf16> to tensor<16x32xbf16>
+// CHECK-NOT:   attn_codegen.amx
+// CHECK:       scf.forall.in_parallel
+func.func @amx_packed_decode(%q: tensor<1x16x1x32xbf16>, %k: tensor<1x1x48x32xbf16>, %v: tensor<1x1x48x16xbf16>,
+                             %o: tensor<1x16x1x16xf32>) -> tensor<1x16x1x16xf32> {
+  %r = attn.attention queries(%q : tensor<1x16x1x32xbf16>) keys(%k : tensor<1x1x48x32xbf16>)
+         values(%v : tensor<1x1x48x16xbf16>) outs(%o : tensor<1x16x1x16xf32>) scale(0.25 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         {lowering_config = #attn_codegen.flash<query_tile = 1, key_tile = 32, kv_splits = 1,
+            min_outer_product_rows = 8, bf16_dot = true, bf16_probabilities = true, prefetch = true,
+            amx = true>}
+         -> tensor<1x16x1x16xf32>
+  return %r : tensor<1x16x1x16xf32>
+}
+
+// -----
+
+// A GQA decode tile of 4 packed heads is below AMX's 16 rows: with amx its
+// key steps stay on vectors.
+// CHECK-LABEL: func.func @amx_narrow_decode
+// CHECK-NOT:   attn_codegen.amx
+// CHECK:       return
+func.func @amx_narrow_decode(%q: tensor<1x4x1x32xbf16>, %k: tensor<1x1x64x32xbf16>, %v: tensor<1x1x64x32xbf16>,
+                             %o: tensor<1x4x1x32xf32>) -> tensor<1x4x1x32xf32> {
+  %r = attn.attention queries(%q : tensor<1x4x1x32xbf16>) keys(%k : tensor<1x1x64x32xbf16>)
+         values(%v : tensor<1x1x64x32xbf16>) outs(%o : tensor<1x4x1x32xf32>) scale(0.25 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         {lowering_config = #attn_codegen.flash<query_tile = 1, key_tile = 32, kv_splits = 1,
+            min_outer_product_rows = 8, bf16_dot = true, bf16_probabilities = true, prefetch = true,
+            amx = true>}
+         -> tensor<1x4x1x32xf32>
+  return %r : tensor<1x4x1x32xf32>
+}

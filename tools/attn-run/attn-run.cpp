@@ -83,6 +83,13 @@ static llvm::cl::opt<bool> f32Probabilities(
     "f32-probabilities",
     llvm::cl::desc(attn::kF32ProbabilitiesHelp),
     llvm::cl::init(false), llvm::cl::cat(runCategory));
+static llvm::cl::opt<bool> emulateAmx(
+    "emulate-amx",
+    llvm::cl::desc("Compile the Intel AMX path (as for a CPU with amx_bf16) "
+                   "and run its tile ops as vector code: the AMX path's "
+                   "numbers on a CPU with avx512_bf16 but no AMX (slow; for "
+                   "tests)"),
+    llvm::cl::init(false), llvm::cl::cat(runCategory));
 static llvm::cl::opt<bool> raiseAttention(
     "raise-attention",
     llvm::cl::desc("Recognise attention written in plain linalg and run it "
@@ -309,6 +316,16 @@ int main(int argc, char **argv) {
   pipelineOptions.raiseAttention = raiseAttention;
   target->applyTo(pipelineOptions);
   pipelineOptions.f32Probabilities = f32Probabilities;
+  if (emulateAmx) {
+    if (!target->bf16Dot)
+      return fail("--emulate-amx needs a CPU with avx512_bf16 (the AMX path "
+                  "runs its softmax and narrow tiles on it); this one, '" +
+                  target->cpu + "', has none");
+    pipelineOptions.amx = true;
+    pipelineOptions.amxEmulation = true;
+  } else if (failed(target->prepareProcess(errorMessage))) {
+    return fail(errorMessage);
+  }
 
   if (differential) {
     if (useReference)

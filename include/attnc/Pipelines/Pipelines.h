@@ -54,6 +54,18 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("The target has avx512_bf16: decode scores of bf16 "
                      "queries and keys multiply bf16 pairs with vdpbf16ps"),
       llvm::cl::init(false)};
+  Option<bool> amx{
+      *this, "amx",
+      llvm::cl::desc("The target has Intel AMX (amx_bf16; with bf16-dot): "
+                     "score and P.V contractions of bf16 tiles of at least 16 "
+                     "rows run on AMX tiles, unless f32-probabilities"),
+      llvm::cl::init(false)};
+  Option<bool> amxEmulation{
+      *this, "amx-emulation",
+      llvm::cl::desc("With amx, the AMX tile ops run as vector code "
+                     "(attn-x86-emulate-amx): checks the AMX path's numbers "
+                     "on a CPU without AMX; slow, for tests"),
+      llvm::cl::init(false)};
   Option<bool> f32Probabilities{
       *this, "f32-probabilities",
       llvm::cl::desc(kF32ProbabilitiesHelp),

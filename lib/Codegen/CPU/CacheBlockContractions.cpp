@@ -177,7 +177,11 @@ struct CacheBlockContractionsPass
       return signalPassFailure();
     }
     SmallVector<linalg::GenericOp> ops;
-    getOperation()->walk([&](linalg::GenericOp op) { ops.push_back(op); });
+    // AMX tile ops (attn-x86-amx-tiles) block their own loops.
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (!op->hasAttr(attn::codegen::kAmxTileAttrName))
+        ops.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : ops) {
       std::optional<SmallVector<int64_t>> tiles =

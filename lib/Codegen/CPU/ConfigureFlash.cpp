@@ -3,7 +3,8 @@
 // Sets each attn.attention's lowering_config to the CPU target's choices
 // (attn-cpu-pipeline's options, from the CpuTarget): tile sizes, split-KV,
 // the row threshold of outer-product score blocks, bf16 products, prefetch
-// marks. attn-flash-lowering reads them and makes no choice of its own.
+// marks, AMX tiles. attn-flash-lowering reads them and makes no choice of
+// its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +31,8 @@ struct CpuConfigureFlashPass
         &getContext(), static_cast<int64_t>(queryTile),
         static_cast<int64_t>(keyTile), static_cast<int64_t>(kvSplits),
         static_cast<int64_t>(minOuterProductRows), static_cast<bool>(bf16Dot),
-        bf16Dot && bf16Probabilities, static_cast<bool>(prefetch));
+        bf16Dot && bf16Probabilities, static_cast<bool>(prefetch),
+        bf16Dot && bf16Probabilities && amx);
     if (!config)
       return signalPassFailure();
     // A configuration already set (by hand, or by an earlier pass) stays.

@@ -164,7 +164,8 @@ struct AttnTileRegisterBlocks
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
-          !op.hasDynamicShape() && op.getNumLoops() > 0)
+          !op.hasDynamicShape() && op.getNumLoops() > 0 &&
+          !op->hasAttr(codegen::kAmxTileAttrName))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -29,7 +29,8 @@ struct AttnVectorizeRegisterTiles
     SmallVector<linalg::LinalgOp> tiles;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
-          !op.hasDynamicShape() && op.getNumLoops() > 0)
+          !op.hasDynamicShape() && op.getNumLoops() > 0 &&
+          !op->hasAttr(codegen::kAmxTileAttrName))
         tiles.push_back(op);
     });
     IRRewriter rewriter(ctx);

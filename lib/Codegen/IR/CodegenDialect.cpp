@@ -25,7 +25,7 @@ LogicalResult
 FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         int64_t queryTile, int64_t keyTile, int64_t kvSplits,
                         int64_t minOuterProductRows, bool bf16Dot,
-                        bool bf16Probabilities, bool prefetch) {
+                        bool bf16Probabilities, bool prefetch, bool amx) {
   if (queryTile < 1 || keyTile < 1)
     return emitError() << "tile sizes must be positive, got query_tile = "
                        << queryTile << ", key_tile = " << keyTile;
@@ -36,6 +36,9 @@ FlashConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << minOuterProductRows;
   if (bf16Probabilities && !bf16Dot)
     return emitError() << "bf16_probabilities needs bf16_dot";
+  // AMX's P.V multiplies bf16 probabilities.
+  if (amx && !bf16Probabilities)
+    return emitError() << "amx needs bf16_probabilities";
   return success();
 }
 

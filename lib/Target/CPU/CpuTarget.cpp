@@ -13,6 +13,14 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <cerrno>
+#include <cstring>
+
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -61,6 +69,7 @@ FailureOr<CpuTarget> CpuTarget::lookup(StringRef cpu, unsigned vectorBits,
   };
   bool avx512 = has("avx512f");
   result.bf16Dot = avx512 && has("avx512bf16");
+  result.amx = result.bf16Dot && has("amx-tile") && has("amx-bf16");
   switch (vectorBits) {
   case 0:
     result.vectorBits = avx512 ? 512 : 256;
@@ -85,6 +94,24 @@ FailureOr<CpuTarget> CpuTarget::lookup(StringRef cpu, unsigned vectorBits,
 void CpuTarget::applyTo(CpuPipelineOptions &options) const {
   options.vectorBits = vectorBits;
   options.bf16Dot = bf16Dot;
+  options.amx = amx;
+}
+
+LogicalResult CpuTarget::prepareProcess(std::string &error) const {
+  if (!amx)
+    return success();
+#if defined(__linux__) && defined(__x86_64__)
+  // arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA).
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0)
+    return success();
+  error = "code for CPU '" + cpu + "' uses Intel AMX, and Linux refused this "
+          "process AMX tile state: " + std::strerror(errno);
+#else
+  error = "code for CPU '" + cpu + "' uses Intel AMX, which attnc can only "
+          "enable on x86-64 Linux";
+#endif
+  return failure();
 }
 
 std::unique_ptr<llvm::TargetMachine>

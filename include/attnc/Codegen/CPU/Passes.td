@@ -230,7 +230,9 @@ def AttnCpuConfigureFlash : Pass<"attn-cpu-configure-flash", "func::FuncOp"> {
     outer-product block (8: below a machine vector of rows, a decode tile's
     scores are dot products along each key row), whether the target
     multiplies bf16 pairs (avx512_bf16) and rounds probabilities to bf16
-    for them, and whether streamed K/V tiles are marked for prefetch.
+    for them, whether streamed K/V tiles are marked for prefetch, and
+    whether bf16 tiles of at least 16 rows run on AMX tiles (amx_bf16;
+    only with bf16 probabilities, which AMX's P.V multiplies).
     `attn-cpu-pipeline` sets the options from its target. An op that
     already has a `lowering_config` keeps it.
   }];
@@ -247,6 +249,8 @@ def AttnCpuConfigureFlash : Pass<"attn-cpu-configure-flash", "func::FuncOp"> {
            "With bf16-dot, probabilities against bf16 values in bf16">,
     Option<"prefetch", "prefetch", "bool", "true",
            "Mark streamed K/V tiles for software prefetch">,
+    Option<"amx", "amx", "bool", "false",
+           "With bf16-probabilities, the CPU has AMX tiles (amx_bf16)">,
   ];
   let dependentDialects = ["::mlir::attn::codegen::AttnCodegenDialect"];
 }
@@ -488,6 +492,71 @@ def AttnX86PreferVectorWidth
     Option<"vectorBits", "vector-bits", "int64_t", "256",
            "Bits of the target's vector registers">,
   ];
+}
+
+def AttnX86AmxTiles : Pass<"attn-x86-amx-tiles", "func::FuncOp"> {
+  let summary = "Lower tile ops marked for AMX to amx dialect tile products";
+  let description = [{
+    x86 with AMX (amx_bf16, amx_tile). On buffers, after bufferization:
+    every linalg.generic that `attn-flash-lowering` marked
+    `attn_codegen.amx` becomes
+    * a VNNI pack (`out[p, n, j] = in[p, j, n]` of bf16, `[P, N, 2]` from a
+      `[P, 2, N]` view of `2P` rows): each pair of input rows interleaved
+      element by element, in vectors of 32 (or 16) bf16;
+    * a tile contraction in VNNI form (`C[m, n] += sum_{k,j} A[m, k, j] *
+      B[k, n, j]`, bf16 inputs, f32 `C`): loops over blocks of up to 2 x 2
+      accumulator tiles of 16 x 16 f32 (`amx.tile_load` from `C`), the
+      reduction unrolled in steps of 32 bf16 (`amx.tile_load` of A and B
+      rows in place, `amx.tile_mulf`), then `amx.tile_store` to `C`. Six of
+      the eight tile registers hold accumulators and operands of a 2 x 2
+      block, so each loaded operand tile feeds two products.
+
+    A marked op of another form is an error. Every tile has a shape known at
+    compile time, so LLVM configures the tiles once per function
+    (`ldtilecfg` in its entry block), not once per tile.
+  }];
+  let dependentDialects = [
+    "::mlir::amx::AMXDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def AttnX86EmulateAmx : Pass<"attn-x86-emulate-amx", "func::FuncOp"> {
+  let summary = "Compute AMX tile ops with vector ops (testing without AMX)";
+  let description = [{
+    For tests on CPUs without AMX: `amx.tile_zero`, `amx.tile_load`,
+    `amx.tile_store` and bf16 `amx.tile_mulf` become the vector ops that
+    compute what the AMX instructions define (tiles as 2-D vectors, the
+    product as a `vector.contract` over the VNNI pairs in f32), so the
+    tiling, strides and VNNI packing of `attn-x86-amx-tiles` are checked
+    against a reference on any x86 CPU. Tile values must not cross blocks
+    (attn-x86-amx-tiles' never do).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def AttnX86AmxPermission : Pass<"attn-x86-amx-permission", "ModuleOp"> {
+  let summary = "Make each function that runs AMX ask Linux for tile state";
+  let description = [{
+    Linux gives a process AMX tile state only after it asks for it
+    (`arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)`); an AMX
+    instruction before that raises SIGILL. Every function with `amx` ops
+    first calls `__attnc_require_amx`, added to the module: on its first
+    call it makes that request (a raw system call, no libc) and remembers
+    the answer in `__attnc_amx_state`; if Linux refuses (an old kernel, a
+    CPU or hypervisor without AMX) it writes `attnc: this kernel needs
+    Intel AMX, and Linux refused the process AMX tile state` to stderr and
+    aborts, where the instruction would have killed the process without a
+    word. attn-run, the C API and the Python package make the request
+    themselves first and report a refusal as an error.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // ATTNC_CODEGEN_CPU_PASSES_TD

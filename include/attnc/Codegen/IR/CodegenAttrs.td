@@ -39,7 +39,11 @@ def AttnCodegen_FlashConfigAttr : AttrDef<AttnCodegen_Dialect, "FlashConfig"> {
       and keys as dot products);
     * `bf16_probabilities`: with `bf16_dot`, probabilities against bf16
       values are rounded to bf16 for P.V in pairs;
-    * `prefetch`: streamed K/V tiles are marked for software prefetch.
+    * `prefetch`: streamed K/V tiles are marked for software prefetch;
+    * `amx`: with `bf16_probabilities`, the target has Intel AMX tiles
+      (amx_bf16): the score and P.V contractions of bf16 tiles of at least
+      16 rows are AMX tile products, their B operands packed in the VNNI
+      pair layout (`attn-x86-amx-tiles`). Printed only when true.
 
     Example: `#attn_codegen.flash<query_tile = 64, key_tile = 64,
     kv_splits = 1, min_outer_product_rows = 8, bf16_dot = false,
@@ -52,7 +56,8 @@ def AttnCodegen_FlashConfigAttr : AttrDef<AttnCodegen_Dialect, "FlashConfig"> {
     "int64_t":$min_outer_product_rows,
     "bool":$bf16_dot,
     "bool":$bf16_probabilities,
-    "bool":$prefetch
+    "bool":$prefetch,
+    DefaultValuedParameter<"bool", "false">:$amx
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -25,6 +25,14 @@ constexpr llvm::StringLiteral kLoweringConfigAttrName = "lowering_config";
 constexpr llvm::StringLiteral kStreamedKeyTileAttrName =
     "attn_codegen.streamed_key_tile";
 
+/// Set by attn-flash-lowering (with a FlashConfigAttr's `amx`) on the tile
+/// ops that run on AMX tiles: VNNI packs (`[P, N, 2]` from `[P, 2, N]`)
+/// and tile contractions in VNNI form (`[M, K/2, 2] x [K/2, N, 2] ->
+/// [M, N]`), and the fills of zeros that their scores start from. The
+/// register-tile passes leave them alone; attn-x86-amx-tiles lowers them
+/// once they are on buffers.
+constexpr llvm::StringLiteral kAmxTileAttrName = "attn_codegen.amx";
+
 // The marks by which the CPU register-tile passes (attn-vectorize-tiles'
 // pipeline) hand their plan to the next pass. The pass that reads a mark
 // removes it.

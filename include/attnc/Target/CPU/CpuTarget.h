@@ -40,6 +40,9 @@ struct CpuTarget {
   unsigned vectorBits = 256;
   /// bf16 dot products (vdpbf16ps): avx512f and avx512bf16.
   bool bf16Dot = false;
+  /// Intel AMX tiles for bf16 (amx-tile, amx-bf16) beside bf16Dot: bf16
+  /// tiles of at least 16 rows multiply on tile registers.
+  bool amx = false;
 
   /// The target for `cpu` ("native": the host's CPU and features, or an
   /// LLVM CPU name such as "znver4" or "sapphirerapids"), with vectors of
@@ -54,7 +57,7 @@ struct CpuTarget {
     return lookup("native", 0, error);
   }
 
-  /// Sets attn-cpu-pipeline's target options (vector-bits, bf16-dot).
+  /// Sets attn-cpu-pipeline's target options (vector-bits, bf16-dot, amx).
   void applyTo(CpuPipelineOptions &options) const;
 
   /// An LLVM target machine for this CPU (position-independent code); null
@@ -63,6 +66,11 @@ struct CpuTarget {
   createTargetMachine(std::string &error) const;
   /// The same description for LLVM's JIT.
   llvm::orc::JITTargetMachineBuilder getJitTargetMachineBuilder() const;
+
+  /// Asks Linux for AMX tile state for this process (what code compiled
+  /// for an `amx` target needs before it runs): success without AMX, or once
+  /// the request is granted; otherwise a message in `error`.
+  LogicalResult prepareProcess(std::string &error) const;
 };
 
 } // namespace mlir::attn

@@ -23,6 +23,9 @@
 
 namespace mlir::attn {
 
+/// Rows of an AMX tile; bf16 elements in one 64-byte tile row.
+constexpr int64_t kAmxTileRows = 16;
+constexpr int64_t kAmxPairRow = 32;
 
 /// An operand of the attention with its indexing map.
 struct MappedOperand {
@@ -112,11 +115,28 @@ private:
   /// every key tile reads queries along contiguous rows.
   Value buildTransposedQuery(OpBuilder &b, unsigned i, ArrayRef<Value> point,
                              Value q0, int64_t qSize);
-  /// One key tile [k0, k0 + kSize) folded into `state`.
+  /// One key tile [k0, k0 + kSize) folded into `state`. With
+  /// `packedQueries` (AMX: the transposed queries in VNNI pairs) and keys
+  /// in whole pairs of 16, its contractions are AMX tile products.
   RowState buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
-                        ArrayRef<Value> transposedQueries, Value q0,
-                        int64_t qSize, Value k0, int64_t kSize, Value length,
-                        RowState state);
+                        ArrayRef<Value> transposedQueries,
+                        ArrayRef<Value> packedQueries, Value q0, int64_t qSize,
+                        Value k0, int64_t kSize, Value length, RowState state);
+  /// Whether tiles of `qSize` queries run their key steps on AMX tiles:
+  /// the target has AMX, the tile has a multiple of 16 rows (a GQA decode
+  /// tile of a few rows stays on vectors), and every contraction is of bf16
+  /// tiles whose rows are keys (K, V) with one reduced dimension of whole
+  /// 64-byte tile rows and a value width of whole tiles.
+  bool usesAmx(int64_t qSize) const;
+  /// The dimensions of `operand`'s slices, in its order.
+  SmallVector<unsigned> sliceDims(const MappedOperand &operand) const;
+  /// `rowsTensor` [2P, N] in VNNI pairs, [P, N, 2] (an AMX B operand):
+  /// rows 2p and 2p + 1 interleaved, marked for attn-x86-amx-tiles.
+  Value buildVnniPack(OpBuilder &b, Value rowsTensor) const;
+  /// acc + rows [M, K] times `packedColumns` [K/2, N, 2]: an AMX tile
+  /// contraction in VNNI form, marked for attn-x86-amx-tiles.
+  Value buildAmxContraction(OpBuilder &b, Value rows, Value packedColumns,
+                            Value acc) const;
   /// Rows of a tile of `qSize` queries: one block of them per packed head.
   int64_t rowsOf(int64_t qSize) const { return group * qSize; }
   /// Tiles with fewer rows than the target's minimum (decode) compute
@@ -145,6 +165,8 @@ private:
   /// Probabilities against bf16 values are rounded to bf16, [queries, keys],
   /// for P.V in bf16 pairs (with bf16Dot).
   bool bf16Probabilities;
+  /// The target has AMX tiles (with bf16Probabilities): see usesAmx.
+  bool amx;
   Type f32;
   unsigned qDim, kDim;
   SmallVector<unsigned> pointDims, nDims;

@@ -99,14 +99,19 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
   SmallVector<Value> transposedQueries;
   for (unsigned i = 0; i < queries.size(); ++i)
     transposedQueries.push_back(buildTransposedQuery(b, i, point, q0, qSize));
+  SmallVector<Value> packedQueries;
+  if (usesAmx(qSize))
+    for (Value transposed : transposedQueries)
+      packedQueries.push_back(buildVnniPack(b, transposed));
   auto loop = scf::ForOp::create(
       b, loc, firstTile, endTile, indexConst(1),
       ValueRange{state.rowMax, state.rowSum, state.acc},
       [&](OpBuilder &nb, Location nl, Value tile, ValueRange iterArgs) {
         Value k0 = arith::MulIOp::create(nb, nl, tile, tileSize);
         RowState next =
-            buildKeyStep(nb, point, transposedQueries, q0, qSize, k0, keyTile,
-                         length, {iterArgs[0], iterArgs[1], iterArgs[2]});
+            buildKeyStep(nb, point, transposedQueries, packedQueries, q0,
+                         qSize, k0, keyTile, length,
+                         {iterArgs[0], iterArgs[1], iterArgs[2]});
         scf::YieldOp::create(nb, nl, ValueRange{next.rowMax, next.rowSum, next.acc});
       });
   state = {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
@@ -114,8 +119,8 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
     return state;
   Value remainderStart = indexConst(numFullTiles * keyTile);
   auto remainderStep = [&](OpBuilder &nb) {
-    return buildKeyStep(nb, point, transposedQueries, q0, qSize, remainderStart,
-                        remainder, length, state);
+    return buildKeyStep(nb, point, transposedQueries, packedQueries, q0, qSize,
+                        remainderStart, remainder, length, state);
   };
   if (!split)
     return remainderStep(b);

@@ -178,7 +178,8 @@ struct AttnFlashLowering
         static_cast<int64_t>(queryTile), static_cast<int64_t>(keyTile),
         static_cast<int64_t>(kvSplits),
         static_cast<int64_t>(minOuterProductRows), static_cast<bool>(bf16Dot),
-        static_cast<bool>(bf16Probabilities), static_cast<bool>(prefetch));
+        static_cast<bool>(bf16Probabilities), static_cast<bool>(prefetch),
+        static_cast<bool>(amx));
     if (!defaultConfig)
       return signalPassFailure();
     SmallVector<std::pair<AttentionOp, codegen::FlashConfigAttr>> ops;

@@ -21,7 +21,8 @@ FlashBuilder::FlashBuilder(OpBuilder &b, AttentionOp op,
       kvSplits(config.getKvSplits()),
       minOuterProductRows(config.getMinOuterProductRows()),
       prefetch(config.getPrefetch()), bf16Dot(config.getBf16Dot()),
-      bf16Probabilities(config.getBf16Probabilities()), f32(b.getF32Type()) {
+      bf16Probabilities(config.getBf16Probabilities()), amx(config.getAmx()),
+      f32(b.getF32Type()) {
   qDim = *dims.queryPosDim;
   kDim = dims.keyPosDim;
   queryTile = std::min(config.getQueryTile(), extent(qDim));
@@ -233,8 +234,85 @@ Value FlashBuilder::buildTransposedQuery(OpBuilder &b, unsigned i,
   return tensor::CollapseShapeOp::create(b, loc, transposed, groups);
 }
 
+SmallVector<unsigned>
+FlashBuilder::sliceDims(const MappedOperand &operand) const {
+  SmallVector<unsigned> result;
+  for (AffineExpr expr : operand.map.getResults()) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    if (!dropsDim(operand, d))
+      result.push_back(d);
+  }
+  return result;
+}
+
+bool FlashBuilder::usesAmx(int64_t qSize) const {
+  int64_t rows = rowsOf(qSize);
+  if (!amx || !bf16Probabilities || rows % kAmxTileRows ||
+      usesDotScores(qSize) || nDims.size() != 1 ||
+      extent(nDims[0]) % kAmxTileRows)
+    return false;
+  auto isBf16 = [](Value v) {
+    return getElementTypeOrSelf(v.getType()).isBF16();
+  };
+  if (!isBf16(value.value) ||
+      sliceDims(value) != SmallVector<unsigned>{kDim, nDims[0]})
+    return false;
+  for (auto [i, contracted] : llvm::enumerate(dims.contractionDims))
+    if (!isBf16(queries[i].value) || !isBf16(keys[i].value) ||
+        contracted.size() != 1 || extent(contracted[0]) % kAmxPairRow ||
+        sliceDims(keys[i]) != SmallVector<unsigned>{kDim, contracted[0]})
+      return false;
+  return true;
+}
+
+Value FlashBuilder::buildVnniPack(OpBuilder &b, Value rowsTensor) const {
+  // [2P, N] viewed as [P, 2, N], then out[p, n, j] = in[p, j, n].
+  auto type = cast<RankedTensorType>(rowsTensor.getType());
+  int64_t pairs = type.getDimSize(0) / 2, width = type.getDimSize(1);
+  Type elementType = type.getElementType();
+  Value rowPairs = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({pairs, 2, width}, elementType), rowsTensor,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{pairs, width, 2}, elementType);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr p, n, j;
+  bindDims(ctx, p, n, j);
+  auto pack = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{rowPairs}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(3, 0, {p, j, n}, ctx),
+                          AffineMap::get(3, 0, {p, n, j}, ctx)},
+      SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, args[0]);
+      });
+  pack->setAttr(codegen::kAmxTileAttrName, b.getUnitAttr());
+  return pack.getResult(0);
+}
+
+Value FlashBuilder::buildAmxContraction(OpBuilder &b, Value rows,
+                                        Value packedColumns, Value acc) const {
+  // rows [M, K] viewed as [M, K/2, 2]; acc[m, n] += rows . packed columns.
+  auto type = cast<RankedTensorType>(rows.getType());
+  Value rowPairs = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1) / 2, 2},
+                            type.getElementType()),
+      rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k, j;
+  bindDims(ctx, m, n, k, j);
+  Value result = buildContraction(
+      b, loc, 4, rowPairs, AffineMap::get(4, 0, {m, k, j}, ctx), packedColumns,
+      AffineMap::get(4, 0, {k, n, j}, ctx), acc,
+      AffineMap::get(4, 0, {m, n}, ctx));
+  result.getDefiningOp()->setAttr(codegen::kAmxTileAttrName, b.getUnitAttr());
+  return result;
+}
+
 RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
-                                    ArrayRef<Value> transposedQueries, Value q0,
+                                    ArrayRef<Value> transposedQueries,
+                                    ArrayRef<Value> packedQueries, Value q0,
                                     int64_t qSize, Value k0, int64_t kSize,
                                     Value length, RowState state) {
   // Scores are kept transposed, [k, q]: row statistics then reduce across
@@ -243,6 +321,9 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   // softmax runs along the keys on whole vectors, and the rows' statistics
   // are reductions along each row.
   bool dotScores = usesDotScores(qSize);
+  // AMX: both contractions reduce over keys or features in whole tile rows
+  // of 32 bf16; the P.V reduction is over this tile's keys.
+  bool amxStep = !packedQueries.empty() && kSize % kAmxPairRow == 0;
   SmallVector<unsigned> scoreDims =
       dotScores ? SmallVector<unsigned>{qDim, kDim}
                : SmallVector<unsigned>{kDim, qDim};
@@ -261,6 +342,10 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
                : SmallVector<int64_t>{kSize, rows};
   // s[k, q] = sum_i sum_{c in K1_i} k_i[k, c] * qT_i[c, q].
   Value scores = buildFilledTensor(b, loc, scoreShape, f32);
+  // AMX starts these scores from zeroed tiles (no memset call between the
+  // tile instructions), so the fill stays whole for attn-x86-amx-tiles.
+  if (amxStep)
+    scores.getDefiningOp()->setAttr(codegen::kAmxTileAttrName, b.getUnitAttr());
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims)) {
     SmallVector<unsigned> domain = scoreDims;
     llvm::append_range(domain, contracted);
@@ -272,10 +357,17 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
       llvm::append_range(tDims, contracted);
       tDims.push_back(qDim);
     }
+    Value keyTile = slice(b, keys[i], point, q0, qSize, k0, kSize);
+    if (amxStep) {
+      // s[k, q] += K[k, :] . queries packed in VNNI pairs: the key rows are
+      // the AMX A operand, read in place.
+      scores = buildAmxContraction(b, keyTile, packedQueries[i], scores);
+      continue;
+    }
     scores = buildContraction(
-        b, loc, domain.size(), slice(b, keys[i], point, q0, qSize, k0, kSize),
-        sliceMap(domain, keys[i]), transposedQueries[i],
-        tileMap(domain, tDims), scores, tileMap(domain, scoreDims));
+        b, loc, domain.size(), keyTile, sliceMap(domain, keys[i]),
+        transposedQueries[i], tileMap(domain, tDims), scores,
+        tileMap(domain, scoreDims));
     markStreamed(scores, /*input=*/0, keys[i], qSize);
   }
 
@@ -404,10 +496,25 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
   SmallVector<unsigned> pvDims = {qDim};
   llvm::append_range(pvDims, nDims);
   pvDims.push_back(kDim);
-  Value newAcc = buildContraction(
-      b, loc, pvDims.size(), probs, tileMap(pvDims, probDims),
-      slice(b, value, point, q0, qSize, k0, kSize), sliceMap(pvDims, value),
-      scaledAcc, tileMap(pvDims, accDims));
+  Value valueTile = slice(b, value, point, q0, qSize, k0, kSize);
+  if (amxStep) {
+    // acc[q, n] += P[q, :] . V packed in VNNI pairs (once per key tile).
+    Value newAcc = buildAmxContraction(b, probs, buildVnniPack(b, valueTile),
+                                       scaledAcc);
+    // m' is copied back into the loop's own max, which the loop then
+    // carries: a fresh max buffer per key tile (malloc, a call) would sit
+    // between the tile instructions of the loop, after which LLVM
+    // configures the tiles again.
+    Value carriedMax =
+        bufferization::MaterializeInDestinationOp::create(b, loc, newMax,
+                                                          state.rowMax)
+            .getResult();
+    return {carriedMax, newSum, newAcc};
+  }
+  Value newAcc = buildContraction(b, loc, pvDims.size(), probs,
+                                  tileMap(pvDims, probDims), valueTile,
+                                  sliceMap(pvDims, value), scaledAcc,
+                                  tileMap(pvDims, accDims));
   markStreamed(newAcc, /*input=*/1, value, qSize);
   return {newMax, newSum, newAcc};
 }

@@ -6,6 +6,7 @@
 #include "attnc/Codegen/IR/CodegenDialect.h"
 #include "attnc/Dialect/Attn/Utils/CostModel.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

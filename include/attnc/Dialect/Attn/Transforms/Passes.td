@@ -268,10 +268,16 @@ def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
            "outer-product block; fewer take dot products along key rows">,
     Option<"prefetch", "prefetch", "bool", "true",
            "Mark streamed K/V tiles for software prefetch">,
+    Option<"amx", "amx", "bool", "false",
+           "With bf16-probabilities, the target has Intel AMX (amx_bf16): "
+           "score and P.V contractions of bf16 tiles of at least 16 rows "
+           "become AMX tile products in VNNI form, marked for "
+           "attn-x86-amx-tiles">,
   ];
   let dependentDialects = [
     "::mlir::attn::codegen::AttnCodegenDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
