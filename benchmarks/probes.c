@@ -1,6 +1,7 @@
 // Machine ceilings, measured in the same run as the benchmarks: one-thread
 // f32 FMA throughput, bf16 dot throughput (vdpbf16ps, only where the CPU has
-// avx512_bf16) and DRAM read bandwidth (from huge pages, as attn-run holds
+// avx512_bf16), AMX bf16 tile products (tdpbf16ps, only where the CPU has
+// amx_bf16 and Linux grants AMX tile state) and DRAM read bandwidth (from huge pages, as attn-run holds
 // its inputs, and from 4 KiB pages). Built with -march=native and
 // -mprefer-vector-width=512 (AVX-512 CPUs otherwise get 256-bit FMAs); prints one
 // JSON object.
@@ -10,8 +11,13 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#ifdef __AVX512BF16__
+#if defined(__AVX512BF16__) || defined(__AMX_BF16__)
 #include <immintrin.h>
+#endif
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__linux__)
+#define AMX_PROBE 1
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #ifdef __AVX512F__
@@ -64,6 +70,53 @@ __attribute__((noinline)) static float bf16_probe(long iters) {
 }
 #endif
 
+#ifdef AMX_PROBE
+// The tile configuration of ldtilecfg, palette 1.
+struct tile_config {
+  unsigned char palette, start_row, reserved[14];
+  unsigned short colsb[16];
+  unsigned char rows[16];
+};
+
+// Four independent 16 x 16 f32 accumulators, each tdpbf16ps multiplying
+// two of four operand tiles held in registers (a 2 x 2 block, as attnc's
+// kernels use them, without their loads): the tile unit's throughput.
+// Returns -1 where Linux refuses the process AMX tile state.
+__attribute__((noinline)) static float amx_probe(long iters) {
+  // arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)
+  if (syscall(SYS_arch_prctl, 0x1023, 18) != 0)
+    return -1;
+  static struct tile_config config __attribute__((aligned(64)));
+  static unsigned short ones[16 * 32] __attribute__((aligned(64)));
+  static float out[16 * 16] __attribute__((aligned(64)));
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.rows[t] = 16;
+    config.colsb[t] = 64;
+  }
+  for (int i = 0; i < 16 * 32; ++i)
+    ones[i] = 0x3f80; // bf16 1.0
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  for (long n = 0; n < iters; ++n) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+  return out[0];
+}
+#endif
+
 __attribute__((noinline)) static double read_probe(const double *p, size_t n) {
   const int w = LANES / 2;
   vd s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
@@ -105,6 +158,24 @@ int main(void) {
   bf16_gflops = 4.0 * CHAINS * 16 * iters / median_seconds(t) / 1e9;
 #endif
 
+  double amx_gflops = 0;
+#ifdef AMX_PROBE
+  long amx_iters = 1000000;
+  for (int r = 0; r < REPS && amx_gflops >= 0; ++r) {
+    double t0 = now();
+    float result = amx_probe(amx_iters);
+    t[r] = now() - t0;
+    if (result < 0)
+      amx_gflops = -1;
+    sink += result;
+  }
+  // One tdpbf16ps: 16 x 16 outputs, 32 multiply-adds each.
+  if (amx_gflops == 0)
+    amx_gflops = 4.0 * 16 * 16 * 32 * 2 * amx_iters / median_seconds(t) / 1e9;
+  else
+    amx_gflops = 0;
+#endif
+
   // Read from memory held as attn-run holds its inputs (attnc::runtime::
   // allocateArrayData: 2 MiB aligned, advised for transparent huge pages),
   // and, for comparison, from 4 KiB pages.
@@ -125,8 +196,10 @@ int main(void) {
     read_gbs[huge] = bytes / median_seconds(t) / 1e9;
     free(p);
   }
-  printf("{\"fma_gflops\": %.1f, \"bf16_gflops\": %.1f, \"dram_read_gbs\": %.1f, "
-         "\"dram_read_4k_pages_gbs\": %.1f, \"vector_lanes\": %d, \"sink\": %g}\n",
-         fma_gflops, bf16_gflops, read_gbs[1], read_gbs[0], LANES, sink);
+  printf("{\"fma_gflops\": %.1f, \"bf16_gflops\": %.1f, \"amx_gflops\": %.1f, "
+         "\"dram_read_gbs\": %.1f, \"dram_read_4k_pages_gbs\": %.1f, "
+         "\"vector_lanes\": %d, \"sink\": %g}\n",
+         fma_gflops, bf16_gflops, amx_gflops, read_gbs[1], read_gbs[0], LANES,
+         sink);
   return 0;
 }

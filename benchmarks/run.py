@@ -7,8 +7,8 @@
   benchmarks/run.py --libraries DIR [--cases ...] [--output FILE]
 
 In one run: compiles and runs the ceiling probes (probes.c: f32 FMA, bf16 dot,
-DRAM read, from huge pages as attn-run holds its inputs, and from 4 KiB
-pages), then times each case of issue 4 through `attn-run --benchmark`
+AMX bf16 tile products where the CPU has them, DRAM read, from huge pages
+as attn-run holds its inputs, and from 4 KiB pages), then times each case of issue 4 through `attn-run --benchmark`
 (tiled pipeline) and `attn-run --reference-lowering --benchmark` (the
 oracle), and prints a table of medians: time, GFLOP/s or GB/s, fraction of
 the measured ceiling, speed-up over the reference lowering, and
@@ -77,8 +77,8 @@ def edited_example(name, substitutions):
 
 def cases():
     """(id, title, mlir, flops, bytes, bound, torch spec) with bound in
-    {fma, bf16, dram, roof}; the torch spec is (q shape, kv shape, dtype, causal)
-    for core cases, None otherwise."""
+    {fma, bf16, amx, dram, roof}; the torch spec is (q shape, kv shape, dtype,
+    causal) for core cases and MLA (as MQA), None otherwise."""
     h, s, d = 8, 2048, 128
     dense = 4.0 * h * s * s * d
     causal = 4.0 * h * (s * (s + 1) / 2) * d
@@ -98,8 +98,19 @@ def cases():
         (r"1x1x16x", "1x1x128x"), (r"16x512x128", "128x512x128"), (r"1x4096x", "1x8192x"),
         (r"xf32>", "xbf16>")])
     heads, tk, dc, dr = 128, 8192, 512, 64
+    # torch: plain MQA with the heads folded into query rows and V as wide
+    # as K (576): its CPU flash kernel needs equal K and V widths, and takes
+    # a path over 100x slower otherwise.
     yield ("4", "MLA absorbed decode bf16 H=128 dc=512 dR=64 T=8192", mla,
-           2.0 * heads * tk * (2 * dc + dr), tk * (dc + dr) * 2.0, "bf16", None)
+           2.0 * heads * tk * (2 * dc + dr), tk * (dc + dr) * 2.0, "bf16",
+           ([1, 1, heads, dc + dr], [1, 1, tk, dc + dr], "bf16", False))
+    # bf16 prefill: AMX tile products where the CPU has amx_bf16.
+    yield ("7a", "MHA prefill bf16 H=8 S=T=2048 D=128", core_attention(
+        [1, h, s, d], [1, h, s, d], [1, h, s, d], "bf16", 1 / math.sqrt(d)), dense, 0, "amx",
+        ([1, h, s, d], [1, h, s, d], "bf16", False))
+    yield ("7b", "MHA prefill bf16 causal", core_attention(
+        [1, h, s, d], [1, h, s, d], [1, h, s, d], "bf16", 1 / math.sqrt(d), causal=True),
+        causal, 0, "amx", ([1, h, s, d], [1, h, s, d], "bf16", True))
     t = 16384
     yield ("5a", "MLRA-4 decode f32 T=16384 (example sizes)",
            edited_example("mlra4_decode.mlir", [(r"1x4096x", "1x16384x")]),
@@ -119,6 +130,7 @@ def cases():
 LIMIT_SECTIONS = {
     "3": "Current limits: GQA decode",
     "3/ratio": "Current limits: GQA decode",
+    "amx": "Current limits: AMX",
 }
 
 
@@ -309,6 +321,7 @@ def main():
             tmp, os.path.join(opts.libraries, "probes") if manifest else None)
         print(f"ceilings: {ceilings['fma_gflops']} GFLOP/s f32 FMA, "
               f"{ceilings['bf16_gflops'] or 'no'} bf16 dot, "
+              f"{ceilings.get('amx_gflops') or 'no'} AMX bf16, "
               f"{ceilings['dram_read_gbs']} GB/s DRAM read "
               f"({ceilings['dram_read_4k_pages_gbs']} from 4 KiB pages)", flush=True)
 
@@ -344,6 +357,10 @@ def main():
                 rate, fraction = f"{gflops:.1f} GFLOP/s", gflops / fma
             elif bound == "bf16":
                 peak = bf16 or fma  # no bf16 dot unit: bf16 runs on the f32 FMA units
+                rate, fraction = f"{gflops:.1f} GFLOP/s", gflops / peak
+            elif bound == "amx":
+                # bf16 tile products on AMX where the CPU has it, else as case 4
+                peak = ceilings.get("amx_gflops") or bf16 or fma
                 rate, fraction = f"{gflops:.1f} GFLOP/s", gflops / peak
             elif bound == "dram":
                 rate, fraction = f"{gbs:.1f} GB/s", gbs / dram
@@ -427,6 +444,7 @@ def main():
         f"Ceilings measured in the same run (`benchmarks/probes.c`): "
         f"{ceilings['fma_gflops']} GFLOP/s f32 FMA ({ceilings['vector_lanes']} lanes), "
         f"bf16 dot: {str(ceilings['bf16_gflops']) + ' GFLOP/s' if ceilings['bf16_gflops'] else 'none (no avx512_bf16)'}, "
+        f"AMX bf16 tile products: {str(ceilings['amx_gflops']) + ' GFLOP/s' if ceilings.get('amx_gflops') else 'none (no amx_bf16)'}, "
         f"{ceilings['dram_read_gbs']} GB/s DRAM read from huge pages, as "
         f"attn-run holds its inputs ({ceilings['dram_read_4k_pages_gbs']} GB/s "
         f"from 4 KiB pages).",
@@ -479,6 +497,19 @@ def main():
                "(the f32 FMA ceiling where the CPU has no bf16 dot)",
                f"{by_id['4']['fraction']:.1%}", by_id["4"]["fraction"] >= 0.50,
                0.50 / by_id["4"]["fraction"], "4")
+    amx = ceilings.get("amx_gflops")
+    for cid in ("7a", "7b", "4"):
+        r = by_id.get(cid)
+        if r and r["torch_ms"]:
+            ratio = r["torch_ms"] / r["ms"]
+            target(f"AMX: {r['title']} >= 1.2x torch SDPA (bf16)", f"{ratio:.2f}x",
+                   ratio >= 1.2, 1.2 / ratio, "amx",
+                   "" if amx else ". This CPU has no AMX: attnc ran on vdpbf16ps")
+    for cid in ("7a", "7b"):
+        if cid in by_id and amx:
+            target(f"AMX: {by_id[cid]['title']} >= 60% of the AMX probe",
+                   f"{by_id[cid]['fraction']:.1%}", by_id[cid]["fraction"] >= 0.60,
+                   0.60 / by_id[cid]["fraction"], "amx")
     for cid in ("5a", "5b", "5c"):
         if cid in by_id:
             target(f"5: {by_id[cid]['title']} >= 60% of its roof",

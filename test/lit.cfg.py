@@ -73,7 +73,7 @@ llvm_config.add_tool_substitutions(["llc", "llvm-objdump"], [config.llvm_tools_d
 
 # x86 features of this machine, for tests that run code compiled for it:
 # avx512-bf16 (attn-run --emulate-amx runs the AMX path's softmax and
-# narrow tiles on it), and amx where the CPU has amx_bf16 and Linux grants
+# narrow tiles on it), avx512-fp16, and amx where the CPU has amx_bf16 and Linux grants
 # a process AMX tile state (arch_prctl(ARCH_REQ_XCOMP_PERM,
 # XFEATURE_XTILEDATA): a kernel or hypervisor may refuse).
 def _cpu_flags():
@@ -90,6 +90,10 @@ def _cpu_flags():
 _flags = _cpu_flags()
 if "avx512_bf16" in _flags:
     config.available_features.add("avx512-bf16")
+# Sapphire Rapids' vector ISA (avx512_fp16 first came with it): code
+# compiled for it runs here up to its AMX instructions.
+if "avx512_fp16" in _flags:
+    config.available_features.add("avx512-fp16")
 if {"amx_bf16", "amx_tile"} <= _flags:
     import ctypes
     _libc = ctypes.CDLL(None, use_errno=True)

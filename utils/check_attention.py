@@ -198,7 +198,8 @@ def run_library(kernel, function, arrays, result_types):
 def record_for_replay(opts, argv):
     """--compile-for: compiles FILE ahead of time for another CPU and records
     the check that runs it there. Checks that need attn-run on that machine
-    (--also, --reference-lowering, --num-threads, --benchmark) are skipped."""
+    (--also, --reference-lowering, --num-threads, --benchmark) are skipped;
+    --emulate-amx is dropped (compiled for an AMX CPU, the tiles are real)."""
     if not opts.attn_run or not opts.replay_dir:
         sys.exit("check_attention: --compile-for needs --attn-run and --replay-dir")
     if (opts.also or opts.reference_lowering or opts.num_threads > 1 or opts.benchmark
@@ -237,7 +238,9 @@ def record_for_replay(opts, argv):
         elif arg in ("--attn-run", "--compile-for", "--replay-dir"):
             skip = True
         elif arg.split("=")[0] in ("--attn-run", "--compile-for", "--replay-dir") or \
-                arg == opts.file:
+                arg in (opts.file, "--emulate-amx"):
+            # The library runs as compiled for that CPU: with real AMX tiles
+            # where it has them, so an emulated check replays as a real one.
             pass
         else:
             rest.append(arg)
@@ -443,9 +446,10 @@ def main():
     if opts.tensor_parallel > 1 and not opts.attn_run:
         parser.error("--tensor-parallel runs attn-run under MPI: it needs --attn-run")
     if opts.library and (opts.also or opts.reference_lowering or opts.num_threads > 1
-                         or opts.benchmark):
+                         or opts.benchmark or opts.emulate_amx):
         parser.error("--library runs the library as it was compiled: it takes none of "
-                     "--also, --reference-lowering, --num-threads, --benchmark")
+                     "--also, --reference-lowering, --num-threads, --benchmark, "
+                     "--emulate-amx")
     if opts.gpu_run and (not opts.kernels or opts.also or opts.reference_lowering
                          or opts.num_threads > 1):
         parser.error("--gpu-run needs --kernels and takes none of --also, "

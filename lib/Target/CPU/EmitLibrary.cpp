@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Target/CPU/EmitLibrary.h"
+
+#include "attnc/Codegen/CPU/Passes.h"
 #include "attnc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -315,6 +317,19 @@ LogicalResult attn::emitCpuLibrary(ModuleOp module, StringRef outputPath,
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return emitError(loc) << "attn-cpu-pipeline failed";
+  // Code with AMX tile instructions asks Linux for tile state itself; the
+  // header says so.
+  if (!header.empty() && module.lookupSymbol(kAmxGuardName)) {
+    StringRef end = " */\n";
+    size_t at = header.find(end);
+    header.insert(at, std::string(
+        "\n *\n"
+        " * The library runs Intel AMX tile instructions. Each entry point asks\n"
+        " * Linux for AMX tile state on its first call (arch_prctl with\n"
+        " * ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); where Linux refuses (a CPU\n"
+        " * or hypervisor without AMX, a kernel before 5.16), it writes why to\n"
+        " * stderr and aborts. A process may make the request first itself."));
+  }
 
   SmallVector<std::unique_ptr<TempFile>> temps;
   auto finish = [&](StringRef destination, TempFile &temp) -> LogicalResult {

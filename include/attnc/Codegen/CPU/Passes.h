@@ -27,6 +27,10 @@ namespace mlir::attn {
 #define GEN_PASS_DECL
 #include "attnc/Codegen/CPU/Passes.h.inc"
 
+/// The function that attn-x86-amx-permission adds to a module with AMX ops
+/// and calls first in each function that runs them.
+constexpr llvm::StringLiteral kAmxGuardName = "__attnc_require_amx";
+
 /// Options of attn-vectorize-tiles: the register tiles' target.
 struct VectorizeTilesOptions
     : public PassPipelineOptions<VectorizeTilesOptions> {

@@ -16,7 +16,6 @@ namespace mlir::attn {
 using namespace mlir;
 
 namespace {
-constexpr StringLiteral kGuardName = "__attnc_require_amx";
 constexpr StringLiteral kStateName = "__attnc_amx_state";
 constexpr StringLiteral kMessageName = "__attnc_amx_message";
 constexpr StringLiteral kMessage =
@@ -56,7 +55,7 @@ LLVM::LLVMFuncOp buildGuard(ModuleOp module) {
   auto abort = declareFunction(b, module, "abort",
                                LLVM::LLVMFunctionType::get(voidType, {}));
   auto guard = LLVM::LLVMFuncOp::create(
-      b, loc, kGuardName, LLVM::LLVMFunctionType::get(voidType, {}),
+      b, loc, attn::kAmxGuardName, LLVM::LLVMFunctionType::get(voidType, {}),
       LLVM::Linkage::Internal);
 
   Block *entry = guard.addEntryBlock(b);
@@ -120,7 +119,7 @@ struct AmxPermissionPass
     });
     if (users.empty())
       return;
-    LLVM::LLVMFuncOp guard = module.lookupSymbol<LLVM::LLVMFuncOp>(kGuardName);
+    LLVM::LLVMFuncOp guard = module.lookupSymbol<LLVM::LLVMFuncOp>(attn::kAmxGuardName);
     if (!guard)
       guard = buildGuard(module);
     for (func::FuncOp func : users) {
