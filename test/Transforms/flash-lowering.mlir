@@ -433,3 +433,27 @@ func.func @amx_narrow_decode(%q: tensor<1x4x1x32xbf16>, %k: tensor<1x1x64x32xbf1
          -> tensor<1x4x1x32xf32>
   return %r : tensor<1x4x1x32xf32>
 }
+
+// -----
+
+// K stored [batch, key, d, head] with two KV heads: a key row of one head
+// is strided, not a tile row that AMX loads in place, so the tiles stay on
+// vectors.
+// CHECK-LABEL: func.func @amx_strided_keys
+// CHECK-NOT:   attn_codegen.amx
+// CHECK:       return
+func.func @amx_strided_keys(%q: tensor<1x32x1x32xbf16>, %k: tensor<1x32x32x2xbf16>, %v: tensor<1x2x32x16xbf16>,
+                            %o: tensor<1x32x1x16xf32>) -> tensor<1x32x1x16xf32> {
+  %r = attn.attention queries(%q : tensor<1x32x1x32xbf16>) keys(%k : tensor<1x32x32x2xbf16>)
+         values(%v : tensor<1x2x32x16xbf16>) outs(%o : tensor<1x32x1x16xf32>) scale(0.25 : f32)
+         indexing_maps = [
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, d)>,
+           affine_map<(b, h, s, t, d, e) -> (b, t, d, h)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, t, e)>,
+           affine_map<(b, h, s, t, d, e) -> (b, h, s, e)>]
+         {lowering_config = #attn_codegen.flash<query_tile = 1, key_tile = 32, kv_splits = 1,
+            min_outer_product_rows = 8, bf16_dot = true, bf16_probabilities = true, prefetch = true,
+            amx = true>}
+         -> tensor<1x32x1x16xf32>
+  return %r : tensor<1x32x1x16xf32>
+}

@@ -183,7 +183,8 @@ static const attn::CpuTarget &getHostTarget() {
   static attn::CpuTarget target = [] {
     std::string error;
     FailureOr<attn::CpuTarget> host = attn::CpuTarget::host(error);
-    if (failed(host)) {
+    // On an AMX host the fuzzed kernels run tile instructions.
+    if (failed(host) || failed(host->prepareProcess(error))) {
       llvm::errs() << "attn-fuzz: " << error << "\n";
       std::abort();
     }

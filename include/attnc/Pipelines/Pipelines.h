@@ -57,8 +57,8 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<bool> amx{
       *this, "amx",
       llvm::cl::desc("The target has Intel AMX (amx_bf16; with bf16-dot): "
-                     "score and P.V contractions of bf16 tiles of at least 16 "
-                     "rows run on AMX tiles, unless f32-probabilities"),
+                     "score and P.V contractions of bf16 tiles of a multiple "
+                     "of 16 rows run on AMX tiles, unless f32-probabilities"),
       llvm::cl::init(false)};
   Option<bool> amxEmulation{
       *this, "amx-emulation",

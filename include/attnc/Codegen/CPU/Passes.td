@@ -231,8 +231,8 @@ def AttnCpuConfigureFlash : Pass<"attn-cpu-configure-flash", "func::FuncOp"> {
     scores are dot products along each key row), whether the target
     multiplies bf16 pairs (avx512_bf16) and rounds probabilities to bf16
     for them, whether streamed K/V tiles are marked for prefetch, and
-    whether bf16 tiles of at least 16 rows run on AMX tiles (amx_bf16;
-    only with bf16 probabilities, which AMX's P.V multiplies).
+    whether bf16 tiles of a multiple of 16 rows run on AMX tiles
+    (amx_bf16; only with bf16 probabilities, which AMX's P.V multiplies).
     `attn-cpu-pipeline` sets the options from its target. An op that
     already has a `lowering_config` keeps it.
   }];
@@ -512,8 +512,9 @@ def AttnX86AmxTiles : Pass<"attn-x86-amx-tiles", "func::FuncOp"> {
       block, so each loaded operand tile feeds two products.
 
     A marked op of another form is an error. Every tile has a shape known at
-    compile time, so LLVM configures the tiles once per function
-    (`ldtilecfg` in its entry block), not once per tile.
+    compile time; LLVM configures the tiles (`ldtilecfg`) ahead of their
+    first use and again after each call on the way to them, so the flash
+    lowering keeps calls (memset, malloc) out of AMX key loops.
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",
@@ -548,7 +549,7 @@ def AttnX86AmxPermission : Pass<"attn-x86-amx-permission", "ModuleOp"> {
     (`arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)`); an AMX
     instruction before that raises SIGILL. Every function with `amx` ops
     first calls `__attnc_require_amx`, added to the module: on its first
-    call it makes that request (a raw system call, no libc) and remembers
+    call it makes that request (libc's `syscall`) and remembers
     the answer in `__attnc_amx_state`; if Linux refuses (an old kernel, a
     CPU or hypervisor without AMX) it writes `attnc: this kernel needs
     Intel AMX, and Linux refused the process AMX tile state` to stderr and

@@ -41,9 +41,9 @@ def AttnCodegen_FlashConfigAttr : AttrDef<AttnCodegen_Dialect, "FlashConfig"> {
       values are rounded to bf16 for P.V in pairs;
     * `prefetch`: streamed K/V tiles are marked for software prefetch;
     * `amx`: with `bf16_probabilities`, the target has Intel AMX tiles
-      (amx_bf16): the score and P.V contractions of bf16 tiles of at least
-      16 rows are AMX tile products, their B operands packed in the VNNI
-      pair layout (`attn-x86-amx-tiles`). Printed only when true.
+      (amx_bf16): the score and P.V contractions of bf16 tiles of a
+      multiple of 16 rows are AMX tile products, their B operands packed in
+      the VNNI pair layout (`attn-x86-amx-tiles`). Printed only when true.
 
     Example: `#attn_codegen.flash<query_tile = 64, key_tile = 64,
     kv_splits = 1, min_outer_product_rows = 8, bf16_dot = false,

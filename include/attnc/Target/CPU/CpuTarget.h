@@ -41,7 +41,7 @@ struct CpuTarget {
   /// bf16 dot products (vdpbf16ps): avx512f and avx512bf16.
   bool bf16Dot = false;
   /// Intel AMX tiles for bf16 (amx-tile, amx-bf16) beside bf16Dot: bf16
-  /// tiles of at least 16 rows multiply on tile registers.
+  /// tiles of a multiple of 16 rows multiply on tile registers.
   bool amx = false;
 
   /// The target for `cpu` ("native": the host's CPU and features, or an

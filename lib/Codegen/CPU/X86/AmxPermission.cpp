@@ -26,12 +26,20 @@ constexpr int64_t kSysArchPrctl = 158;
 constexpr int64_t kArchReqXcompPerm = 0x1023;
 constexpr int64_t kXfeatureXtiledata = 18;
 
-/// The C library function `name` of `type`, declared if the module lacks it.
+/// The C library function `name` of `type`, declared if the module lacks
+/// it; null (with an error) if the module defines `name` as something else.
 LLVM::LLVMFuncOp declareFunction(OpBuilder &b, ModuleOp module, StringRef name,
                                  LLVM::LLVMFunctionType type) {
-  if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
-    return existing;
-  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
+  Operation *existing = module.lookupSymbol(name);
+  if (!existing)
+    return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
+  auto function = dyn_cast<LLVM::LLVMFuncOp>(existing);
+  if (!function || function.getFunctionType() != type) {
+    existing->emitError() << "attn-x86-amx-permission calls the C library's '"
+                          << name << "', which this symbol hides";
+    return nullptr;
+  }
+  return function;
 }
 
 /// void __attnc_require_amx(): state 1 once the request succeeded.
@@ -54,6 +62,8 @@ LLVM::LLVMFuncOp buildGuard(ModuleOp module) {
       b, module, "write", LLVM::LLVMFunctionType::get(i64, {i32, ptr, i64}));
   auto abort = declareFunction(b, module, "abort",
                                LLVM::LLVMFunctionType::get(voidType, {}));
+  if (!syscall || !write || !abort)
+    return nullptr;
   auto guard = LLVM::LLVMFuncOp::create(
       b, loc, attn::kAmxGuardName, LLVM::LLVMFunctionType::get(voidType, {}),
       LLVM::Linkage::Internal);
@@ -71,12 +81,15 @@ LLVM::LLVMFuncOp buildGuard(ModuleOp module) {
   b.setInsertionPointToStart(entry);
   Value state = LLVM::AddressOfOp::create(b, loc, ptr, kStateName);
   Value granted = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq,
-                                       LLVM::LoadOp::create(b, loc, i32, state),
+                                       LLVM::LoadOp::create(b, loc, i32, state, /*alignment=*/4,
+                           /*isVolatile=*/false, /*isNonTemporal=*/false,
+                           /*isInvariant=*/false, /*isInvariantGroup=*/false,
+                           LLVM::AtomicOrdering::monotonic),
                                        constant(i32, 1));
   LLVM::CondBrOp::create(b, loc, granted, done, ask);
 
   // The request is idempotent: threads that race here all ask, and all
-  // get the same answer.
+  // get the same answer (the state is read and written atomically).
   b.setInsertionPointToStart(ask);
   Value answer =
       LLVM::CallOp::create(b, loc, syscall,
@@ -98,7 +111,10 @@ LLVM::LLVMFuncOp buildGuard(ModuleOp module) {
 
   b.setInsertionPointToStart(done);
   LLVM::StoreOp::create(b, loc, constant(i32, 1),
-                        LLVM::AddressOfOp::create(b, loc, ptr, kStateName));
+                        LLVM::AddressOfOp::create(b, loc, ptr, kStateName),
+                        /*alignment=*/4, /*isVolatile=*/false,
+                        /*isNonTemporal=*/false, /*isInvariantGroup=*/false,
+                        LLVM::AtomicOrdering::monotonic);
   LLVM::ReturnOp::create(b, loc, ValueRange{});
   return guard;
 }
@@ -122,6 +138,8 @@ struct AmxPermissionPass
     LLVM::LLVMFuncOp guard = module.lookupSymbol<LLVM::LLVMFuncOp>(attn::kAmxGuardName);
     if (!guard)
       guard = buildGuard(module);
+    if (!guard)
+      return signalPassFailure();
     for (func::FuncOp func : users) {
       OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
       LLVM::CallOp::create(b, func.getLoc(), guard, ValueRange{});

@@ -70,7 +70,8 @@ LogicalResult lowerPack(OpBuilder &b, linalg::GenericOp op) {
       inType.getDimSize(2) != outType.getDimSize(1))
     return failure();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[0] != dimsMap(ctx, 3, {0, 2, 1}) || !maps[1].isIdentity())
+  if (maps[0] != dimsMap(ctx, 3, {0, 2, 1}) || !maps[1].isIdentity() ||
+      op.getNumParallelLoops() != 3)
     return failure();
   auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
   if (yield.getOperand(0) != op.getBody()->getArgument(0))
@@ -113,6 +114,32 @@ LogicalResult lowerPack(OpBuilder &b, linalg::GenericOp op) {
   return success();
 }
 
+/// Whether `op`'s body is the multiply-add of its widened bf16 inputs into
+/// its f32 output: yield(out + extf(a) * extf(b)).
+bool isWidenedMultiplyAdd(linalg::GenericOp op) {
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArgument(2), product;
+  if (add.getLhs() == out)
+    product = add.getRhs();
+  else if (add.getRhs() == out)
+    product = add.getLhs();
+  else
+    return false;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  auto widened = [&](Value v, unsigned arg) {
+    auto ext = v.getDefiningOp<arith::ExtFOp>();
+    return ext && ext.getIn() == body->getArgument(arg);
+  };
+  return (widened(mul.getLhs(), 0) && widened(mul.getRhs(), 1)) ||
+         (widened(mul.getLhs(), 1) && widened(mul.getRhs(), 0));
+}
+
 /// The linalg.fill of 0 that last wrote `buffer` before `op`, with only
 /// views between the two; null if there is none.
 linalg::FillOp findZeroFill(Operation *op, Value buffer) {
@@ -146,6 +173,15 @@ LogicalResult lowerContraction(OpBuilder &b, linalg::GenericOp op) {
   MemRefType rhsType = staticMemRef(rhs, 3, bf16);
   MemRefType accType = staticMemRef(acc, 2, f32);
   if (!lhsType || !rhsType || !accType)
+    return failure();
+  if (op.getNumLoops() != 4)
+    return failure();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel ||
+      iterators[2] != utils::IteratorType::reduction ||
+      iterators[3] != utils::IteratorType::reduction ||
+      !isWidenedMultiplyAdd(op))
     return failure();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (maps[0] != dimsMap(ctx, 4, {0, 2, 3}) ||
@@ -250,8 +286,9 @@ struct AmxTilesPass : attn::impl::AttnX86AmxTilesBase<AmxTilesPass> {
       if (failed(op.getNumDpsInputs() == 1 ? lowerPack(b, op)
                                            : lowerContraction(b, op))) {
         op.emitOpError("marked for AMX tiles is neither a bf16 VNNI pack "
-                       "nor a bf16 tile contraction in VNNI form with "
-                       "dimensions multiple of 16");
+                       "nor a bf16 tile contraction (the multiply-add of its "
+                       "widened inputs) in VNNI form with dimensions multiple "
+                       "of 16");
         return signalPassFailure();
       }
       op.erase();

@@ -125,8 +125,9 @@ private:
   /// Whether tiles of `qSize` queries run their key steps on AMX tiles:
   /// the target has AMX, the tile has a multiple of 16 rows (a GQA decode
   /// tile of a few rows stays on vectors), and every contraction is of bf16
-  /// tiles whose rows are keys (K, V) with one reduced dimension of whole
-  /// 64-byte tile rows and a value width of whole tiles.
+  /// tiles whose rows are keys (K, V), read in place: one reduced dimension
+  /// of whole 64-byte tile rows and a value width of whole tiles, each the
+  /// innermost dimension of its operand.
   bool usesAmx(int64_t qSize) const;
   /// The dimensions of `operand`'s slices, in its order.
   SmallVector<unsigned> sliceDims(const MappedOperand &operand) const;

@@ -99,8 +99,11 @@ RowState FlashBuilder::buildRowState(OpBuilder &b, ArrayRef<Value> point,
   SmallVector<Value> transposedQueries;
   for (unsigned i = 0; i < queries.size(); ++i)
     transposedQueries.push_back(buildTransposedQuery(b, i, point, q0, qSize));
+  // Packed only where some key step (full tiles, remainder) can use them.
   SmallVector<Value> packedQueries;
-  if (usesAmx(qSize))
+  bool amxSteps = (numFullTiles > 0 && keyTile % kAmxPairRow == 0) ||
+                  (remainder > 0 && remainder % kAmxPairRow == 0);
+  if (amxSteps && usesAmx(qSize))
     for (Value transposed : transposedQueries)
       packedQueries.push_back(buildVnniPack(b, transposed));
   auto loop = scf::ForOp::create(

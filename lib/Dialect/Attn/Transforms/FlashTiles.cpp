@@ -254,12 +254,23 @@ bool FlashBuilder::usesAmx(int64_t qSize) const {
   auto isBf16 = [](Value v) {
     return getElementTypeOrSelf(v.getType()).isBF16();
   };
-  if (!isBf16(value.value) ||
+  // Tile rows are read in place: the reduced (K) or value (V) dimension
+  // must be contiguous, only unit dimensions after it in the operand.
+  auto innermost = [](const MappedOperand &operand, unsigned d) {
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(operand.value.getType()).getShape();
+    std::optional<unsigned> pos =
+        operand.map.getResultPosition(getAffineDimExpr(d, operand.map.getContext()));
+    return pos && llvm::all_of(shape.drop_front(*pos + 1),
+                               [](int64_t size) { return size == 1; });
+  };
+  if (!isBf16(value.value) || !innermost(value, nDims[0]) ||
       sliceDims(value) != SmallVector<unsigned>{kDim, nDims[0]})
     return false;
   for (auto [i, contracted] : llvm::enumerate(dims.contractionDims))
     if (!isBf16(queries[i].value) || !isBf16(keys[i].value) ||
         contracted.size() != 1 || extent(contracted[0]) % kAmxPairRow ||
+        !innermost(keys[i], contracted[0]) ||
         sliceDims(keys[i]) != SmallVector<unsigned>{kDim, contracted[0]})
       return false;
   return true;

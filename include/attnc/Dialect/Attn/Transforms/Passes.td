@@ -270,7 +270,7 @@ def AttnFlashLowering : Pass<"attn-flash-lowering", "func::FuncOp"> {
            "Mark streamed K/V tiles for software prefetch">,
     Option<"amx", "amx", "bool", "false",
            "With bf16-probabilities, the target has Intel AMX (amx_bf16): "
-           "score and P.V contractions of bf16 tiles of at least 16 rows "
+           "score and P.V contractions of bf16 tiles of a multiple of 16 rows "
            "become AMX tile products in VNNI form, marked for "
            "attn-x86-amx-tiles">,
   ];
