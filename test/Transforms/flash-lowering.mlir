@@ -372,9 +372,11 @@ func.func @lowering_config(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x16x8xf32>, %v
 // with the packed queries, and P.V multiplies the bf16 probabilities
 // [rows, keys] (viewed [rows, keys/2, 2]) with the V tile packed in pairs
 // of keys. Every AMX op is marked attn_codegen.amx for attn-x86-amx-tiles.
-// The loop's row max is copied back into the buffer it carries (no buffer
-// allocated per key step). The remainder step of 16 keys is not whole pairs
-// of tile rows (32 bf16): it stays on vectors, unmarked.
+// The tile's row max and the new max m' go to buffers of their own
+// (bufferization.alloc_tensor, which CSE does not merge with the loop's
+// initial max), and m' is copied into the max buffer the loop carries:
+// no buffer allocated per key step. The remainder step of 16 keys is not
+// whole pairs of tile rows (32 bf16): it stays on vectors, unmarked.
 // CHECK-LABEL: func.func @amx_packed_decode
 // CHECK:       %[[QT:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<32x16x1xbf16> into tensor<32x16xbf16>
 // CHECK:       %[[QROWS:.*]] = tensor.expand_shape %[[QT]] {{\[\[}}0, 1], [2]] output_shape [16, 2, 16] : tensor<32x16xbf16> into tensor<16x2x16xbf16>
@@ -384,13 +386,17 @@ func.func @lowering_config(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x16x8xf32>, %v
 // CHECK:         %[[KT:.*]] = tensor.extract_slice %arg1{{.*}} [1, 1, 32, 32] [1, 1, 1, 1] : tensor<1x1x48x32xbf16> to tensor<32x32xbf16>
 // CHECK:         %[[KP:.*]] = tensor.expand_shape %[[KT]] {{\[\[}}0], [1, 2]] output_shape [32, 16, 2] : tensor<32x32xbf16> into tensor<32x16x2xbf16>
 // CHECK:         linalg.generic {indexing_maps = [#[[A:.*]], #[[B:.*]], #[[C:.*]]], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%[[KP]], %[[QV]] : tensor<32x16x2xbf16>, tensor<16x16x2xbf16>) outs(%[[S0]] : tensor<32x16xf32>) attrs = {attn_codegen.amx}
+// CHECK:         %[[TILEMAXINIT:.*]] = bufferization.alloc_tensor() : tensor<16xf32>
+// CHECK:         %[[TILEMAX:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16xf32>)
+// CHECK:         %[[NEWMAXINIT:.*]] = bufferization.alloc_tensor() : tensor<16xf32>
+// CHECK:         %[[NEWMAX:.*]] = linalg.generic {{.*}} ins(%[[OLDMAX:[^,]*]], %[[TILEMAX]] : tensor<16xf32>, tensor<16xf32>) outs(%[[NEWMAXINIT]] : tensor<16xf32>)
 // CHECK:         %[[P:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16x32xbf16>)
 // CHECK:         %[[VT:.*]] = tensor.extract_slice %arg2{{.*}} [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x1x48x16xbf16> to tensor<32x16xbf16>
 // CHECK:         %[[VROWS:.*]] = tensor.expand_shape %[[VT]] {{\[\[}}0, 1], [2]] output_shape [16, 2, 16] : tensor<32x16xbf16> into tensor<16x2x16xbf16>
 // CHECK:         %[[VV:.*]] = linalg.generic {indexing_maps = [#[[PACKIN]], #[[PACKOUT]]], {{.*}} ins(%[[VROWS]] : tensor<16x2x16xbf16>) outs(%{{.*}} : tensor<16x16x2xbf16>) attrs = {attn_codegen.amx}
 // CHECK:         %[[PP:.*]] = tensor.expand_shape %[[P]] {{\[\[}}0], [1, 2]] output_shape [16, 16, 2] : tensor<16x32xbf16> into tensor<16x16x2xbf16>
 // CHECK:         %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], {{.*}} ins(%[[PP]], %[[VV]] : tensor<16x16x2xbf16>, tensor<16x16x2xbf16>) outs(%{{.*}} : tensor<16x16xf32>) attrs = {attn_codegen.amx}
-// CHECK:         %[[MAX:.*]] = bufferization.materialize_in_destination %{{.*}} in %[[CARRIED:.*]] : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+// CHECK:         %[[MAX:.*]] = bufferization.materialize_in_destination %[[NEWMAX]] in %[[OLDMAX]] : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
 // CHECK:         scf.yield %[[MAX]], %{{.*}}, %[[ACC]]
 // CHECK:       tensor.extract_slice %arg1{{.*}} [1, 1, 16, 32] [1, 1, 1, 1] : tensor<1x1x48x32xbf16> to tensor<16x32xbf16>
 // CHECK-NOT:   attn_codegen.amx

@@ -432,9 +432,38 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
           })
           .getResult(0);
 
-  // m' = max(m, rowmax(s)).
-  Value newMax = buildAccumulate<arith::MaximumFOp>(
-      b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
+  // m' = max(m, rowmax(s)). An AMX step takes the tile's row max into a
+  // buffer of its own and m' into another (alloc_tensor: CSE would merge an
+  // empty tensor with the loop's initial one), so that the loop's max buffer
+  // is only written by the copy of m' at the end of the step (below).
+  Value newMax;
+  if (amxStep) {
+    auto rowType = RankedTensorType::get({rows}, f32);
+    auto fresh = [&]() -> Value {
+      return bufferization::AllocTensorOp::create(b, loc, rowType,
+                                                  ValueRange{});
+    };
+    Value tileMax = buildAccumulate<arith::MaximumFOp>(
+        b, loc, masked, scoreId,
+        linalg::FillOp::create(b, loc, ValueRange{negInf}, ValueRange{fresh()})
+            .getResult(0),
+        scoreToRow, rowReduce);
+    AffineMap id = b.getMultiDimIdentityMap(1);
+    newMax = linalg::GenericOp::create(
+                 b, loc, rowType, ValueRange{state.rowMax, tileMax},
+                 ValueRange{fresh()}, ArrayRef<AffineMap>{id, id, id},
+                 utils::IteratorType::parallel,
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   linalg::YieldOp::create(
+                       nb, nl,
+                       arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                           .getResult());
+                 })
+                 .getResult(0);
+  } else {
+    newMax = buildAccumulate<arith::MaximumFOp>(
+        b, loc, masked, scoreId, state.rowMax, scoreToRow, rowReduce);
+  }
   // A row with no visible key so far keeps max -inf; exponents are taken
   // against 0 there, so p = 0 and c = 0 instead of NaN.
   // With bf16-dot, probabilities against bf16 values are rounded to bf16
@@ -512,14 +541,13 @@ RowState FlashBuilder::buildKeyStep(OpBuilder &b, ArrayRef<Value> point,
     // acc[q, n] += P[q, :] . V packed in VNNI pairs (once per key tile).
     Value newAcc = buildAmxContraction(b, probs, buildVnniPack(b, valueTile),
                                        scaledAcc);
-    // m' is copied back into the loop's own max, which the loop then
-    // carries: a fresh max buffer per key tile (malloc, a call) would sit
-    // between the tile instructions of the loop, after which LLVM
-    // configures the tiles again.
-    Value carriedMax =
-        bufferization::MaterializeInDestinationOp::create(b, loc, newMax,
-                                                          state.rowMax)
-            .getResult();
+    // m' copied into the loop's own max buffer, which the loop carries: a
+    // fresh max buffer per key step (malloc, a call) would sit between the
+    // tile instructions of the loop, after which LLVM configures the tiles
+    // again.
+    Value carriedMax = bufferization::MaterializeInDestinationOp::create(
+                           b, loc, newMax, state.rowMax)
+                           .getResult();
     return {carriedMax, newSum, newAcc};
   }
   Value newAcc = buildContraction(b, loc, pvDims.size(), probs,
