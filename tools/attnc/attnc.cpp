@@ -118,7 +118,9 @@ static llvm::cl::opt<std::string> descriptorFilename(
 static llvm::cl::opt<std::string> cpuName(
     "mcpu",
     llvm::cl::desc("CPU to compile for: native (this machine) or an LLVM CPU "
-                   "name such as x86-64-v3 or znver3"),
+                   "name such as x86-64-v3 or znver3; on one with Intel AMX "
+                   "(sapphirerapids, graniterapids) bf16 attention tiles of a "
+                   "multiple of 16 rows multiply on AMX tiles"),
     llvm::cl::init("native"), llvm::cl::cat(attncCategory));
 static llvm::cl::opt<unsigned> vectorBits(
     "vector-bits",
