@@ -80,14 +80,16 @@ def cases():
     {fma, bf16, amx, dram, roof}; the torch spec is (q shape, kv shape, dtype,
     causal) for core cases and MLA (as MQA), None otherwise."""
     h, s, d = 8, 2048, 128
-    dense = 4.0 * h * s * s * d
-    causal = 4.0 * h * (s * (s + 1) / 2) * d
-    yield ("1", "MHA prefill f32 H=8 S=T=2048 D=128", core_attention(
-        [1, h, s, d], [1, h, s, d], [1, h, s, d], "f32", 1 / math.sqrt(d)), dense, 0, "fma",
-        ([1, h, s, d], [1, h, s, d], "f32", False))
-    yield ("2", "MHA prefill f32 causal", core_attention(
-        [1, h, s, d], [1, h, s, d], [1, h, s, d], "f32", 1 / math.sqrt(d), causal=True),
-        causal, 0, "fma", ([1, h, s, d], [1, h, s, d], "f32", True))
+
+    def prefill(cid, title, dtype, causal, bound):
+        shape = [1, h, s, d]
+        flops = 4.0 * h * (s * (s + 1) / 2 if causal else s * s) * d
+        return (cid, title, core_attention(shape, shape, shape, dtype, 1 / math.sqrt(d),
+                                           causal=causal),
+                flops, 0, bound, (shape, shape, dtype, causal))
+
+    yield prefill("1", "MHA prefill f32 H=8 S=T=2048 D=128", "f32", False, "fma")
+    yield prefill("2", "MHA prefill f32 causal", "f32", True, "fma")
     t = 16384
     kv_bytes = 2.0 * 8 * t * d * 2
     for hq, tag in ((32, "3"), (8, "3b")):
@@ -105,12 +107,8 @@ def cases():
            2.0 * heads * tk * (2 * dc + dr), tk * (dc + dr) * 2.0, "bf16",
            ([1, 1, heads, dc + dr], [1, 1, tk, dc + dr], "bf16", False))
     # bf16 prefill: AMX tile products where the CPU has amx_bf16.
-    yield ("7a", "MHA prefill bf16 H=8 S=T=2048 D=128", core_attention(
-        [1, h, s, d], [1, h, s, d], [1, h, s, d], "bf16", 1 / math.sqrt(d)), dense, 0, "amx",
-        ([1, h, s, d], [1, h, s, d], "bf16", False))
-    yield ("7b", "MHA prefill bf16 causal", core_attention(
-        [1, h, s, d], [1, h, s, d], [1, h, s, d], "bf16", 1 / math.sqrt(d), causal=True),
-        causal, 0, "amx", ([1, h, s, d], [1, h, s, d], "bf16", True))
+    yield prefill("7a", "MHA prefill bf16 H=8 S=T=2048 D=128", "bf16", False, "amx")
+    yield prefill("7b", "MHA prefill bf16 causal", "bf16", True, "amx")
     t = 16384
     yield ("5a", "MLRA-4 decode f32 T=16384 (example sizes)",
            edited_example("mlra4_decode.mlir", [(r"1x4096x", "1x16384x")]),

@@ -36,13 +36,6 @@ MemRefType staticMemRef(Value value, int64_t rank, Type elementType) {
   return type;
 }
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<unsigned> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : dims)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
 /// Collapses the two innermost dimensions of `memref` (a VNNI pair with the
 /// dimension before it).
 Value collapseInnerPair(OpBuilder &b, Location loc, Value memref) {
@@ -70,8 +63,8 @@ LogicalResult lowerPack(OpBuilder &b, linalg::GenericOp op) {
       inType.getDimSize(2) != outType.getDimSize(1))
     return failure();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[0] != dimsMap(ctx, 3, {0, 2, 1}) || !maps[1].isIdentity() ||
-      op.getNumParallelLoops() != 3)
+  if (maps[0] != AffineMap::getMultiDimMapWithTargets(3, {0, 2, 1}, ctx) ||
+      !maps[1].isIdentity() || op.getNumParallelLoops() != 3)
     return failure();
   auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
   if (yield.getOperand(0) != op.getBody()->getArgument(0))
@@ -184,9 +177,9 @@ LogicalResult lowerContraction(OpBuilder &b, linalg::GenericOp op) {
       !isWidenedMultiplyAdd(op))
     return failure();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[0] != dimsMap(ctx, 4, {0, 2, 3}) ||
-      maps[1] != dimsMap(ctx, 4, {2, 1, 3}) ||
-      maps[2] != dimsMap(ctx, 4, {0, 1}))
+  if (maps[0] != AffineMap::getMultiDimMapWithTargets(4, {0, 2, 3}, ctx) ||
+      maps[1] != AffineMap::getMultiDimMapWithTargets(4, {2, 1, 3}, ctx) ||
+      maps[2] != AffineMap::getMultiDimMapWithTargets(4, {0, 1}, ctx))
     return failure();
   int64_t rows = accType.getDimSize(0), cols = accType.getDimSize(1);
   int64_t depth = lhsType.getDimSize(1);
